@@ -1,0 +1,18 @@
+// host:port parsing for flags and registrations.
+#ifndef QUORUMKV_COMMON_ADDRESS_H_
+#define QUORUMKV_COMMON_ADDRESS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace quorumkv {
+
+// INVALID_ARGUMENT naming `what` (a flag name, say) unless `address` is
+// HOST:PORT with a non-empty host and a port in 1..65535 (0 too when
+// `allow_port_zero`, for listening on a port the system picks).
+absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
+                             bool allow_port_zero = false);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_ADDRESS_H_

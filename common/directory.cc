@@ -1,0 +1,58 @@
+#include "common/directory.h"
+
+#include <utility>
+
+#include "absl/algorithm/container.h"
+#include "common/hash.h"
+
+namespace quorumkv {
+
+DirectoryView::DirectoryView(Directory proto) : proto_(std::move(proto)) {
+  replicas_.reserve(proto_.assignments_size());
+  for (const PartitionReplicas& p : proto_.assignments()) {
+    replicas_.emplace_back(p.node_ids().begin(), p.node_ids().end());
+  }
+  for (const NodeDescriptor& node : proto_.nodes()) {
+    nodes_by_id_[node.id()] = &node;
+  }
+}
+
+bool DirectoryView::formed() const {
+  return proto_.partitions() > 0 &&
+         replicas_.size() == proto_.partitions();
+}
+
+uint32_t DirectoryView::PartitionOf(absl::string_view key) const {
+  return quorumkv::PartitionOf(key, proto_.partitions());
+}
+
+const std::vector<std::string>& DirectoryView::Replicas(
+    uint32_t partition) const {
+  static const std::vector<std::string>* const kNone =
+      new std::vector<std::string>();
+  return partition < replicas_.size() ? replicas_[partition] : *kNone;
+}
+
+bool DirectoryView::Holds(absl::string_view node_id,
+                          uint32_t partition) const {
+  return absl::c_linear_search(Replicas(partition), node_id);
+}
+
+const NodeDescriptor* DirectoryView::FindNode(absl::string_view node_id) const {
+  auto it = nodes_by_id_.find(node_id);
+  return it == nodes_by_id_.end() ? nullptr : it->second;
+}
+
+DirectoryPtr DirectoryHolder::Get() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+bool DirectoryHolder::Install(DirectoryPtr directory) {
+  absl::MutexLock lock(&mu_);
+  if (directory->epoch() <= current_->epoch()) return false;
+  current_ = std::move(directory);
+  return true;
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,55 @@
+// Channels, stubs and server settings shared by every QuorumKV process.
+#ifndef QUORUMKV_COMMON_GRPC_UTIL_H_
+#define QUORUMKV_COMMON_GRPC_UTIL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/server_context.h"
+
+namespace quorumkv {
+
+// An insecure channel to `address` with message limits raised to fit the
+// largest value (common/limits.h).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+// Raises the builder's message limits likewise.
+void ConfigureServerBuilder(grpc::ServerBuilder& builder);
+
+// Sets `context`'s deadline `timeout` from now.
+void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);
+
+// The deadline the caller of a served RPC set, or `fallback` from now when
+// it set none: every outgoing call has a deadline.
+absl::Time DeadlineOf(const grpc::ServerContextBase& context,
+                      absl::Duration fallback);
+
+// One stub per address, created on first use and kept. Thread-safe; stubs
+// are thread-safe too and live as long as the pool.
+template <typename Service>
+class StubPool {
+ public:
+  using Stub = typename Service::Stub;
+
+  Stub* Get(const std::string& address) {
+    absl::MutexLock lock(&mu_);
+    auto& stub = stubs_[address];
+    if (stub == nullptr) stub = Service::NewStub(MakeChannel(address));
+    return stub.get();
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Stub>> stubs_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_GRPC_UTIL_H_

@@ -1,0 +1,21 @@
+// Stable key hashing: the same on every process, version and machine, so it
+// may decide where data lives (XXH3 64-bit, seed 0, from Debian's libxxhash).
+// Never std::hash or absl::Hash, which change between builds.
+#ifndef QUORUMKV_COMMON_HASH_H_
+#define QUORUMKV_COMMON_HASH_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+
+namespace quorumkv {
+
+// Part of the data placement contract: changing it moves every key.
+uint64_t StableHash(absl::string_view bytes);
+
+// The partition of `key` in a cluster of `partitions` partitions (> 0).
+uint32_t PartitionOf(absl::string_view key, uint32_t partitions);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_HASH_H_

@@ -1,0 +1,57 @@
+#include "common/hlc.h"
+
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace quorumkv {
+
+int CompareVersions(const Version& a, const Version& b) {
+  auto key = [](const Version& v) {
+    return std::make_tuple(v.wall_ms(), v.logical());
+  };
+  if (key(a) != key(b)) return key(a) < key(b) ? -1 : 1;
+  return a.node_id().compare(b.node_id());
+}
+
+std::string VersionToString(const Version& version) {
+  return absl::StrCat(version.wall_ms(), ".", version.logical(), "@",
+                      version.node_id());
+}
+
+HybridClock::HybridClock(std::string node_id)
+    : HybridClock(std::move(node_id), [] {
+        return static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+      }) {}
+
+HybridClock::HybridClock(std::string node_id, WallClock wall_clock)
+    : node_id_(std::move(node_id)), wall_clock_(std::move(wall_clock)) {}
+
+Version HybridClock::Now() {
+  const uint64_t wall = wall_clock_();
+  absl::MutexLock lock(&mu_);
+  if (wall > last_wall_ms_) {
+    last_wall_ms_ = wall;
+    last_logical_ = 0;
+  } else {
+    ++last_logical_;
+  }
+  Version version;
+  version.set_wall_ms(last_wall_ms_);
+  version.set_logical(last_logical_);
+  version.set_node_id(node_id_);
+  return version;
+}
+
+void HybridClock::Observe(const Version& version) {
+  absl::MutexLock lock(&mu_);
+  if (std::make_pair(version.wall_ms(), version.logical()) >
+      std::make_pair(last_wall_ms_, last_logical_)) {
+    last_wall_ms_ = version.wall_ms();
+    last_logical_ = version.logical();
+  }
+}
+
+}  // namespace quorumkv

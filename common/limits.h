@@ -1,0 +1,34 @@
+// Limits every entry point enforces (DESIGN.md section 2), with errors that
+// name the limit.
+#ifndef QUORUMKV_COMMON_LIMITS_H_
+#define QUORUMKV_COMMON_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace quorumkv {
+
+inline constexpr size_t kMaxKeyBytes = 4 * 1024;
+inline constexpr size_t kMaxValueBytes = 4 * 1024 * 1024;
+// gRPC message limit on every server and channel: a maximal value and key
+// plus framing, with room to spare.
+inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
+
+// INVALID_ARGUMENT unless 1 <= key.size() <= kMaxKeyBytes.
+absl::Status ValidateKey(absl::string_view key);
+// INVALID_ARGUMENT unless value.size() <= kMaxValueBytes.
+absl::Status ValidateValue(absl::string_view value);
+
+// The quorum to use for a request asking `requested` (0: the default,
+// N/2+1) of `replication` replicas. INVALID_ARGUMENT, naming `what` ("W" or
+// "R"), outside 1..N.
+absl::StatusOr<uint32_t> ResolveQuorum(const char* what, int64_t requested,
+                                       uint32_t replication);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_LIMITS_H_

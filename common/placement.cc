@@ -1,0 +1,63 @@
+#include "common/placement.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace quorumkv {
+namespace {
+
+uint32_t CountOf(const PartitionCounts& counts, const std::string& id) {
+  auto it = counts.find(id);
+  return it == counts.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+const PlacementCandidate* PickReplica(
+    const std::vector<PlacementCandidate>& candidates,
+    const std::vector<const PlacementCandidate*>& chosen,
+    const PartitionCounts& counts) {
+  absl::flat_hash_set<absl::string_view> used_nodes, used_racks;
+  for (const PlacementCandidate* c : chosen) {
+    used_nodes.insert(c->id);
+    used_racks.insert(c->rack);
+  }
+  const PlacementCandidate* best = nullptr;
+  // Lower is better: (rack already used, partitions, -free bytes, id).
+  auto rank = [&](const PlacementCandidate& c) {
+    return std::make_tuple(used_racks.contains(c.rack), CountOf(counts, c.id),
+                           ~c.free_bytes, absl::string_view(c.id));
+  };
+  for (const PlacementCandidate& c : candidates) {
+    if (used_nodes.contains(c.id)) continue;
+    if (best == nullptr || rank(c) < rank(*best)) best = &c;
+  }
+  return best;
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> PlacePartitions(
+    const std::vector<PlacementCandidate>& candidates, uint32_t partitions,
+    uint32_t replication) {
+  if (replication == 0 || candidates.size() < replication) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot place ", replication, " replicas on ", candidates.size(),
+        " nodes"));
+  }
+  PartitionCounts counts;
+  std::vector<std::vector<std::string>> assignments(partitions);
+  for (auto& replicas : assignments) {
+    std::vector<const PlacementCandidate*> chosen;
+    while (chosen.size() < replication) {
+      const PlacementCandidate* next = PickReplica(candidates, chosen, counts);
+      chosen.push_back(next);
+      ++counts[next->id];
+      replicas.push_back(next->id);
+    }
+  }
+  return assignments;
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,43 @@
+#include "common/process.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <utility>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+
+namespace quorumkv {
+
+void ParseDaemonFlags(int argc, char** argv, const char* usage) {
+  absl::SetProgramUsageMessage(usage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::vector<std::string> extra(positional.begin() + 1, positional.end());
+    std::fprintf(stderr,
+                 "%s: unexpected arguments: %s (flags are --name=value; see "
+                 "--help)\n",
+                 argv[0], absl::StrJoin(extra, " ").c_str());
+    std::exit(2);
+  }
+}
+
+void OnTerminationSignal(std::function<void()> on_signal) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals, on_signal = std::move(on_signal)] {
+    int received = 0;
+    sigwait(&signals, &received);
+    on_signal();
+  }).detach();
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,70 @@
+#include "common/rpc_status.h"
+
+#include <string>
+
+#include "absl/strings/cord.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::string_view kDetailTypeUrl =
+    "type.googleapis.com/quorumkv.ErrorDetail";
+
+absl::Status WithDetail(absl::StatusCode code, absl::string_view message,
+                        const ErrorDetail& detail) {
+  absl::Status status(code, message);
+  status.SetPayload(kDetailTypeUrl, absl::Cord(detail.SerializeAsString()));
+  return status;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  std::string details;
+  if (auto payload = status.GetPayload(kDetailTypeUrl)) {
+    details = std::string(*payload);
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()), std::move(details));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+  if (!status.error_details().empty()) {
+    result.SetPayload(kDetailTypeUrl, absl::Cord(status.error_details()));
+  }
+  return result;
+}
+
+absl::Status WrongNodeError(const WrongNode& detail,
+                            absl::string_view message) {
+  ErrorDetail error;
+  *error.mutable_wrong_node() = detail;
+  return WithDetail(absl::StatusCode::kFailedPrecondition, message, error);
+}
+
+absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
+                         const QuorumNotReached& detail) {
+  ErrorDetail error;
+  *error.mutable_quorum_not_reached() = detail;
+  return WithDetail(code, message, error);
+}
+
+std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status) {
+  auto payload = status.GetPayload(kDetailTypeUrl);
+  if (!payload) return std::nullopt;
+  ErrorDetail error;
+  if (!error.ParseFromString(std::string(*payload))) return std::nullopt;
+  return error;
+}
+
+std::optional<WrongNode> GetWrongNode(const absl::Status& status) {
+  auto error = GetErrorDetail(status);
+  if (!error || !error->has_wrong_node()) return std::nullopt;
+  return error->wrong_node();
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,36 @@
+// The one place where absl::Status and grpc::Status meet. Codes map one to
+// one; the typed detail (ErrorDetail in proto/kv.proto) travels as an
+// absl::Status payload inside the process and as grpc error_details on the
+// wire.
+#ifndef QUORUMKV_COMMON_RPC_STATUS_H_
+#define QUORUMKV_COMMON_RPC_STATUS_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/support/status.h"
+#include "proto/kv.pb.h"
+
+namespace quorumkv {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// FAILED_PRECONDITION carrying `detail`: the receiver does not hold the
+// partition at its epoch, or the sender's directory is newer.
+absl::Status WrongNodeError(const WrongNode& detail, absl::string_view message);
+
+// `code` (UNAVAILABLE or DEADLINE_EXCEEDED) carrying a QuorumNotReached
+// detail.
+absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
+                         const QuorumNotReached& detail);
+
+// The typed detail of `status`, if it carries one.
+std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status);
+// The WrongNode detail of `status`, if it carries one.
+std::optional<WrongNode> GetWrongNode(const absl::Status& status);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_RPC_STATUS_H_

@@ -1,0 +1,83 @@
+#include "master/directory_manager.h"
+
+#include <utility>
+
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace quorumkv {
+
+absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
+    DirectoryStore* store, uint32_t partitions, uint32_t replication,
+    uint32_t initial_nodes) {
+  ASSIGN_OR_RETURN(std::optional<Directory> stored, store->Load());
+  Directory initial;
+  if (stored) {
+    initial = *std::move(stored);
+    if (initial.partitions() != partitions ||
+        initial.replication() != replication) {
+      QKV_LOG(WARNING) << "the stored cluster has " << initial.partitions()
+                       << " partitions and replication "
+                       << initial.replication()
+                       << "; they were fixed at creation and win over "
+                       << "--partitions=" << partitions
+                       << " --replication=" << replication;
+    }
+    QKV_LOG(INFO) << "loaded directory epoch " << initial.epoch() << " with "
+                  << initial.nodes_size() << " nodes";
+  } else {
+    initial.set_partitions(partitions);
+    initial.set_replication(replication);
+  }
+  return std::unique_ptr<DirectoryManager>(
+      new DirectoryManager(store, initial_nodes, std::move(initial)));
+}
+
+DirectoryManager::DirectoryManager(DirectoryStore* store,
+                                   uint32_t initial_nodes, Directory initial)
+    : store_(store),
+      initial_nodes_(initial_nodes),
+      holder_(std::make_shared<DirectoryView>(std::move(initial))) {}
+
+absl::Status DirectoryManager::OnRegistered(
+    const NodeDescriptor& node,
+    const std::vector<PlacementCandidate>& registered) {
+  absl::MutexLock lock(&mu_);
+  DirectoryPtr current = holder_.Get();
+  Directory next = current->proto();
+  bool changed = false;
+  const NodeDescriptor* known = current->FindNode(node.id());
+  if (known == nullptr) {
+    *next.add_nodes() = node;
+    changed = true;
+  } else if (known->address() != node.address() ||
+             known->rack() != node.rack()) {
+    for (NodeDescriptor& n : *next.mutable_nodes()) {
+      if (n.id() == node.id()) n = node;
+    }
+    changed = true;
+  }
+  if (!current->formed() && registered.size() >= initial_nodes_) {
+    ASSIGN_OR_RETURN(auto assignments,
+                     PlacePartitions(registered, next.partitions(),
+                                     next.replication()));
+    for (const auto& replicas : assignments) {
+      PartitionReplicas* p = next.add_assignments();
+      for (const std::string& id : replicas) p->add_node_ids(id);
+    }
+    QKV_LOG(INFO) << "directory formed: " << next.partitions()
+                  << " partitions on " << registered.size() << " nodes";
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
+  return CommitUnlocked(std::move(next));
+}
+
+absl::Status DirectoryManager::CommitUnlocked(Directory next) {
+  next.set_epoch(holder_.epoch() + 1);
+  RETURN_IF_ERROR(store_->Save(next));
+  holder_.Install(std::make_shared<DirectoryView>(std::move(next)));
+  return absl::OkStatus();
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,54 @@
+// Owns the cluster's directory on the master: forms it once enough nodes
+// have registered, records every node that registers (and address changes),
+// and publishes each change only after it is persisted, with the epoch one
+// higher. Thread-safe; changes are serialized.
+#ifndef QUORUMKV_MASTER_DIRECTORY_MANAGER_H_
+#define QUORUMKV_MASTER_DIRECTORY_MANAGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/directory.h"
+#include "common/placement.h"
+#include "master/directory_store.h"
+
+namespace quorumkv {
+
+class DirectoryManager {
+ public:
+  // `store` must outlive the manager. Loads the stored directory if there
+  // is one (its P and N win over `partitions` and `replication`).
+  static absl::StatusOr<std::unique_ptr<DirectoryManager>> Create(
+      DirectoryStore* store, uint32_t partitions, uint32_t replication,
+      uint32_t initial_nodes);
+
+  DirectoryPtr Get() const { return holder_.Get(); }
+  uint32_t initial_nodes() const { return initial_nodes_; }
+
+  // Adds `node` to the directory, or updates its address and rack, and forms
+  // the directory when `registered` (every node registered so far, this one
+  // included) has reached initial_nodes. Nodes that join a formed directory
+  // hold no partitions until rebalancing moves some to them.
+  absl::Status OnRegistered(const NodeDescriptor& node,
+                            const std::vector<PlacementCandidate>& registered);
+
+ private:
+  DirectoryManager(DirectoryStore* store, uint32_t initial_nodes,
+                   Directory initial);
+  // Persists `next` with the epoch one above the current, then publishes it.
+  absl::Status CommitUnlocked(Directory next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  DirectoryStore* const store_;
+  const uint32_t initial_nodes_;
+
+  absl::Mutex mu_;  // Serializes changes; readers use holder_.
+  DirectoryHolder holder_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_DIRECTORY_MANAGER_H_

@@ -1,0 +1,134 @@
+#include "master/master.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/address.h"
+#include "common/data_dir.h"
+#include "common/grpc_util.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "master/directory_manager.h"
+#include "master/directory_store.h"
+#include "master/master_service.h"
+#include "master/membership.h"
+#include "master/relay.h"
+
+namespace quorumkv {
+
+absl::Status MasterOptions::Validate() const {
+  RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
+  if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  if (replication < 1 || replication > 15) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--replication=", replication, " is outside 1..15"));
+  }
+  if (partitions < 1 || partitions > 65536) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--partitions=", partitions, " is outside 1..65536"));
+  }
+  if (EffectiveInitialNodes() < replication) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--initial_nodes=", initial_nodes, " is below --replication=",
+        replication, ": every partition needs N distinct nodes"));
+  }
+  if (node_down_after <= absl::ZeroDuration() ||
+      replace_after <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--node_down_after and --replace_after must be positive");
+  }
+  return absl::OkStatus();
+}
+
+// Members in dependency order (see StorageNode::Impl).
+struct Master::Impl {
+  MasterOptions options;
+  std::unique_ptr<DirectoryStore> store;
+  std::unique_ptr<DirectoryManager> directory;
+  std::unique_ptr<Membership> membership;
+  std::unique_ptr<MasterServiceImpl> master_service;
+  std::unique_ptr<RelayKvService> relay;
+  std::unique_ptr<grpc::Server> server;
+  std::string address;
+  int port = 0;
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  bool stopped ABSL_GUARDED_BY(mu) = false;
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu);
+      if (stopping) {
+        mu.Await(absl::Condition(&stopped));
+        return;
+      }
+      stopping = true;
+    }
+    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    relay->WaitIdle();
+    absl::MutexLock lock(&mu);
+    stopped = true;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Master>> Master::Start(
+    const MasterOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  RETURN_IF_ERROR(OpenDataDir(options.data_dir, "master").status());
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  ASSIGN_OR_RETURN(impl->store,
+                   DirectoryStore::Open(
+                       (std::filesystem::path(options.data_dir) / "db").string()));
+  ASSIGN_OR_RETURN(impl->directory,
+                   DirectoryManager::Create(impl->store.get(), options.partitions,
+                                            options.replication,
+                                            options.EffectiveInitialNodes()));
+  impl->membership = std::make_unique<Membership>(options.node_down_after);
+  for (const NodeDescriptor& node : impl->directory->Get()->proto().nodes()) {
+    impl->membership->AddKnown(node);
+  }
+  impl->master_service = std::make_unique<MasterServiceImpl>(
+      impl->membership.get(), impl->directory.get());
+  impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
+                                                 impl->membership.get());
+
+  grpc::ServerBuilder builder;
+  ConfigureServerBuilder(builder);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &impl->port);
+  builder.RegisterService(impl->master_service.get());
+  builder.RegisterService(impl->relay.get());
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (address in use or not local?)"));
+  }
+  impl->address = absl::StrCat(
+      options.listen.substr(0, options.listen.rfind(':')), ":", impl->port);
+  QKV_LOG(INFO) << "master serving on " << impl->address << " (data "
+                << options.data_dir << ", directory epoch "
+                << impl->directory->Get()->epoch() << ")";
+  return std::unique_ptr<Master>(new Master(std::move(impl)));
+}
+
+Master::Master(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Master::~Master() { Shutdown(); }
+
+void Master::Wait() {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->mu.Await(absl::Condition(&impl_->stopped));
+}
+
+void Master::Shutdown() { impl_->Stop(); }
+const std::string& Master::address() const { return impl_->address; }
+int Master::port() const { return impl_->port; }
+DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
+
+}  // namespace quorumkv

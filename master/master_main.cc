@@ -1,0 +1,65 @@
+// kv_master: the cluster's directory, membership and recursive relay.
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
+#include "common/logging.h"
+#include "common/process.h"
+#include "master/master.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7000", "host:port to serve on");
+ABSL_FLAG(std::string, data_dir, "", "data directory; required");
+ABSL_FLAG(uint32_t, replication, 3,
+          "N, replicas per partition (fixed when the cluster is created)");
+ABSL_FLAG(uint32_t, partitions, 64,
+          "P, partitions (fixed when the cluster is created)");
+ABSL_FLAG(uint32_t, initial_nodes, 0,
+          "storage nodes that must register before the directory is formed "
+          "(0: N)");
+ABSL_FLAG(absl::Duration, node_down_after, absl::Seconds(5),
+          "a node without a heartbeat for this long is DOWN");
+ABSL_FLAG(absl::Duration, replace_after, absl::Seconds(60),
+          "a node DOWN for this long has its partitions re-replicated");
+
+int main(int argc, char** argv) {
+  quorumkv::ParseDaemonFlags(
+      argc, argv,
+      "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
+      "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
+      "[--replace_after=60s]");
+  quorumkv::MasterOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.replication = absl::GetFlag(FLAGS_replication);
+  options.partitions = absl::GetFlag(FLAGS_partitions);
+  options.initial_nodes = absl::GetFlag(FLAGS_initial_nodes);
+  options.node_down_after = absl::GetFlag(FLAGS_node_down_after);
+  options.replace_after = absl::GetFlag(FLAGS_replace_after);
+  quorumkv::SetLogTag("master");
+
+  absl::Mutex mu;
+  quorumkv::Master* master = nullptr;
+  bool signalled = false;
+  quorumkv::OnTerminationSignal([&] {
+    absl::MutexLock lock(&mu);
+    signalled = true;
+    if (master != nullptr) master->Shutdown();
+  });
+  auto started = quorumkv::Master::Start(options);
+  if (!started.ok()) {
+    std::cerr << "kv_master: " << started.status().message() << "\n";
+    return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    master = started->get();
+    if (signalled) master->Shutdown();
+  }
+  (*started)->Wait();
+  {
+    absl::MutexLock lock(&mu);
+    master = nullptr;
+  }
+  QKV_LOG(INFO) << "stopped";
+  return 0;
+}

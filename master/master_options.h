@@ -1,0 +1,40 @@
+// Options of the master, filled from kv_master's flags in master_main.cc and
+// set directly by in-process tests.
+#ifndef QUORUMKV_MASTER_MASTER_OPTIONS_H_
+#define QUORUMKV_MASTER_MASTER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace quorumkv {
+
+struct MasterOptions {
+  // host:port to serve on; port 0 picks a free port (tests).
+  std::string listen = "127.0.0.1:7000";
+  // Holds IDENTITY and the RocksDB database with the directory.
+  std::string data_dir;
+  // N. Fixed when the cluster is created; a restarted master keeps the
+  // stored value.
+  uint32_t replication = 3;
+  // P. Fixed when the cluster is created, like N.
+  uint32_t partitions = 64;
+  // Registrations needed before the directory is formed; 0 means N.
+  uint32_t initial_nodes = 0;
+  // A node without a heartbeat for this long is DOWN.
+  absl::Duration node_down_after = absl::Seconds(5);
+  // A node DOWN for this long has its partitions re-replicated elsewhere.
+  absl::Duration replace_after = absl::Seconds(60);
+
+  uint32_t EffectiveInitialNodes() const {
+    return initial_nodes == 0 ? replication : initial_nodes;
+  }
+  // INVALID_ARGUMENT naming the first bad option.
+  absl::Status Validate() const;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_MASTER_OPTIONS_H_

@@ -1,0 +1,144 @@
+#include "master/master_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/address.h"
+#include "common/limits.h"
+#include "common/logging.h"
+#include "common/rpc_status.h"
+#include "common/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+absl::Status CheckDirectoryFormed(const DirectoryView& directory,
+                                  const Membership& membership,
+                                  uint32_t initial_nodes) {
+  if (directory.formed()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "the cluster is not formed yet: ", membership.registered_count(), " of ",
+      initial_nodes, " storage nodes registered (--initial_nodes=",
+      initial_nodes, ")"));
+}
+
+MasterServiceImpl::MasterServiceImpl(Membership* membership,
+                                     DirectoryManager* directory)
+    : membership_(membership), directory_(directory) {}
+
+absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
+                                           RegisterResponse* response) {
+  const NodeDescriptor& node = request.node();
+  if (node.id().empty()) return absl::InvalidArgumentError("node id is empty");
+  if (node.rack().empty()) return absl::InvalidArgumentError("rack is empty");
+  RETURN_IF_ERROR(ValidateAddress("node address", node.address()));
+  const absl::Time now = absl::Now();
+  RETURN_IF_ERROR(membership_->Register(request, now));
+  std::vector<PlacementCandidate> registered;
+  for (const Member& m : membership_->Snapshot(now)) {
+    if (m.state != UP) continue;
+    registered.push_back(
+        {m.node.id(), m.node.rack(), m.load.free_bytes()});
+  }
+  RETURN_IF_ERROR(directory_->OnRegistered(node, registered));
+  QKV_LOG(INFO) << "node " << node.id() << " registered from "
+                << node.address() << " (rack " << node.rack() << ")";
+  *response->mutable_directory() = directory_->Get()->proto();
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Register(
+    grpc::CallbackServerContext* context, const RegisterRequest* request,
+    RegisterResponse* response) {
+  return FinishNow(context, DoRegister(*request, response));
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
+    grpc::CallbackServerContext* context, const HeartbeatRequest* request,
+    HeartbeatResponse* response) {
+  absl::Status status = membership_->Heartbeat(*request, absl::Now());
+  response->set_directory_epoch(directory_->Get()->epoch());
+  return FinishNow(context, status);
+}
+
+absl::Status MasterServiceImpl::DoLookup(const LookupRequest& request,
+                                         LookupResponse* response) {
+  RETURN_IF_ERROR(ValidateKey(request.key()));
+  DirectoryPtr directory = directory_->Get();
+  RETURN_IF_ERROR(CheckDirectoryFormed(*directory, *membership_,
+                                       directory_->initial_nodes()));
+  const uint32_t partition = directory->PartitionOf(request.key());
+  response->set_partition(partition);
+  response->set_epoch(directory->epoch());
+  const absl::Time now = absl::Now();
+  for (const std::string& id : directory->Replicas(partition)) {
+    ReplicaInfo* replica = response->add_replicas();
+    if (const NodeDescriptor* node = directory->FindNode(id)) {
+      *replica->mutable_node() = *node;
+    } else {
+      replica->mutable_node()->set_id(id);
+    }
+    replica->set_state(membership_->StateOf(id, now));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Lookup(
+    grpc::CallbackServerContext* context, const LookupRequest* request,
+    LookupResponse* response) {
+  return FinishNow(context, DoLookup(*request, response));
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
+    grpc::CallbackServerContext* context, const GetDirectoryRequest*,
+    GetDirectoryResponse* response) {
+  DirectoryPtr directory = directory_->Get();
+  *response->mutable_directory() = directory->proto();
+  const absl::Time now = absl::Now();
+  for (const NodeDescriptor& node : directory->proto().nodes()) {
+    response->add_states(membership_->StateOf(node.id(), now));
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
+    grpc::CallbackServerContext* context, const ClusterStatusRequest*,
+    ClusterStatusResponse* response) {
+  DirectoryPtr directory = directory_->Get();
+  response->set_epoch(directory->epoch());
+  response->set_directory_formed(directory->formed());
+  response->set_registered_nodes(membership_->registered_count());
+  response->set_initial_nodes(directory_->initial_nodes());
+  response->set_partitions(directory->partitions());
+  response->set_replication(directory->replication());
+  absl::flat_hash_map<std::string, uint32_t> partitions_per_node;
+  for (const PartitionReplicas& p : directory->proto().assignments()) {
+    for (const std::string& id : p.node_ids()) ++partitions_per_node[id];
+  }
+  const absl::Time now = absl::Now();
+  for (const Member& member : membership_->Snapshot(now)) {
+    NodeStatus* status = response->add_nodes();
+    *status->mutable_node() = member.node;
+    status->set_state(member.state);
+    status->set_capacity_bytes(member.capacity_bytes);
+    *status->mutable_load() = member.load;
+    status->set_partitions(partitions_per_node[member.node.id()]);
+    status->set_last_heartbeat_ms_ago(
+        member.last_heartbeat == absl::InfinitePast()
+            ? -1
+            : absl::ToInt64Milliseconds(now - member.last_heartbeat));
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,55 @@
+// MasterService (proto/master.proto): registrations and heartbeats from
+// storage nodes, directory look-ups for iterative clients and nodes, and the
+// cluster status behind `kvcli nodes`. Handlers do local work only (the
+// directory is persisted to local disk before a change is answered).
+#ifndef QUORUMKV_MASTER_MASTER_SERVICE_H_
+#define QUORUMKV_MASTER_MASTER_SERVICE_H_
+
+#include "master/directory_manager.h"
+#include "master/membership.h"
+#include "proto/master.grpc.pb.h"
+
+namespace quorumkv {
+
+// UNAVAILABLE saying how many nodes have registered and how many are needed,
+// when `directory` is not formed yet; OK otherwise.
+absl::Status CheckDirectoryFormed(const DirectoryView& directory,
+                                  const Membership& membership,
+                                  uint32_t initial_nodes);
+
+class MasterServiceImpl final : public MasterService::CallbackService {
+ public:
+  // Pointers must outlive the service.
+  MasterServiceImpl(Membership* membership, DirectoryManager* directory);
+
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
+                                     const RegisterRequest* request,
+                                     RegisterResponse* response) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const HeartbeatRequest* request,
+                                      HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* context,
+                                   const LookupRequest* request,
+                                   LookupResponse* response) override;
+  grpc::ServerUnaryReactor* GetDirectory(
+      grpc::CallbackServerContext* context,
+      const GetDirectoryRequest* request,
+      GetDirectoryResponse* response) override;
+  grpc::ServerUnaryReactor* ClusterStatus(
+      grpc::CallbackServerContext* context,
+      const ClusterStatusRequest* request,
+      ClusterStatusResponse* response) override;
+
+ private:
+  absl::Status DoRegister(const RegisterRequest& request,
+                          RegisterResponse* response);
+  absl::Status DoLookup(const LookupRequest& request,
+                        LookupResponse* response);
+
+  Membership* const membership_;
+  DirectoryManager* const directory_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_MASTER_SERVICE_H_

@@ -1,0 +1,182 @@
+#include "master/relay.h"
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/limits.h"
+#include "common/rpc_status.h"
+#include "common/status_macros.h"
+#include "master/master_service.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
+
+// Whether another replica may succeed where `status` came back: the replica
+// could not be reached, had no directory yet, or routes by another epoch. A
+// coordinator's own answer (quorum not reached, not found, ...) is final.
+bool TryNextReplica(const absl::Status& status) {
+  if (GetWrongNode(status)) return true;
+  return absl::IsUnavailable(status) && !GetErrorDetail(status);
+}
+
+}  // namespace
+
+template <typename Request, typename Response>
+struct RelayKvService::Relay {
+  using Invoke = std::function<void(KvService::Stub*, grpc::ClientContext*,
+                                    const Request*, Response*,
+                                    std::function<void(grpc::Status)>)>;
+  grpc::ServerUnaryReactor* reactor;
+  Response* response;  // owned by gRPC, valid until Finish()
+  Request request;
+  Invoke invoke;
+  absl::Time deadline;
+  uint32_t partition = 0;
+  std::vector<const NodeDescriptor*> targets;
+  DirectoryPtr directory;  // keeps `targets` alive
+  size_t next = 0;
+  std::vector<std::string> errors;
+  std::unique_ptr<grpc::ClientContext> context;
+};
+
+RelayKvService::RelayKvService(const DirectoryManager* directory,
+                               const Membership* membership)
+    : directory_(directory), membership_(membership) {}
+
+absl::Status RelayKvService::Admit(
+    absl::string_view key, const char* quorum_name, uint32_t quorum,
+    DirectoryPtr* directory,
+    std::vector<const NodeDescriptor*>* targets) const {
+  RETURN_IF_ERROR(ValidateKey(key));
+  *directory = directory_->Get();
+  RETURN_IF_ERROR(CheckDirectoryFormed(**directory, *membership_,
+                                       directory_->initial_nodes()));
+  RETURN_IF_ERROR(
+      ResolveQuorum(quorum_name, quorum, (*directory)->replication()).status());
+  const absl::Time now = absl::Now();
+  std::vector<const NodeDescriptor*> up, down;
+  for (const std::string& id :
+       (*directory)->Replicas((*directory)->PartitionOf(key))) {
+    const NodeDescriptor* node = (*directory)->FindNode(id);
+    if (node == nullptr) continue;
+    (membership_->StateOf(id, now) == UP ? up : down).push_back(node);
+  }
+  *targets = std::move(up);
+  targets->insert(targets->end(), down.begin(), down.end());
+  return absl::OkStatus();
+}
+
+template <typename Request, typename Response>
+void RelayKvService::Attempt(std::shared_ptr<Relay<Request, Response>> relay) {
+  if (relay->next >= relay->targets.size() || absl::Now() >= relay->deadline) {
+    const bool late = absl::Now() >= relay->deadline;
+    absl::Status status(
+        late ? absl::StatusCode::kDeadlineExceeded
+             : absl::StatusCode::kUnavailable,
+        absl::StrCat("master could not reach a replica of partition ",
+                     relay->partition, ": ",
+                     absl::StrJoin(relay->errors, "; ")));
+    relay->reactor->Finish(ToGrpcStatus(status));
+    return;
+  }
+  const NodeDescriptor* target = relay->targets[relay->next++];
+  relay->context = std::make_unique<grpc::ClientContext>();
+  relay->context->set_deadline(absl::ToChronoTime(relay->deadline));
+  relay->request.set_directory_epoch(relay->directory->epoch());
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
+  relay->invoke(
+      nodes_.Get(target->address()), relay->context.get(), &relay->request,
+      relay->response, [this, relay, target](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        if (TryNextReplica(status)) {
+          relay->errors.push_back(absl::StrCat(target->id(), " (",
+                                               target->address(), "): ",
+                                               status.message()));
+          Attempt(relay);
+        } else {
+          relay->reactor->Finish(grpc_status);
+        }
+        absl::MutexLock lock(&mu_);
+        --in_flight_;
+      });
+}
+
+void RelayKvService::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RelayKvService::Start(
+    grpc::CallbackServerContext* context, const Request& request,
+    Response* response, const char* quorum_name, uint32_t quorum,
+    typename Relay<Request, Response>::Invoke invoke) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto relay = std::make_shared<Relay<Request, Response>>();
+  relay->reactor = reactor;
+  relay->response = response;
+  relay->request = request;
+  relay->invoke = std::move(invoke);
+  relay->deadline = DeadlineOf(*context, kDefaultDeadline);
+  absl::Status admitted = Admit(request.key(), quorum_name, quorum,
+                                &relay->directory, &relay->targets);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  relay->partition = relay->directory->PartitionOf(request.key());
+  Attempt(std::move(relay));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Put(
+    grpc::CallbackServerContext* context, const PutRequest* request,
+    PutResponse* response) {
+  if (absl::Status s = ValidateValue(request->value()); !s.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  return Start(context, *request, response, "W", request->w(),
+               [](KvService::Stub* stub, grpc::ClientContext* ctx,
+                  const PutRequest* req, PutResponse* resp,
+                  std::function<void(grpc::Status)> done) {
+                 stub->async()->Put(ctx, req, resp, std::move(done));
+               });
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Get(
+    grpc::CallbackServerContext* context, const GetRequest* request,
+    GetResponse* response) {
+  return Start(context, *request, response, "R", request->r(),
+               [](KvService::Stub* stub, grpc::ClientContext* ctx,
+                  const GetRequest* req, GetResponse* resp,
+                  std::function<void(grpc::Status)> done) {
+                 stub->async()->Get(ctx, req, resp, std::move(done));
+               });
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Delete(
+    grpc::CallbackServerContext* context, const DeleteRequest* request,
+    DeleteResponse* response) {
+  return Start(context, *request, response, "W", request->w(),
+               [](KvService::Stub* stub, grpc::ClientContext* ctx,
+                  const DeleteRequest* req, DeleteResponse* resp,
+                  std::function<void(grpc::Status)> done) {
+                 stub->async()->Delete(ctx, req, resp, std::move(done));
+               });
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,419 @@
+#include "storage_node/coordinator.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/rpc_status.h"
+
+namespace quorumkv {
+namespace {
+
+// Label of a replica in error messages: "id (host:port)".
+std::string Describe(const DirectoryView& directory, const std::string& id) {
+  const NodeDescriptor* node = directory.FindNode(id);
+  return node == nullptr ? id : absl::StrCat(id, " (", node->address(), ")");
+}
+
+absl::StatusCode QuorumFailureCode(absl::Time deadline) {
+  return absl::Now() >= deadline ? absl::StatusCode::kDeadlineExceeded
+                                 : absl::StatusCode::kUnavailable;
+}
+
+}  // namespace
+
+struct Coordinator::WriteState {
+  WriteState(DirectoryPtr dir, ApplyRequest req, uint32_t w, WriteDone cb)
+      : directory(std::move(dir)),
+        request(std::move(req)),
+        needed(w),
+        total(static_cast<uint32_t>(
+            directory->Replicas(request.partition()).size())),
+        done(std::move(cb)) {}
+
+  const DirectoryPtr directory;
+  const ApplyRequest request;
+  const uint32_t needed;
+  const uint32_t total;
+
+  absl::Mutex mu;
+  uint32_t acks ABSL_GUARDED_BY(mu) = 0;
+  uint32_t failures ABSL_GUARDED_BY(mu) = 0;
+  bool answered ABSL_GUARDED_BY(mu) = false;
+  std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  WriteDone done ABSL_GUARDED_BY(mu);
+};
+
+struct Coordinator::ReadState {
+  struct Reply {
+    std::string node_id;
+    std::optional<VersionedValue> value;  // nullopt: never seen the key
+  };
+
+  ReadState(DirectoryPtr dir, ReadRequest req, uint32_t r,
+            std::vector<std::string> order, absl::Time until, ReadDone cb)
+      : directory(std::move(dir)),
+        request(std::move(req)),
+        needed(r),
+        targets(std::move(order)),
+        deadline(until),
+        done(std::move(cb)) {}
+
+  const DirectoryPtr directory;
+  const ReadRequest request;
+  const uint32_t needed;
+  const std::vector<std::string> targets;  // this node first
+  const absl::Time deadline;
+
+  absl::Mutex mu;
+  size_t next_target ABSL_GUARDED_BY(mu) = 0;
+  uint32_t outstanding ABSL_GUARDED_BY(mu) = 0;
+  bool answered ABSL_GUARDED_BY(mu) = false;
+  std::vector<Reply> replies ABSL_GUARDED_BY(mu);
+  std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  ReadDone done ABSL_GUARDED_BY(mu);
+};
+
+Coordinator::Coordinator(std::string self_id, Engine* engine,
+                         HybridClock* clock, StubPool<ReplicaService>* peers)
+    : self_id_(std::move(self_id)),
+      engine_(engine),
+      clock_(clock),
+      peers_(peers) {}
+
+void Coordinator::BeginCall() {
+  absl::MutexLock lock(&mu_);
+  ++in_flight_;
+}
+
+void Coordinator::EndCall() {
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+void Coordinator::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+void Coordinator::Deliver(const DirectoryView& directory,
+                          const std::string& node_id,
+                          const ApplyRequest& request, absl::Time deadline,
+                          std::function<void(absl::Status)> done) {
+  if (node_id == self_id_) {
+    auto applied =
+        engine_->Apply(request.partition(), request.key(), request.value());
+    done(applied.status());
+    return;
+  }
+  const NodeDescriptor* node = directory.FindNode(node_id);
+  if (node == nullptr) {
+    done(absl::UnavailableError("node is not in the directory"));
+    return;
+  }
+  struct Call {
+    grpc::ClientContext context;
+    ApplyRequest request;
+    ApplyResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->request = request;
+  call->context.set_deadline(absl::ToChronoTime(deadline));
+  BeginCall();
+  peers_->Get(node->address())
+      ->async()
+      ->Apply(&call->context, &call->request, &call->response,
+              [this, call, done = std::move(done)](grpc::Status status) {
+                done(FromGrpcStatus(status));
+                EndCall();
+              });
+}
+
+void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
+                        std::string key, VersionedValue value, uint32_t w,
+                        absl::Time deadline, WriteDone done) {
+  *value.mutable_version() = clock_->Now();
+  ApplyRequest request;
+  request.set_partition(partition);
+  request.set_key(std::move(key));
+  *request.mutable_value() = std::move(value);
+  request.set_directory_epoch(directory->epoch());
+  auto state = std::make_shared<WriteState>(directory, std::move(request), w,
+                                            std::move(done));
+
+  auto on_reply = [this, state, deadline](const std::string& node_id,
+                                          absl::Status status) {
+    if (!status.ok() && node_id != self_id_) {
+      absl::Status hinted = engine_->hints().Add(node_id, state->request);
+      if (!hinted.ok()) {
+        QKV_LOG(ERROR) << "cannot store hint for " << node_id << ": "
+                       << hinted;
+      }
+    }
+    WriteDone done;
+    absl::StatusOr<WriteOutcome> outcome;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (status.ok()) {
+        ++state->acks;
+      } else {
+        ++state->failures;
+        state->errors.push_back(absl::StrCat(
+            Describe(*state->directory, node_id), ": ", status.message()));
+      }
+      if (state->answered) return;
+      if (state->acks >= state->needed) {
+        outcome = WriteOutcome{state->request.value().version(), state->acks};
+      } else if (state->total - state->failures < state->needed) {
+        QuorumNotReached detail;
+        detail.set_acknowledged(state->acks);
+        detail.set_required(state->needed);
+        detail.set_replicas(state->total);
+        outcome = QuorumError(
+            QuorumFailureCode(deadline),
+            absl::StrCat("write quorum not reached: ", state->acks, " of ",
+                         state->total, " replicas acknowledged (W=",
+                         state->needed, "); ",
+                         absl::StrJoin(state->errors, "; ")),
+            detail);
+      } else {
+        return;
+      }
+      state->answered = true;
+      done = std::move(state->done);
+    }
+    done(std::move(outcome));
+  };
+
+  // This node first, so that W=1 answers without waiting on the network.
+  on_reply(self_id_, engine_->Apply(partition, state->request.key(),
+                                    state->request.value())
+                         .status());
+  for (const std::string& node_id : directory->Replicas(partition)) {
+    if (node_id == self_id_) continue;
+    Deliver(*directory, node_id, state->request, deadline,
+            [on_reply, node_id](absl::Status status) {
+              on_reply(node_id, std::move(status));
+            });
+  }
+}
+
+void Coordinator::FetchFrom(
+    const DirectoryView& directory, const std::string& node_id,
+    const ReadRequest& request, absl::Time deadline,
+    std::function<void(absl::StatusOr<ReadResponse>)> done) {
+  if (node_id == self_id_) {
+    ReadResponse response;
+    auto value = engine_->Read(request.partition(), request.key());
+    if (value.ok()) {
+      response.set_found(true);
+      *response.mutable_value() = *std::move(value);
+    } else if (!absl::IsNotFound(value.status())) {
+      done(value.status());
+      return;
+    }
+    done(std::move(response));
+    return;
+  }
+  const NodeDescriptor* node = directory.FindNode(node_id);
+  if (node == nullptr) {
+    done(absl::UnavailableError("node is not in the directory"));
+    return;
+  }
+  struct Call {
+    grpc::ClientContext context;
+    ReadRequest request;
+    ReadResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->request = request;
+  call->context.set_deadline(absl::ToChronoTime(deadline));
+  BeginCall();
+  peers_->Get(node->address())
+      ->async()
+      ->Read(&call->context, &call->request, &call->response,
+             [this, call, done = std::move(done)](grpc::Status status) {
+               if (!status.ok()) {
+                 done(FromGrpcStatus(status));
+               } else {
+                 done(std::move(call->response));
+               }
+               EndCall();
+             });
+}
+
+void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
+                       std::string key, uint32_t r, absl::Time deadline,
+                       ReadDone done) {
+  std::vector<std::string> order = {self_id_};
+  for (const std::string& id : directory->Replicas(partition)) {
+    if (id != self_id_) order.push_back(id);
+  }
+  ReadRequest request;
+  request.set_partition(partition);
+  request.set_key(std::move(key));
+  request.set_directory_epoch(directory->epoch());
+  auto state = std::make_shared<ReadState>(
+      std::move(directory), std::move(request), r, std::move(order), deadline,
+      std::move(done));
+  std::vector<std::string> first;
+  {
+    absl::MutexLock lock(&state->mu);
+    while (state->next_target < state->targets.size() &&
+           first.size() < state->needed) {
+      first.push_back(state->targets[state->next_target++]);
+      ++state->outstanding;
+    }
+  }
+  for (const std::string& node_id : first) LaunchRead(state, node_id);
+}
+
+void Coordinator::LaunchRead(const std::shared_ptr<ReadState>& state,
+                             const std::string& node_id) {
+  FetchFrom(*state->directory, node_id, state->request, state->deadline,
+            [this, state, node_id](absl::StatusOr<ReadResponse> reply) {
+              OnReadReply(state, node_id, std::move(reply));
+            });
+}
+
+void Coordinator::OnReadReply(const std::shared_ptr<ReadState>& state,
+                              const std::string& node_id,
+                              absl::StatusOr<ReadResponse> reply) {
+  std::optional<std::string> retry_on;
+  ReadDone failed;
+  absl::Status failure;
+  bool quorum = false;
+  {
+    absl::MutexLock lock(&state->mu);
+    --state->outstanding;
+    if (state->answered) return;
+    if (reply.ok()) {
+      ReadState::Reply r{node_id, std::nullopt};
+      if (reply->found()) r.value = std::move(*reply->mutable_value());
+      state->replies.push_back(std::move(r));
+      quorum = state->replies.size() >= state->needed;
+    } else {
+      state->errors.push_back(absl::StrCat(
+          Describe(*state->directory, node_id), ": ", reply.status().message()));
+      if (state->next_target < state->targets.size()) {
+        retry_on = state->targets[state->next_target++];
+        ++state->outstanding;
+      } else if (state->replies.size() + state->outstanding < state->needed) {
+        QuorumNotReached detail;
+        detail.set_acknowledged(state->replies.size());
+        detail.set_required(state->needed);
+        detail.set_replicas(state->targets.size());
+        failure = QuorumError(
+            QuorumFailureCode(state->deadline),
+            absl::StrCat("read quorum not reached: ", state->replies.size(),
+                         " of ", state->targets.size(),
+                         " replicas answered (R=", state->needed, "); ",
+                         absl::StrJoin(state->errors, "; ")),
+            detail);
+        state->answered = true;
+        failed = std::move(state->done);
+      }
+    }
+    if (quorum) state->answered = true;
+  }
+  if (retry_on) LaunchRead(state, *retry_on);
+  if (failed) failed(std::move(failure));
+  if (quorum) Repair(state);
+}
+
+void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
+  // `answered` is set: no other thread touches replies or done any more.
+  std::vector<ReadState::Reply> replies;
+  ReadDone done;
+  {
+    absl::MutexLock lock(&state->mu);
+    replies = std::move(state->replies);
+    done = std::move(state->done);
+  }
+  const VersionedValue* newest = nullptr;
+  for (const auto& reply : replies) {
+    if (reply.value && (newest == nullptr ||
+                        VersionLess(newest->version(), reply.value->version()))) {
+      newest = &*reply.value;
+    }
+  }
+  if (newest == nullptr) {
+    done(absl::NotFoundError("key not found"));
+    return;
+  }
+  clock_->Observe(newest->version());
+  std::vector<std::string> stale;
+  for (const auto& reply : replies) {
+    if (!reply.value ||
+        VersionLess(reply.value->version(), newest->version())) {
+      stale.push_back(reply.node_id);
+    }
+  }
+  if (stale.empty()) {
+    done(*newest);
+    return;
+  }
+
+  struct RepairState {
+    absl::Mutex mu;
+    size_t pending ABSL_GUARDED_BY(mu);
+    std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  };
+  auto repair = std::make_shared<RepairState>();
+  {
+    absl::MutexLock lock(&repair->mu);
+    repair->pending = stale.size();
+  }
+  ApplyRequest request;
+  request.set_partition(state->request.partition());
+  request.set_key(state->request.key());
+  *request.mutable_value() = *newest;
+  request.set_directory_epoch(state->directory->epoch());
+  auto finish = std::make_shared<std::function<void()>>(
+      [repair, state, request, done = std::move(done)]() {
+        std::vector<std::string> errors;
+        {
+          absl::MutexLock lock(&repair->mu);
+          errors = repair->errors;
+        }
+        if (errors.empty()) {
+          done(request.value());
+          return;
+        }
+        QuorumNotReached detail;
+        detail.set_acknowledged(state->needed - errors.size());
+        detail.set_required(state->needed);
+        detail.set_replicas(state->targets.size());
+        done(QuorumError(QuorumFailureCode(state->deadline),
+                         absl::StrCat("read repair failed: ",
+                                      absl::StrJoin(errors, "; ")),
+                         detail));
+      });
+  for (const std::string& node_id : stale) {
+    Deliver(*state->directory, node_id, request, state->deadline,
+            [repair, finish, node_id, state](absl::Status status) {
+              bool last;
+              {
+                absl::MutexLock lock(&repair->mu);
+                if (!status.ok()) {
+                  repair->errors.push_back(absl::StrCat(
+                      Describe(*state->directory, node_id), ": ",
+                      status.message()));
+                }
+                last = --repair->pending == 0;
+              }
+              if (last) (*finish)();
+            });
+  }
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,101 @@
+// Quorum writes and reads for the partitions this node holds.
+//
+// The node's KvService hands each client request it accepts to the
+// Coordinator. A write is stamped with the node's HLC, applied locally and
+// sent to the other replicas in parallel; it is answered after W
+// acknowledgements and keeps being delivered to the rest, with a durable hint
+// for every replica that fails. A read asks R replicas (this node first),
+// repairs the contacted replicas that are behind, and only then answers.
+//
+// Nothing here blocks on the network: replica calls use gRPC's callback API
+// and `done` runs on whichever thread completes the quorum. Local RocksDB
+// access happens inline. Thread-safe.
+#ifndef QUORUMKV_STORAGE_NODE_COORDINATOR_H_
+#define QUORUMKV_STORAGE_NODE_COORDINATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/directory.h"
+#include "common/grpc_util.h"
+#include "common/hlc.h"
+#include "proto/replica.grpc.pb.h"
+#include "storage_node/engine.h"
+
+namespace quorumkv {
+
+struct WriteOutcome {
+  Version version;
+  uint32_t acks = 0;
+};
+
+class Coordinator {
+ public:
+  using WriteDone = std::function<void(absl::StatusOr<WriteOutcome>)>;
+  // The newest version among the replicas read; it may be a tombstone.
+  // NOT_FOUND when none of them has ever seen the key.
+  using ReadDone = std::function<void(absl::StatusOr<VersionedValue>)>;
+
+  // All pointers must outlive the coordinator and every call still in
+  // flight (the server shuts down before they are destroyed).
+  Coordinator(std::string self_id, Engine* engine, HybridClock* clock,
+              StubPool<ReplicaService>* peers);
+
+  // Writes `value` (its version is stamped here) to the replicas of
+  // `partition` in `directory`, which must include this node. `done` runs
+  // once: OK after `w` acknowledgements; UNAVAILABLE (DEADLINE_EXCEEDED when
+  // the deadline passed) with a QuorumNotReached detail when fewer than `w`
+  // can acknowledge.
+  void Write(DirectoryPtr directory, uint32_t partition, std::string key,
+             VersionedValue value, uint32_t w, absl::Time deadline,
+             WriteDone done);
+
+  // Reads from `r` replicas of `partition` and repairs those behind before
+  // calling `done`.
+  void Read(DirectoryPtr directory, uint32_t partition, std::string key,
+            uint32_t r, absl::Time deadline, ReadDone done);
+
+  // Sends `request` to `node_id` (applying it locally when it is this node)
+  // and calls `done` with the outcome. Used for writes, repairs and hints.
+  void Deliver(const DirectoryView& directory, const std::string& node_id,
+               const ApplyRequest& request, absl::Time deadline,
+               std::function<void(absl::Status)> done);
+
+  const std::string& self_id() const { return self_id_; }
+
+  // Blocks until no call to another replica is in flight (each has a
+  // deadline). Called at shutdown, once no new request can arrive.
+  void WaitIdle();
+
+ private:
+  struct WriteState;
+  struct ReadState;
+
+  void FetchFrom(const DirectoryView& directory, const std::string& node_id,
+                 const ReadRequest& request, absl::Time deadline,
+                 std::function<void(absl::StatusOr<ReadResponse>)> done);
+  void LaunchRead(const std::shared_ptr<ReadState>& state,
+                  const std::string& node_id);
+  void OnReadReply(const std::shared_ptr<ReadState>& state,
+                   const std::string& node_id,
+                   absl::StatusOr<ReadResponse> reply);
+  void Repair(const std::shared_ptr<ReadState>& state);
+  void BeginCall();
+  void EndCall();
+
+  // Constant after construction.
+  const std::string self_id_;
+  Engine* const engine_;
+  HybridClock* const clock_;
+  StubPool<ReplicaService>* const peers_;
+
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_COORDINATOR_H_

@@ -1,0 +1,167 @@
+#include "storage_node/engine.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/hash.h"
+#include "common/hlc.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/options.h"
+#include "storage_node/record.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr char kHintsFamily[] = "hints";
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", s.ToString(), " (is another process using this data dir?)"));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+// Drops tombstones older than the grace period during compaction.
+class TombstonePurger : public rocksdb::CompactionFilter {
+ public:
+  explicit TombstonePurger(absl::Duration grace) : grace_(grace) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/,
+              const rocksdb::Slice& existing_value,
+              std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    auto header = DecodeRecordHeader(
+        absl::string_view(existing_value.data(), existing_value.size()));
+    if (!header.ok() || !header->tombstone) return false;
+    const auto horizon = absl::ToUnixMillis(absl::Now() - grace_);
+    return static_cast<int64_t>(header->wall_ms) < horizon;
+  }
+
+  const char* Name() const override { return "quorumkv.TombstonePurger"; }
+
+ private:
+  const absl::Duration grace_;
+};
+
+void Account(absl::flat_hash_map<uint32_t, PartitionStats>& stats,
+             uint32_t partition, absl::string_view key,
+             const VersionedValue& value, int sign) {
+  if (value.tombstone()) return;
+  PartitionStats& s = stats[partition];
+  const uint64_t bytes = key.size() + value.value().size();
+  if (sign > 0) {
+    s.keys += 1;
+    s.bytes += bytes;
+  } else {
+    s.keys -= 1;
+    s.bytes -= bytes;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
+    const std::string& dir, const EngineOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  auto purger = std::make_unique<TombstonePurger>(options.tombstone_grace);
+  rocksdb::ColumnFamilyOptions rows_options;
+  rows_options.compaction_filter = purger.get();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rows_options},
+      {kHintsFamily, rocksdb::ColumnFamilyOptions()}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening RocksDB in ", dir));
+  std::unique_ptr<Engine> engine(new Engine(std::move(purger),
+                                            std::unique_ptr<rocksdb::DB>(raw),
+                                            std::move(handles)));
+  if (absl::Status st = engine->LoadStats(); !st.ok()) return st;
+  return engine;
+}
+
+Engine::Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+               std::unique_ptr<rocksdb::DB> db,
+               std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : purger_(std::move(purger)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      hints_(std::make_unique<HintStore>(db_.get(), handles_[1])) {}
+
+Engine::~Engine() {
+  hints_.reset();
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    db_->DestroyColumnFamilyHandle(h);
+  }
+  db_->Close();
+}
+
+absl::Status Engine::LoadStats() {
+  absl::flat_hash_map<uint32_t, PartitionStats> stats;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint32_t partition;
+    absl::string_view key;
+    if (!DecodeRowKey(absl::string_view(it->key().data(), it->key().size()),
+                      &partition, &key)) {
+      continue;
+    }
+    auto value = DecodeRecord(
+        absl::string_view(it->value().data(), it->value().size()));
+    if (!value.ok()) return value.status();
+    Account(stats, partition, key, *value, +1);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning rows");
+  absl::MutexLock lock(&stats_mu_);
+  stats_ = std::move(stats);
+  return absl::OkStatus();
+}
+
+absl::Mutex& Engine::StripeFor(absl::string_view row_key) {
+  return stripes_[StableHash(row_key) % stripes_.size()];
+}
+
+absl::StatusOr<bool> Engine::Apply(uint32_t partition, absl::string_view key,
+                                   const VersionedValue& value) {
+  const std::string row_key = EncodeRowKey(partition, key);
+  absl::MutexLock stripe(&StripeFor(row_key));
+  auto current = Read(partition, key);
+  if (!current.ok() && !absl::IsNotFound(current.status())) {
+    return current.status();
+  }
+  if (current.ok() &&
+      CompareVersions(value.version(), current->version()) <= 0) {
+    return false;
+  }
+  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), handles_[0], row_key,
+                               EncodeRecord(value));
+  if (!s.ok()) return FromRocks(s, "writing row");
+  absl::MutexLock lock(&stats_mu_);
+  if (current.ok()) Account(stats_, partition, key, *current, -1);
+  Account(stats_, partition, key, value, +1);
+  return true;
+}
+
+absl::StatusOr<VersionedValue> Engine::Read(uint32_t partition,
+                                            absl::string_view key) const {
+  std::string bytes;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[0],
+                               EncodeRowKey(partition, key), &bytes);
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
+  if (!s.ok()) return FromRocks(s, "reading row");
+  return DecodeRecord(bytes);
+}
+
+absl::flat_hash_map<uint32_t, PartitionStats> Engine::Stats() const {
+  absl::MutexLock lock(&stats_mu_);
+  return stats_;
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,86 @@
+// The storage engine of a storage node: versioned values and tombstones per
+// partition in RocksDB, where the highest version always wins whatever the
+// order writes arrive in.
+//
+// Owns the node's RocksDB (column families "default" for rows, see
+// storage_node/record.h, and "hints", see storage_node/hints.h). Tombstones
+// older than the grace period are purged by compaction. Thread-safe.
+#ifndef QUORUMKV_STORAGE_NODE_ENGINE_H_
+#define QUORUMKV_STORAGE_NODE_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/replica.pb.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/db.h"
+#include "storage_node/hints.h"
+
+namespace quorumkv {
+
+struct PartitionStats {
+  uint64_t keys = 0;   // live keys (tombstones excluded)
+  uint64_t bytes = 0;  // bytes of live keys and values
+};
+
+struct EngineOptions {
+  // Tombstones younger than this are kept, so a replica that missed a
+  // delete cannot resurrect the value through repair or hints.
+  absl::Duration tombstone_grace = absl::Hours(24);
+};
+
+class Engine {
+ public:
+  // Opens or creates the database in `dir`. Scans it once to count keys and
+  // bytes per partition.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(
+      const std::string& dir, const EngineOptions& options = {});
+  ~Engine();
+
+  // Stores `value` (a tombstone or not) unless the key already holds an
+  // equal or higher version. Returns whether it stored it.
+  absl::StatusOr<bool> Apply(uint32_t partition, absl::string_view key,
+                             const VersionedValue& value);
+
+  // The newest version of `key`, tombstones included. NOT_FOUND when the key
+  // was never written (or its tombstone was purged).
+  absl::StatusOr<VersionedValue> Read(uint32_t partition,
+                                      absl::string_view key) const;
+
+  absl::flat_hash_map<uint32_t, PartitionStats> Stats() const;
+
+  HintStore& hints() { return *hints_; }
+
+ private:
+  Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+         std::unique_ptr<rocksdb::DB> db,
+         std::vector<rocksdb::ColumnFamilyHandle*> handles);
+  absl::Status LoadStats();
+  absl::Mutex& StripeFor(absl::string_view row_key);
+
+  // Constant after construction. The compaction filter outlives the DB.
+  std::unique_ptr<rocksdb::CompactionFilter> purger_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [rows, hints]
+  std::unique_ptr<HintStore> hints_;
+
+  // Serialize read-modify-write of one key; never held across a network
+  // call. Lock order: a stripe before stats_mu_.
+  std::array<absl::Mutex, 64> stripes_;
+
+  mutable absl::Mutex stats_mu_;
+  absl::flat_hash_map<uint32_t, PartitionStats> stats_
+      ABSL_GUARDED_BY(stats_mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_ENGINE_H_

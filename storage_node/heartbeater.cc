@@ -1,0 +1,162 @@
+#include "storage_node/heartbeater.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/grpc_util.h"
+#include "common/logging.h"
+#include "common/rpc_status.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::Duration kRpcTimeout = absl::Seconds(2);
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+
+}  // namespace
+
+Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
+                         const std::string& master_address,
+                         absl::Duration interval, DirectoryHolder* directory,
+                         LoadFn load, FatalFn on_fatal)
+    : self_(std::move(self)),
+      capacity_bytes_(capacity_bytes),
+      master_address_(master_address),
+      interval_(interval),
+      directory_(directory),
+      load_(std::move(load)),
+      on_fatal_(std::move(on_fatal)),
+      master_(MasterService::NewStub(MakeChannel(master_address))),
+      backoff_(kFirstBackoff),
+      task_([this] { return RunOnce(); }) {}
+
+Heartbeater::~Heartbeater() { Stop(); }
+
+void Heartbeater::Start() { task_.Start(); }
+void Heartbeater::Stop() { task_.Stop(); }
+
+void Heartbeater::RequestRefresh() {
+  {
+    absl::MutexLock lock(&mu_);
+    refresh_requested_ = true;
+  }
+  task_.Wake();
+}
+
+bool Heartbeater::registered() const {
+  absl::MutexLock lock(&mu_);
+  return registered_;
+}
+
+absl::Duration Heartbeater::RunOnce() {
+  if (fatal_) return absl::InfiniteDuration();
+  bool registered, refresh;
+  {
+    absl::MutexLock lock(&mu_);
+    registered = registered_;
+    refresh = refresh_requested_;
+    refresh_requested_ = false;
+  }
+  if (!registered) {
+    absl::Status status = Register();
+    if (absl::IsAlreadyExists(status)) {
+      fatal_ = true;
+      QKV_LOG(ERROR) << "master " << master_address_
+                     << " refused registration: " << status.message();
+      on_fatal_(status);
+      return absl::InfiniteDuration();
+    }
+    if (!status.ok()) {
+      QKV_LOG(WARNING) << "cannot register with master " << master_address_
+                       << ": " << status.message() << "; retrying in "
+                       << absl::FormatDuration(backoff_);
+      const absl::Duration wait = backoff_;
+      backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+      return wait;
+    }
+    backoff_ = kFirstBackoff;
+    master_reachable_ = true;
+    QKV_LOG(INFO) << "registered with master " << master_address_ << " as "
+                  << self_.id() << " (rack " << self_.rack() << ", address "
+                  << self_.address() << ")";
+    absl::MutexLock lock(&mu_);
+    registered_ = true;
+    return interval_;
+  }
+
+  uint64_t master_epoch = 0;
+  absl::Status status = Heartbeat(&master_epoch);
+  if (absl::IsNotFound(status)) {
+    // The master restarted or forgot us: register again right away.
+    absl::MutexLock lock(&mu_);
+    registered_ = false;
+    return absl::ZeroDuration();
+  }
+  if (!status.ok()) {
+    if (master_reachable_) {
+      QKV_LOG(WARNING) << "heartbeat to master " << master_address_
+                       << " failed: " << status.message()
+                       << "; serving from directory epoch "
+                       << directory_->epoch();
+    }
+    master_reachable_ = false;
+    return interval_;
+  }
+  if (!master_reachable_) {
+    QKV_LOG(INFO) << "master " << master_address_ << " reachable again";
+  }
+  master_reachable_ = true;
+  if (refresh || master_epoch > directory_->epoch()) {
+    if (absl::Status s = FetchDirectory(); !s.ok()) {
+      QKV_LOG(WARNING) << "cannot fetch directory: " << s.message();
+    }
+  }
+  return interval_;
+}
+
+absl::Status Heartbeater::Register() {
+  RegisterRequest request;
+  *request.mutable_node() = self_;
+  request.set_capacity_bytes(capacity_bytes_);
+  *request.mutable_load() = load_();
+  RegisterResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, kRpcTimeout);
+  absl::Status status =
+      FromGrpcStatus(master_->Register(&context, request, &response));
+  if (status.ok() && directory_->Install(std::make_shared<DirectoryView>(
+                         response.directory()))) {
+    QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
+  }
+  return status;
+}
+
+absl::Status Heartbeater::Heartbeat(uint64_t* master_epoch) {
+  HeartbeatRequest request;
+  request.set_node_id(self_.id());
+  *request.mutable_load() = load_();
+  request.set_directory_epoch(directory_->epoch());
+  HeartbeatResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, kRpcTimeout);
+  absl::Status status =
+      FromGrpcStatus(master_->Heartbeat(&context, request, &response));
+  *master_epoch = response.directory_epoch();
+  return status;
+}
+
+absl::Status Heartbeater::FetchDirectory() {
+  GetDirectoryResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, kRpcTimeout);
+  absl::Status status = FromGrpcStatus(
+      master_->GetDirectory(&context, GetDirectoryRequest(), &response));
+  if (status.ok() && directory_->Install(std::make_shared<DirectoryView>(
+                         response.directory()))) {
+    QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
+  }
+  return status;
+}
+
+}  // namespace quorumkv

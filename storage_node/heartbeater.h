@@ -1,0 +1,71 @@
+// Keeps a storage node known to the master: registers (retrying with
+// backoff while the master is unreachable), heartbeats with the node's load
+// every interval, and fetches the directory whenever the master's epoch is
+// ahead or the node asks for it. Thread-safe.
+#ifndef QUORUMKV_STORAGE_NODE_HEARTBEATER_H_
+#define QUORUMKV_STORAGE_NODE_HEARTBEATER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/directory.h"
+#include "common/periodic_task.h"
+#include "proto/master.grpc.pb.h"
+
+namespace quorumkv {
+
+class Heartbeater {
+ public:
+  using LoadFn = std::function<NodeLoad()>;
+  // Called once, from the heartbeater's thread, when the master refuses the
+  // node for good (another live node holds its id).
+  using FatalFn = std::function<void(absl::Status)>;
+
+  // `directory` must outlive the heartbeater.
+  Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
+              const std::string& master_address, absl::Duration interval,
+              DirectoryHolder* directory, LoadFn load, FatalFn on_fatal);
+  ~Heartbeater();
+
+  void Start();
+  void Stop();
+  // Fetches the directory soon, without blocking the caller.
+  void RequestRefresh();
+  // Whether the master has accepted the node's registration.
+  bool registered() const;
+
+ private:
+  absl::Duration RunOnce();
+  absl::Status Register();
+  absl::Status Heartbeat(uint64_t* master_epoch);
+  absl::Status FetchDirectory();
+
+  // Constant after construction.
+  const NodeDescriptor self_;
+  const uint64_t capacity_bytes_;
+  const std::string master_address_;
+  const absl::Duration interval_;
+  DirectoryHolder* const directory_;
+  const LoadFn load_;
+  const FatalFn on_fatal_;
+  const std::unique_ptr<MasterService::Stub> master_;
+
+  // Touched by the task's thread only.
+  absl::Duration backoff_;
+  bool master_reachable_ = true;
+  bool fatal_ = false;
+
+  mutable absl::Mutex mu_;
+  bool registered_ ABSL_GUARDED_BY(mu_) = false;
+  bool refresh_requested_ ABSL_GUARDED_BY(mu_) = false;
+
+  PeriodicTask task_;  // Last: stopped before the rest is destroyed.
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_HEARTBEATER_H_

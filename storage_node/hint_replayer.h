@@ -1,0 +1,40 @@
+// Delivers stored hints (storage_node/hints.h) to their replicas once they
+// answer again, oldest first, and forgets each hint the replica took. Runs
+// on its own thread; calls are synchronous there and bounded by a deadline.
+#ifndef QUORUMKV_STORAGE_NODE_HINT_REPLAYER_H_
+#define QUORUMKV_STORAGE_NODE_HINT_REPLAYER_H_
+
+#include "absl/time/time.h"
+#include "common/directory.h"
+#include "common/grpc_util.h"
+#include "common/periodic_task.h"
+#include "proto/replica.grpc.pb.h"
+#include "storage_node/hints.h"
+
+namespace quorumkv {
+
+class HintReplayer {
+ public:
+  // Pointers must outlive the replayer.
+  HintReplayer(HintStore* hints, const DirectoryHolder* directory,
+               StubPool<ReplicaService>* peers, absl::Duration interval);
+  ~HintReplayer();
+
+  void Start();
+  void Stop();
+
+ private:
+  absl::Duration ReplayAll();
+  // Replays `target`'s hints until one fails or none are left.
+  void ReplayTo(const DirectoryView& directory, const std::string& target);
+
+  HintStore* const hints_;
+  const DirectoryHolder* const directory_;
+  StubPool<ReplicaService>* const peers_;
+  const absl::Duration interval_;
+  PeriodicTask task_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_HINT_REPLAYER_H_

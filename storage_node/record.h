@@ -1,0 +1,40 @@
+// Encoding of what a storage node keeps in RocksDB.
+//
+// PART OF THE ON-DISK FORMAT; DO NOT CHANGE (add a new format byte instead).
+//
+// Row key:   partition (4 bytes, big-endian, so one partition's rows are
+//            contiguous and can be streamed in order) + user key.
+// Row value: format byte (1) + flags (bit 0: tombstone) + wall_ms (8 bytes,
+//            little-endian) + logical (4, little-endian) + node id length (2,
+//            little-endian) + node id + value bytes.
+#ifndef QUORUMKV_STORAGE_NODE_RECORD_H_
+#define QUORUMKV_STORAGE_NODE_RECORD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/replica.pb.h"
+
+namespace quorumkv {
+
+std::string EncodeRowKey(uint32_t partition, absl::string_view key);
+// Splits a row key; false when it is shorter than the partition prefix.
+bool DecodeRowKey(absl::string_view row_key, uint32_t* partition,
+                  absl::string_view* key);
+
+std::string EncodeRecord(const VersionedValue& value);
+// DATA_LOSS when `bytes` is not a record of a known format.
+absl::StatusOr<VersionedValue> DecodeRecord(absl::string_view bytes);
+
+// Reads only the header: cheap for large values (compaction filters).
+struct RecordHeader {
+  bool tombstone = false;
+  uint64_t wall_ms = 0;
+};
+absl::StatusOr<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_RECORD_H_

@@ -1,0 +1,45 @@
+// ReplicaService (proto/replica.proto) of a storage node: what coordinators,
+// read repair and hint replay call on this replica. Local work only; every
+// handler finishes on the callback thread without waiting on the network.
+#ifndef QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
+#define QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "common/directory.h"
+#include "common/hlc.h"
+#include "proto/replica.grpc.pb.h"
+#include "storage_node/engine.h"
+
+namespace quorumkv {
+
+class ReplicaServiceImpl final : public ReplicaService::CallbackService {
+ public:
+  // Pointers must outlive the service.
+  ReplicaServiceImpl(std::string self_id, Engine* engine, HybridClock* clock,
+                     const DirectoryHolder* directory,
+                     std::function<void()> request_refresh);
+
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context,
+                                  const ApplyRequest* request,
+                                  ApplyResponse* response) override;
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
+                                 const ReadRequest* request,
+                                 ReadResponse* response) override;
+
+ private:
+  // Replicas accept writes for partitions they hold and, during a move the
+  // coordinator already knows of, for those a newer directory gives them.
+  absl::Status CheckAccepts(uint32_t partition, uint64_t sender_epoch) const;
+
+  const std::string self_id_;
+  Engine* const engine_;
+  HybridClock* const clock_;
+  const DirectoryHolder* const directory_;
+  const std::function<void()> request_refresh_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_

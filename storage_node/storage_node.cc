@@ -1,0 +1,187 @@
+#include "storage_node/storage_node.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/address.h"
+#include "common/data_dir.h"
+#include "common/grpc_util.h"
+#include "common/hlc.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "storage_node/coordinator.h"
+#include "storage_node/heartbeater.h"
+#include "storage_node/hint_replayer.h"
+#include "storage_node/kv_service.h"
+#include "storage_node/load_tracker.h"
+#include "storage_node/replica_service.h"
+
+namespace quorumkv {
+
+absl::Status StorageNodeOptions::Validate() const {
+  RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
+  RETURN_IF_ERROR(ValidateAddress("--master", master));
+  if (!advertise.empty()) RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
+  if (rack.empty()) return absl::InvalidArgumentError("--rack is required");
+  if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  if (heartbeat_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--heartbeat_interval must be positive");
+  }
+  return absl::OkStatus();
+}
+
+// Members are declared in dependency order: each one's pointers point only
+// at members above it, so destruction (in reverse) is safe.
+struct StorageNode::Impl {
+  StorageNodeOptions options;
+  NodeDescriptor self;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<HybridClock> clock;
+  DirectoryHolder directory;
+  LoadTracker load;
+  StubPool<ReplicaService> peers;
+  std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<Heartbeater> heartbeater;
+  std::unique_ptr<HintReplayer> hint_replayer;
+  std::unique_ptr<NodeKvService> kv_service;
+  std::unique_ptr<ReplicaServiceImpl> replica_service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  bool stopped ABSL_GUARDED_BY(mu) = false;
+  absl::Status fatal ABSL_GUARDED_BY(mu);
+
+  NodeLoad CurrentLoad() {
+    NodeLoad result;
+    for (const auto& [partition, stats] : engine->Stats()) {
+      PartitionLoad* p = result.add_partitions();
+      p->set_partition(partition);
+      p->set_keys(stats.keys);
+      p->set_bytes(stats.bytes);
+      result.set_keys(result.keys() + stats.keys);
+      result.set_bytes(result.bytes() + stats.bytes);
+    }
+    result.set_free_bytes(GetDiskSpace(options.data_dir).free_bytes);
+    const LoadTracker::Rates rates = load.Sample();
+    result.set_reads_per_sec(rates.reads_per_sec);
+    result.set_writes_per_sec(rates.writes_per_sec);
+    result.set_pending_hints(engine->hints().pending());
+    return result;
+  }
+
+  // Idempotent; every caller returns once the node has stopped.
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu);
+      if (stopping) {
+        mu.Await(absl::Condition(&stopped));
+        return;
+      }
+      stopping = true;
+    }
+    heartbeater->Stop();
+    hint_replayer->Stop();
+    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    coordinator->WaitIdle();
+    absl::MutexLock lock(&mu);
+    stopped = true;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
+    const StorageNodeOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  ASSIGN_OR_RETURN(DataDirIdentity identity,
+                   OpenDataDir(options.data_dir, "storage_node"));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  EngineOptions engine_options;
+  engine_options.tombstone_grace = options.tombstone_grace;
+  ASSIGN_OR_RETURN(
+      impl->engine,
+      Engine::Open((std::filesystem::path(options.data_dir) / "db").string(),
+                   engine_options));
+  impl->clock = std::make_unique<HybridClock>(identity.id);
+  impl->coordinator = std::make_unique<Coordinator>(
+      identity.id, impl->engine.get(), impl->clock.get(), &impl->peers);
+
+  Impl* raw = impl.get();
+  auto request_refresh = [raw] { raw->heartbeater->RequestRefresh(); };
+  impl->kv_service = std::make_unique<NodeKvService>(
+      impl->coordinator.get(), &impl->directory, &impl->load, request_refresh);
+  impl->replica_service = std::make_unique<ReplicaServiceImpl>(
+      identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
+      request_refresh);
+
+  grpc::ServerBuilder builder;
+  ConfigureServerBuilder(builder);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &impl->port);
+  builder.RegisterService(impl->kv_service.get());
+  builder.RegisterService(impl->replica_service.get());
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (address in use or not local?)"));
+  }
+
+  impl->self.set_id(identity.id);
+  impl->self.set_rack(options.rack);
+  impl->self.set_address(
+      options.advertise.empty()
+          ? absl::StrCat(options.listen.substr(0, options.listen.rfind(':')),
+                         ":", impl->port)
+          : options.advertise);
+  impl->heartbeater = std::make_unique<Heartbeater>(
+      impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
+      options.master, options.heartbeat_interval, &impl->directory,
+      [raw] { return raw->CurrentLoad(); },
+      [raw](absl::Status status) {
+        // Wait() returns it; the owner shuts the node down (Stop() joins
+        // the heartbeater's thread, which runs this).
+        absl::MutexLock lock(&raw->mu);
+        raw->fatal = std::move(status);
+      });
+  impl->hint_replayer = std::make_unique<HintReplayer>(
+      &impl->engine->hints(), &impl->directory, &impl->peers,
+      options.hint_replay_interval);
+  impl->heartbeater->Start();
+  impl->hint_replayer->Start();
+  QKV_LOG(INFO) << "storage node " << identity.id << " serving on "
+                << impl->self.address() << " (rack " << options.rack
+                << ", data " << options.data_dir << ")";
+  return std::unique_ptr<StorageNode>(new StorageNode(std::move(impl)));
+}
+
+StorageNode::StorageNode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+StorageNode::~StorageNode() { Shutdown(); }
+
+absl::Status StorageNode::Wait() {
+  absl::MutexLock lock(&impl_->mu);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) {
+    return impl_->stopped || !impl_->fatal.ok();
+  };
+  impl_->mu.Await(absl::Condition(&done));
+  return impl_->fatal;
+}
+
+void StorageNode::Shutdown() { impl_->Stop(); }
+
+const std::string& StorageNode::id() const { return impl_->self.id(); }
+const std::string& StorageNode::address() const {
+  return impl_->self.address();
+}
+int StorageNode::port() const { return impl_->port; }
+bool StorageNode::registered() const { return impl_->heartbeater->registered(); }
+DirectoryPtr StorageNode::directory() const { return impl_->directory.Get(); }
+Engine* StorageNode::engine() { return impl_->engine.get(); }
+
+}  // namespace quorumkv

@@ -1,0 +1,64 @@
+// kv_storage_node: serves a share of the cluster's partitions.
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/process.h"
+#include "storage_node/storage_node.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7101", "host:port to serve on");
+ABSL_FLAG(std::string, master, "127.0.0.1:7000", "host:port of the master");
+ABSL_FLAG(std::string, rack, "", "rack (failure domain) of this node; required");
+ABSL_FLAG(std::string, data_dir, "", "data directory; required");
+ABSL_FLAG(std::string, advertise, "",
+          "host:port others reach this node at (default: --listen)");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(1),
+          "interval between heartbeats to the master");
+
+int main(int argc, char** argv) {
+  quorumkv::ParseDaemonFlags(
+      argc, argv,
+      "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
+      "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s]");
+  quorumkv::StorageNodeOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.master = absl::GetFlag(FLAGS_master);
+  options.rack = absl::GetFlag(FLAGS_rack);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.advertise = absl::GetFlag(FLAGS_advertise);
+  options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  quorumkv::SetLogTag(absl::StrCat("node ", options.rack, " ", options.listen));
+
+  absl::Mutex mu;
+  quorumkv::StorageNode* node = nullptr;
+  bool signalled = false;
+  quorumkv::OnTerminationSignal([&] {
+    absl::MutexLock lock(&mu);
+    signalled = true;
+    if (node != nullptr) node->Shutdown();
+  });
+  auto started = quorumkv::StorageNode::Start(options);
+  if (!started.ok()) {
+    std::cerr << "kv_storage_node: " << started.status().message() << "\n";
+    return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    node = started->get();
+    if (signalled) node->Shutdown();
+  }
+  absl::Status status = (*started)->Wait();
+  {
+    absl::MutexLock lock(&mu);
+    node->Shutdown();
+    node = nullptr;
+  }
+  if (!status.ok()) {
+    std::cerr << "kv_storage_node: " << status.message() << "\n";
+    return 1;
+  }
+  QKV_LOG(INFO) << "stopped";
+  return 0;
+}

@@ -1,0 +1,36 @@
+// Options of a storage node, filled from kv_storage_node's flags in
+// storage_node_main.cc and set directly by in-process tests.
+#ifndef QUORUMKV_STORAGE_NODE_STORAGE_NODE_OPTIONS_H_
+#define QUORUMKV_STORAGE_NODE_STORAGE_NODE_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace quorumkv {
+
+struct StorageNodeOptions {
+  // host:port to serve on; port 0 picks a free port (tests).
+  std::string listen = "127.0.0.1:7101";
+  // host:port of the master.
+  std::string master = "127.0.0.1:7000";
+  // Failure domain; replicas of a partition go to distinct racks.
+  std::string rack;
+  // Holds IDENTITY (the node id) and the RocksDB database.
+  std::string data_dir;
+  // Address others reach this node at; empty means the listen address (with
+  // the port actually bound).
+  std::string advertise;
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  // How often stored hints are offered to their replicas.
+  absl::Duration hint_replay_interval = absl::Seconds(1);
+  absl::Duration tombstone_grace = absl::Hours(24);
+
+  // INVALID_ARGUMENT naming the first bad option.
+  absl::Status Validate() const;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_STORAGE_NODE_OPTIONS_H_
