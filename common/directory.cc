@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/str_cat.h"
 #include "common/hash.h"
 
 namespace quorumkv {
@@ -43,6 +44,13 @@ const NodeDescriptor* DirectoryView::FindNode(absl::string_view node_id) const {
   return it == nodes_by_id_.end() ? nullptr : it->second;
 }
 
+absl::Status NotFormedError(uint64_t registered_nodes, uint32_t initial_nodes) {
+  return absl::UnavailableError(absl::StrCat(
+      "the cluster is not formed yet: ", registered_nodes, " of ",
+      initial_nodes, " storage nodes registered (--initial_nodes=",
+      initial_nodes, ")"));
+}
+
 DirectoryPtr DirectoryHolder::Get() const {
   absl::MutexLock lock(&mu_);
   return current_;
@@ -53,6 +61,11 @@ bool DirectoryHolder::Install(DirectoryPtr directory) {
   if (directory->epoch() <= current_->epoch()) return false;
   current_ = std::move(directory);
   return true;
+}
+
+void DirectoryHolder::Reset(DirectoryPtr directory) {
+  absl::MutexLock lock(&mu_);
+  current_ = std::move(directory);
 }
 
 }  // namespace quorumkv

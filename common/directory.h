@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/master.pb.h"
@@ -46,6 +47,9 @@ class DirectoryView {
 
 using DirectoryPtr = std::shared_ptr<const DirectoryView>;
 
+// The UNAVAILABLE answer to data requests while the directory is not formed.
+absl::Status NotFormedError(uint64_t registered_nodes, uint32_t initial_nodes);
+
 // The newest directory a process knows. Thread-safe.
 class DirectoryHolder {
  public:
@@ -58,6 +62,8 @@ class DirectoryHolder {
   // Publishes `directory` if its epoch is above the current one; returns
   // whether it did.
   bool Install(DirectoryPtr directory);
+  // Publishes `directory` whatever its epoch (tests that need a stale one).
+  void Reset(DirectoryPtr directory);
   uint64_t epoch() const { return Get()->epoch(); }
 
  private:

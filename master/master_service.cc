@@ -26,10 +26,7 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
                                   const Membership& membership,
                                   uint32_t initial_nodes) {
   if (directory.formed()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      "the cluster is not formed yet: ", membership.registered_count(), " of ",
-      initial_nodes, " storage nodes registered (--initial_nodes=",
-      initial_nodes, ")"));
+  return NotFormedError(membership.registered_count(), initial_nodes);
 }
 
 MasterServiceImpl::MasterServiceImpl(Membership* membership,
@@ -108,6 +105,8 @@ grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
   for (const NodeDescriptor& node : directory->proto().nodes()) {
     response->add_states(membership_->StateOf(node.id(), now));
   }
+  response->set_registered_nodes(membership_->registered_count());
+  response->set_initial_nodes(directory_->initial_nodes());
   return FinishNow(context, absl::OkStatus());
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/kv_methods.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
@@ -27,15 +28,12 @@ bool TryNextReplica(const absl::Status& status) {
 
 }  // namespace
 
-template <typename Request, typename Response>
+template <typename Request>
 struct RelayKvService::Relay {
-  using Invoke = std::function<void(KvService::Stub*, grpc::ClientContext*,
-                                    const Request*, Response*,
-                                    std::function<void(grpc::Status)>)>;
   grpc::ServerUnaryReactor* reactor;
-  Response* response;  // owned by gRPC, valid until Finish()
+  // Owned by gRPC, valid until Finish().
+  typename KvMethod<Request>::Response* response;
   Request request;
-  Invoke invoke;
   absl::Time deadline;
   uint32_t partition = 0;
   std::vector<const NodeDescriptor*> targets;
@@ -72,8 +70,8 @@ absl::Status RelayKvService::Admit(
   return absl::OkStatus();
 }
 
-template <typename Request, typename Response>
-void RelayKvService::Attempt(std::shared_ptr<Relay<Request, Response>> relay) {
+template <typename Request>
+void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
   if (relay->next >= relay->targets.size() || absl::Now() >= relay->deadline) {
     const bool late = absl::Now() >= relay->deadline;
     absl::Status status(
@@ -93,7 +91,7 @@ void RelayKvService::Attempt(std::shared_ptr<Relay<Request, Response>> relay) {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
   }
-  relay->invoke(
+  KvMethod<Request>::Call(
       nodes_.Get(target->address()), relay->context.get(), &relay->request,
       relay->response, [this, relay, target](grpc::Status grpc_status) {
         absl::Status status = FromGrpcStatus(grpc_status);
@@ -118,20 +116,20 @@ void RelayKvService::WaitIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
-template <typename Request, typename Response>
+template <typename Request>
 grpc::ServerUnaryReactor* RelayKvService::Start(
     grpc::CallbackServerContext* context, const Request& request,
-    Response* response, const char* quorum_name, uint32_t quorum,
-    typename Relay<Request, Response>::Invoke invoke) {
+    typename KvMethod<Request>::Response* response) {
+  using Method = KvMethod<Request>;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto relay = std::make_shared<Relay<Request, Response>>();
+  auto relay = std::make_shared<Relay<Request>>();
   relay->reactor = reactor;
   relay->response = response;
   relay->request = request;
-  relay->invoke = std::move(invoke);
   relay->deadline = DeadlineOf(*context, kDefaultDeadline);
-  absl::Status admitted = Admit(request.key(), quorum_name, quorum,
-                                &relay->directory, &relay->targets);
+  absl::Status admitted = Admit(request.key(), Method::kQuorumName,
+                                Method::Quorum(request), &relay->directory,
+                                &relay->targets);
   if (!admitted.ok()) {
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
@@ -149,34 +147,19 @@ grpc::ServerUnaryReactor* RelayKvService::Put(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  return Start(context, *request, response, "W", request->w(),
-               [](KvService::Stub* stub, grpc::ClientContext* ctx,
-                  const PutRequest* req, PutResponse* resp,
-                  std::function<void(grpc::Status)> done) {
-                 stub->async()->Put(ctx, req, resp, std::move(done));
-               });
+  return Start(context, *request, response);
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
-  return Start(context, *request, response, "R", request->r(),
-               [](KvService::Stub* stub, grpc::ClientContext* ctx,
-                  const GetRequest* req, GetResponse* resp,
-                  std::function<void(grpc::Status)> done) {
-                 stub->async()->Get(ctx, req, resp, std::move(done));
-               });
+  return Start(context, *request, response);
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
-  return Start(context, *request, response, "W", request->w(),
-               [](KvService::Stub* stub, grpc::ClientContext* ctx,
-                  const DeleteRequest* req, DeleteResponse* resp,
-                  std::function<void(grpc::Status)> done) {
-                 stub->async()->Delete(ctx, req, resp, std::move(done));
-               });
+  return Start(context, *request, response);
 }
 
 }  // namespace quorumkv

@@ -8,6 +8,7 @@
 #define QUORUMKV_MASTER_RELAY_H_
 
 #include "common/grpc_util.h"
+#include "common/kv_methods.h"
 #include "master/directory_manager.h"
 #include "master/membership.h"
 #include "proto/kv.grpc.pb.h"
@@ -34,7 +35,7 @@ class RelayKvService final : public KvService::CallbackService {
   void WaitIdle();
 
  private:
-  template <typename Request, typename Response>
+  template <typename Request>
   struct Relay;
 
   // Checks shared by every request; `quorum` is W or R as requested.
@@ -42,14 +43,13 @@ class RelayKvService final : public KvService::CallbackService {
                      uint32_t quorum, DirectoryPtr* directory,
                      std::vector<const NodeDescriptor*>* targets) const;
   // Admits `request` and relays it; the one body behind Put, Get, Delete.
-  template <typename Request, typename Response>
+  template <typename Request>
   grpc::ServerUnaryReactor* Start(
       grpc::CallbackServerContext* context, const Request& request,
-      Response* response, const char* quorum_name, uint32_t quorum,
-      typename Relay<Request, Response>::Invoke invoke);
+      typename KvMethod<Request>::Response* response);
   // Sends the request to the next target, or finishes when none is left.
-  template <typename Request, typename Response>
-  void Attempt(std::shared_ptr<Relay<Request, Response>> relay);
+  template <typename Request>
+  void Attempt(std::shared_ptr<Relay<Request>> relay);
 
   const DirectoryManager* const directory_;
   const Membership* const membership_;

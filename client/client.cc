@@ -1,0 +1,471 @@
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "client/client_internal.h"
+#include "common/address.h"
+#include "common/hlc.h"
+#include "common/limits.h"
+#include "common/rpc_status.h"
+#include "common/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(5);
+constexpr absl::Duration kMaxBackoff = absl::Milliseconds(200);
+
+// A node's UNAVAILABLE without a typed detail means the request did not
+// reach a coordinator that could act on it (the node is unreachable or has
+// no directory yet): another replica may serve it.
+bool NodeUnreachable(const absl::Status& status) {
+  return absl::IsUnavailable(status) && !GetErrorDetail(status);
+}
+
+std::string StateName(NodeState state) {
+  return state == NODE_STATE_UNKNOWN ? "UNKNOWN" : NodeState_Name(state);
+}
+
+ReplicaLocation ToLocation(const NodeDescriptor& node, NodeState state) {
+  return {node.id(), node.address(), node.rack(), StateName(state)};
+}
+
+WriteResult ToWriteResult(const Version& version, uint32_t acks) {
+  return {VersionToString(version), acks};
+}
+
+}  // namespace
+
+absl::StatusOr<QueryMode> ParseQueryMode(absl::string_view text) {
+  if (text == "iterative") return QueryMode::kIterative;
+  if (text == "recursive") return QueryMode::kRecursive;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown mode '", text, "' (use iterative or recursive)"));
+}
+
+const char* QueryModeName(QueryMode mode) {
+  return mode == QueryMode::kIterative ? "iterative" : "recursive";
+}
+
+template <typename Request>
+struct Client::Impl::Call {
+  using Response = typename KvMethod<Request>::Response;
+  Request request;
+  absl::Time deadline;
+  std::function<void(absl::StatusOr<Response>)> done;
+  // Nodes that could not be reached during this call.
+  absl::flat_hash_set<std::string> avoid;
+  absl::Duration backoff = kFirstBackoff;
+  absl::Status last_error = absl::UnavailableError("no attempt made");
+  // One per attempt; the previous attempt has completed when replaced.
+  std::unique_ptr<grpc::ClientContext> context;
+  Response response;
+};
+
+Client::Impl::Impl(const ClientOptions& options)
+    : options_(options),
+      master_(MasterService::NewStub(MakeChannel(options.master))),
+      master_kv_(KvService::NewStub(MakeChannel(options.master))) {}
+
+Client::Impl::~Impl() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+std::string Client::Impl::MasterError(const absl::Status& status) const {
+  return absl::StrCat("master ", options_.master, ": ", status.message());
+}
+
+bool Client::Impl::IsDown(const std::string& node_id) const {
+  absl::MutexLock lock(&mu_);
+  return down_nodes_.contains(node_id);
+}
+
+template <typename Request>
+void Client::Impl::Submit(
+    Request request, absl::Time deadline,
+    std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
+        done) {
+  auto call = std::make_shared<Call<Request>>();
+  call->request = std::move(request);
+  call->deadline = deadline;
+  call->done = std::move(done);
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
+  Attempt(std::move(call));
+}
+
+template <typename Request>
+void Client::Impl::Finish(
+    const std::shared_ptr<Call<Request>>& call,
+    absl::StatusOr<typename KvMethod<Request>::Response> result) {
+  auto done = std::move(call->done);
+  done(std::move(result));
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+template <typename Request>
+void Client::Impl::Attempt(std::shared_ptr<Call<Request>> call) {
+  if (absl::Now() >= call->deadline) {
+    Finish(call, absl::DeadlineExceededError(absl::StrCat(
+                     "request timed out; last error: ",
+                     call->last_error.message())));
+    return;
+  }
+  if (options_.mode == QueryMode::kRecursive) {
+    AttemptRecursive(std::move(call));
+  } else {
+    AttemptIterative(std::move(call));
+  }
+}
+
+template <typename Request>
+void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
+  call->context = std::make_unique<grpc::ClientContext>();
+  call->context->set_deadline(absl::ToChronoTime(call->deadline));
+  KvMethod<Request>::Call(
+      master_kv_.get(), call->context.get(), &call->request, &call->response,
+      [this, call](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        if (status.ok()) {
+          Finish(call, std::move(call->response));
+        } else if (absl::IsUnavailable(status)) {
+          Finish(call, absl::Status(status.code(), MasterError(status)));
+        } else {
+          Finish(call, std::move(status));
+        }
+      });
+}
+
+template <typename Request>
+void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
+  DirectoryPtr directory = directory_.Get();
+  if (!directory->formed()) {
+    RefreshDirectory(call->deadline, [this, call](absl::Status status) {
+      if (!status.ok() && !directory_.Get()->formed()) {
+        Finish(call, absl::Status(status.code(), MasterError(status)));
+        return;
+      }
+      if (!directory_.Get()->formed()) {
+        absl::MutexLock lock(&mu_);
+        status = not_formed_;
+      }
+      if (!status.ok()) {
+        Finish(call, std::move(status));
+        return;
+      }
+      Attempt(call);
+    });
+    return;
+  }
+  const uint32_t partition = directory->PartitionOf(call->request.key());
+  // First the replicas this call has not failed on, UP ones before DOWN.
+  const NodeDescriptor* target = nullptr;
+  for (bool allow_down : {false, true}) {
+    for (const std::string& id : directory->Replicas(partition)) {
+      if (call->avoid.contains(id) || (!allow_down && IsDown(id))) continue;
+      target = directory->FindNode(id);
+      if (target != nullptr) break;
+    }
+    if (target != nullptr) break;
+  }
+  if (target == nullptr) {
+    // Every replica failed once: learn what the master knows, then go round
+    // again.
+    call->avoid.clear();
+    RefreshAndRetry(std::move(call));
+    return;
+  }
+  call->request.set_directory_epoch(directory->epoch());
+  call->context = std::make_unique<grpc::ClientContext>();
+  call->context->set_deadline(absl::ToChronoTime(call->deadline));
+  const std::string node_id = target->id();
+  const std::string address = target->address();
+  KvMethod<Request>::Call(
+      nodes_.Get(address), call->context.get(), &call->request,
+      &call->response,
+      [this, call, node_id, address](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        if (status.ok()) {
+          Finish(call, std::move(call->response));
+        } else if (GetWrongNode(status)) {
+          call->last_error = status;
+          RefreshAndRetry(call);
+        } else if (NodeUnreachable(status)) {
+          call->last_error = absl::UnavailableError(absl::StrCat(
+              "node ", node_id, " (", address, "): ", status.message()));
+          call->avoid.insert(node_id);
+          Attempt(call);
+        } else {
+          Finish(call, std::move(status));
+        }
+      });
+}
+
+template <typename Request>
+void Client::Impl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
+  RefreshDirectory(call->deadline, [this, call](absl::Status status) {
+    if (!status.ok()) {
+      // Keep routing by the cached directory while the master is away.
+      call->last_error = absl::Status(
+          status.code(), absl::StrCat(call->last_error.message(), "; ",
+                                      MasterError(status)));
+    }
+    const absl::Time when =
+        std::min(absl::Now() + call->backoff, call->deadline);
+    call->backoff = std::min(call->backoff * 2, kMaxBackoff);
+    timers_.RunAt(when, [this, call] { Attempt(call); });
+  });
+}
+
+void Client::Impl::RefreshDirectory(absl::Time deadline,
+                                    std::function<void(absl::Status)> done) {
+  struct Fetch {
+    grpc::ClientContext context;
+    GetDirectoryRequest request;
+    GetDirectoryResponse response;
+  };
+  auto fetch = std::make_shared<Fetch>();
+  fetch->context.set_deadline(absl::ToChronoTime(deadline));
+  master_->async()->GetDirectory(
+      &fetch->context, &fetch->request, &fetch->response,
+      [this, fetch, done = std::move(done)](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        if (status.ok()) {
+          const Directory& proto = fetch->response.directory();
+          {
+            absl::MutexLock lock(&mu_);
+            down_nodes_.clear();
+            for (int i = 0; i < proto.nodes_size() &&
+                            i < fetch->response.states_size();
+                 ++i) {
+              if (fetch->response.states(i) != UP) {
+                down_nodes_.insert(proto.nodes(i).id());
+              }
+            }
+            not_formed_ = NotFormedError(fetch->response.registered_nodes(),
+                                         fetch->response.initial_nodes());
+          }
+          directory_.Install(std::make_shared<DirectoryView>(proto));
+        }
+        done(std::move(status));
+      });
+}
+
+absl::Status Client::Impl::SyncRefresh() {
+  absl::Notification fetched;
+  absl::Status result;
+  RefreshDirectory(absl::Now() + options_.timeout, [&](absl::Status status) {
+    result = std::move(status);
+    fetched.Notify();
+  });
+  fetched.WaitForNotification();
+  if (!result.ok()) return absl::Status(result.code(), MasterError(result));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> Client::Impl::ReplicationFactor() {
+  if (directory_.Get()->replication() == 0) RETURN_IF_ERROR(SyncRefresh());
+  return directory_.Get()->replication();
+}
+
+absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  LookupRequest request;
+  request.set_key(std::string(key));
+  LookupResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status =
+      FromGrpcStatus(master_->Lookup(&context, request, &response));
+  if (absl::IsUnavailable(status)) {
+    return absl::Status(status.code(), MasterError(status));
+  }
+  RETURN_IF_ERROR(status);
+  KeyLocation location;
+  location.partition = response.partition();
+  location.epoch = response.epoch();
+  for (const ReplicaInfo& replica : response.replicas()) {
+    location.replicas.push_back(ToLocation(replica.node(), replica.state()));
+  }
+  return location;
+}
+
+absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
+  ClusterStatusResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status = FromGrpcStatus(
+      master_->ClusterStatus(&context, ClusterStatusRequest(), &response));
+  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  ClusterSummary summary;
+  summary.epoch = response.epoch();
+  summary.formed = response.directory_formed();
+  summary.registered_nodes = response.registered_nodes();
+  summary.initial_nodes = response.initial_nodes();
+  summary.partitions = response.partitions();
+  summary.replication = response.replication();
+  for (const NodeStatus& node : response.nodes()) {
+    NodeSummary n;
+    n.node = ToLocation(node.node(), node.state());
+    n.partitions = node.partitions();
+    n.keys = node.load().keys();
+    n.bytes = node.load().bytes();
+    n.free_bytes = node.load().free_bytes();
+    n.reads_per_sec = node.load().reads_per_sec();
+    n.writes_per_sec = node.load().writes_per_sec();
+    n.pending_hints = node.load().pending_hints();
+    n.last_heartbeat_ms_ago = node.last_heartbeat_ms_ago();
+    summary.nodes.push_back(std::move(n));
+  }
+  return summary;
+}
+
+// --- Client ---------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(
+    const ClientOptions& options) {
+  RETURN_IF_ERROR(ValidateAddress("master address", options.master));
+  if (options.w < 0 || options.r < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "W=", options.w, " R=", options.r, ": quorums must be 1..N (0: default)"));
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("timeout must be positive");
+  }
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(options)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+namespace {
+
+// The request's deadline, and INVALID_ARGUMENT for quorums below zero.
+absl::StatusOr<absl::Time> DeadlineFor(const ClientOptions& defaults,
+                                       const RequestOptions& options) {
+  if (options.w < 0 || options.r < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "W=", options.w, " R=", options.r, ": quorums must be 1..N"));
+  }
+  const absl::Duration timeout = options.timeout > absl::ZeroDuration()
+                                     ? options.timeout
+                                     : defaults.timeout;
+  return absl::Now() + timeout;
+}
+
+int Pick(int requested, int fallback) {
+  return requested != 0 ? requested : fallback;
+}
+
+template <typename Result, typename Callback>
+void FailNow(const absl::Status& status, const Callback& done) {
+  done(absl::StatusOr<Result>(status));
+}
+
+}  // namespace
+
+void Client::PutAsync(absl::string_view key, absl::string_view value,
+                      const RequestOptions& options, WriteCallback done) {
+  auto deadline = DeadlineFor(impl_->options(), options);
+  absl::Status valid = deadline.status();
+  if (valid.ok()) valid = ValidateKey(key);
+  if (valid.ok()) valid = ValidateValue(value);
+  if (!valid.ok()) return FailNow<WriteResult>(valid, done);
+  PutRequest request;
+  request.set_key(std::string(key));
+  request.set_value(std::string(value));
+  request.set_w(Pick(options.w, impl_->options().w));
+  impl_->Submit(std::move(request), *deadline,
+                [done = std::move(done)](absl::StatusOr<PutResponse> r) {
+                  if (!r.ok()) return done(r.status());
+                  done(ToWriteResult(r->version(), r->acks()));
+                });
+}
+
+void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
+                         WriteCallback done) {
+  auto deadline = DeadlineFor(impl_->options(), options);
+  absl::Status valid = deadline.status();
+  if (valid.ok()) valid = ValidateKey(key);
+  if (!valid.ok()) return FailNow<WriteResult>(valid, done);
+  DeleteRequest request;
+  request.set_key(std::string(key));
+  request.set_w(Pick(options.w, impl_->options().w));
+  impl_->Submit(std::move(request), *deadline,
+                [done = std::move(done)](absl::StatusOr<DeleteResponse> r) {
+                  if (!r.ok()) return done(r.status());
+                  done(ToWriteResult(r->version(), r->acks()));
+                });
+}
+
+void Client::GetAsync(absl::string_view key, const RequestOptions& options,
+                      ReadCallback done) {
+  auto deadline = DeadlineFor(impl_->options(), options);
+  absl::Status valid = deadline.status();
+  if (valid.ok()) valid = ValidateKey(key);
+  if (!valid.ok()) return FailNow<ReadResult>(valid, done);
+  GetRequest request;
+  request.set_key(std::string(key));
+  request.set_r(Pick(options.r, impl_->options().r));
+  impl_->Submit(std::move(request), *deadline,
+                [done = std::move(done)](absl::StatusOr<GetResponse> r) {
+                  if (!r.ok()) return done(r.status());
+                  done(ReadResult{std::move(*r->mutable_value()),
+                                  VersionToString(r->version())});
+                });
+}
+
+namespace {
+
+// Runs an *Async call and waits for its result.
+template <typename Result, typename Start>
+absl::StatusOr<Result> Wait(Start start) {
+  absl::Notification finished;
+  absl::StatusOr<Result> result;
+  start([&](absl::StatusOr<Result> r) {
+    result = std::move(r);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<WriteResult> Client::Put(absl::string_view key,
+                                        absl::string_view value,
+                                        const RequestOptions& options) {
+  return Wait<WriteResult>(
+      [&](WriteCallback done) { PutAsync(key, value, options, std::move(done)); });
+}
+
+absl::StatusOr<ReadResult> Client::Get(absl::string_view key,
+                                       const RequestOptions& options) {
+  return Wait<ReadResult>(
+      [&](ReadCallback done) { GetAsync(key, options, std::move(done)); });
+}
+
+absl::StatusOr<WriteResult> Client::Delete(absl::string_view key,
+                                           const RequestOptions& options) {
+  return Wait<WriteResult>(
+      [&](WriteCallback done) { DeleteAsync(key, options, std::move(done)); });
+}
+
+absl::StatusOr<KeyLocation> Client::Where(absl::string_view key) {
+  return impl_->Where(key);
+}
+absl::StatusOr<ClusterSummary> Client::Nodes() { return impl_->Nodes(); }
+absl::StatusOr<uint32_t> Client::ReplicationFactor() {
+  return impl_->ReplicationFactor();
+}
+
+}  // namespace quorumkv

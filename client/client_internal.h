@@ -1,0 +1,95 @@
+// Private implementation of quorumkv::Client (client/include/quorumkv/client.h).
+#ifndef QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
+#define QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "client/include/quorumkv/client.h"
+#include "client/timer_queue.h"
+#include "common/directory.h"
+#include "common/grpc_util.h"
+#include "common/kv_methods.h"
+#include "proto/kv.grpc.pb.h"
+#include "proto/master.grpc.pb.h"
+
+namespace quorumkv {
+
+class Client::Impl {
+ public:
+  explicit Impl(const ClientOptions& options);
+  // Blocks until every request has called back.
+  ~Impl();
+
+  const ClientOptions& options() const { return options_; }
+
+  // Sends `request` (key validated by the caller) until it succeeds, fails
+  // for good, or `deadline` passes; calls `done` once.
+  template <typename Request>
+  void Submit(Request request, absl::Time deadline,
+              std::function<void(absl::StatusOr<
+                                 typename KvMethod<Request>::Response>)>
+                  done);
+
+  absl::StatusOr<KeyLocation> Where(absl::string_view key);
+  absl::StatusOr<ClusterSummary> Nodes();
+  absl::StatusOr<uint32_t> ReplicationFactor();
+
+  // Tests: route by `directory` until the next refresh.
+  void SetDirectoryForTesting(DirectoryPtr directory) {
+    directory_.Reset(std::move(directory));
+  }
+
+ private:
+  template <typename Request>
+  struct Call;
+
+  template <typename Request>
+  void Attempt(std::shared_ptr<Call<Request>> call);
+  template <typename Request>
+  void AttemptIterative(std::shared_ptr<Call<Request>> call);
+  template <typename Request>
+  void AttemptRecursive(std::shared_ptr<Call<Request>> call);
+  // Refreshes the directory, then attempts again after a short backoff.
+  template <typename Request>
+  void RefreshAndRetry(std::shared_ptr<Call<Request>> call);
+  template <typename Request>
+  void Finish(const std::shared_ptr<Call<Request>>& call,
+              absl::StatusOr<typename KvMethod<Request>::Response> result);
+
+  // Fetches the directory from the master; `done` gets the outcome.
+  void RefreshDirectory(absl::Time deadline,
+                        std::function<void(absl::Status)> done);
+  absl::Status SyncRefresh();
+  bool IsDown(const std::string& node_id) const;
+  std::string MasterError(const absl::Status& status) const;
+
+  // Constant after construction.
+  const ClientOptions options_;
+  const std::unique_ptr<MasterService::Stub> master_;
+  const std::unique_ptr<KvService::Stub> master_kv_;
+  StubPool<KvService> nodes_;
+  DirectoryHolder directory_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> down_nodes_ ABSL_GUARDED_BY(mu_);
+  // Why the directory is not formed, from the last refresh.
+  absl::Status not_formed_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+
+  TimerQueue timers_;  // Empty by destruction: ~Impl waits for requests.
+};
+
+// White-box access for tests.
+class ClientTestPeer {
+ public:
+  static Client::Impl& Impl(Client& client) { return *client.impl_; }
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_CLIENT_CLIENT_INTERNAL_H_

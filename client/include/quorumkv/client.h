@@ -1,0 +1,158 @@
+// QuorumKV C++ client SDK.
+//
+//   quorumkv::ClientOptions options;
+//   options.master = "127.0.0.1:7000";
+//   auto client = quorumkv::Client::Create(options);
+//   if (!client.ok()) ...;
+//   absl::Status s = (*client)->Put("k", "v").status();
+//   absl::StatusOr<quorumkv::ReadResult> r = (*client)->Get("k");
+//   if (absl::IsNotFound(r.status())) ...;
+//
+// Iterative mode (default) fetches the cluster's directory from the master
+// once, caches it and sends each request straight to a replica of the key,
+// refreshing the directory when a node answers WrongNode or cannot be
+// reached, and retrying within the request's timeout. It keeps working from
+// its cached directory while the master is down. Recursive mode sends every
+// request to the master, which relays it.
+//
+// Errors: INVALID_ARGUMENT (bad key, value, W or R), NOT_FOUND (Get of a
+// missing key), UNAVAILABLE (quorum not reached, master or nodes
+// unreachable), DEADLINE_EXCEEDED; the message says what failed and why.
+//
+// Thread safety: a Client is thread-safe; share one per process. The *Async
+// calls never block; their callbacks run on a gRPC or client thread, exactly
+// once, and must not block. The synchronous calls block the caller and must
+// not be made from a callback.
+#ifndef QUORUMKV_CLIENT_INCLUDE_QUORUMKV_CLIENT_H_
+#define QUORUMKV_CLIENT_INCLUDE_QUORUMKV_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace quorumkv {
+
+enum class QueryMode { kIterative, kRecursive };
+
+// "iterative" or "recursive"; INVALID_ARGUMENT otherwise.
+absl::StatusOr<QueryMode> ParseQueryMode(absl::string_view text);
+const char* QueryModeName(QueryMode mode);
+
+struct ClientOptions {
+  // host:port of the master.
+  std::string master = "127.0.0.1:7000";
+  QueryMode mode = QueryMode::kIterative;
+  // Default write and read quorums; 0 means the cluster's (N/2+1).
+  int w = 0;
+  int r = 0;
+  // Default time a request may take, retries included.
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+// Per-request overrides; zero fields take the ClientOptions value.
+struct RequestOptions {
+  int w = 0;
+  int r = 0;
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+struct WriteResult {
+  std::string version;  // "wall_ms.logical@node_id"
+  uint32_t acks = 0;    // replicas that had acknowledged (>= W)
+};
+
+struct ReadResult {
+  std::string value;
+  std::string version;
+};
+
+struct ReplicaLocation {
+  std::string id;
+  std::string address;
+  std::string rack;
+  std::string state;  // "UP", "DOWN", ...
+};
+
+struct KeyLocation {
+  uint32_t partition = 0;
+  uint64_t epoch = 0;
+  std::vector<ReplicaLocation> replicas;  // in directory order
+};
+
+struct NodeSummary {
+  ReplicaLocation node;
+  uint32_t partitions = 0;
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+  uint64_t free_bytes = 0;
+  double reads_per_sec = 0;
+  double writes_per_sec = 0;
+  uint64_t pending_hints = 0;
+  int64_t last_heartbeat_ms_ago = -1;  // -1: none since the master started
+};
+
+struct ClusterSummary {
+  uint64_t epoch = 0;
+  bool formed = false;
+  uint32_t registered_nodes = 0;
+  uint32_t initial_nodes = 0;
+  uint32_t partitions = 0;
+  uint32_t replication = 0;
+  std::vector<NodeSummary> nodes;
+};
+
+class Client {
+ public:
+  using WriteCallback = std::function<void(absl::StatusOr<WriteResult>)>;
+  using ReadCallback = std::function<void(absl::StatusOr<ReadResult>)>;
+
+  // Validates `options`; does not contact the master yet.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(
+      const ClientOptions& options);
+  // Waits for callbacks of requests still in flight.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  absl::StatusOr<WriteResult> Put(absl::string_view key,
+                                  absl::string_view value,
+                                  const RequestOptions& options = {});
+  // NOT_FOUND when the key has no value (never written, or deleted).
+  absl::StatusOr<ReadResult> Get(absl::string_view key,
+                                 const RequestOptions& options = {});
+  // Succeeds whether or not the key had a value.
+  absl::StatusOr<WriteResult> Delete(absl::string_view key,
+                                     const RequestOptions& options = {});
+
+  void PutAsync(absl::string_view key, absl::string_view value,
+                const RequestOptions& options, WriteCallback done);
+  void GetAsync(absl::string_view key, const RequestOptions& options,
+                ReadCallback done);
+  void DeleteAsync(absl::string_view key, const RequestOptions& options,
+                   WriteCallback done);
+
+  // Where `key` lives, as the master sees it now.
+  absl::StatusOr<KeyLocation> Where(absl::string_view key);
+  // Every node with its state and load, as the master sees it now.
+  absl::StatusOr<ClusterSummary> Nodes();
+  // N, from the directory (fetched once and cached).
+  absl::StatusOr<uint32_t> ReplicationFactor();
+
+  class Impl;  // client/client_internal.h
+
+ private:
+  friend class ClientTestPeer;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_CLIENT_INCLUDE_QUORUMKV_CLIENT_H_
