@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "client/include/quorumkv/client.h"
-#include "client/timer_queue.h"
+#include "common/timer_queue.h"
 #include "common/directory.h"
 #include "common/grpc_util.h"
 #include "common/kv_methods.h"

@@ -25,11 +25,26 @@ const PlacementCandidate* PickReplica(
     used_nodes.insert(c->id);
     used_racks.insert(c->rack);
   }
+  // Partitions per node of each rack: among equally loaded nodes, the one
+  // on the least loaded rack keeps racks, and so later choices, balanced.
+  struct RackLoad {
+    uint64_t partitions = 0;
+    uint64_t nodes = 0;
+  };
+  absl::flat_hash_map<absl::string_view, RackLoad> racks;
+  for (const PlacementCandidate& c : candidates) {
+    RackLoad& load = racks[c.rack];
+    load.partitions += CountOf(counts, c.id);
+    ++load.nodes;
+  }
   const PlacementCandidate* best = nullptr;
-  // Lower is better: (rack already used, partitions, -free bytes, id).
+  // Lower is better: (rack already used, partitions, rack load, -free bytes,
+  // id).
   auto rank = [&](const PlacementCandidate& c) {
+    const RackLoad& load = racks[c.rack];
     return std::make_tuple(used_racks.contains(c.rack), CountOf(counts, c.id),
-                           ~c.free_bytes, absl::string_view(c.id));
+                           double(load.partitions) / load.nodes, ~c.free_bytes,
+                           absl::string_view(c.id));
   };
   for (const PlacementCandidate& c : candidates) {
     if (used_nodes.contains(c.id)) continue;

@@ -1,5 +1,6 @@
 #include "master/relay.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -17,6 +18,7 @@ namespace quorumkv {
 namespace {
 
 constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
+constexpr absl::Duration kMaxBackoff = absl::Milliseconds(200);
 
 // Whether another replica may succeed where `status` came back: the replica
 // could not be reached, had no directory yet, or routes by another epoch. A
@@ -39,6 +41,9 @@ struct RelayKvService::Relay {
   std::vector<const NodeDescriptor*> targets;
   DirectoryPtr directory;  // keeps `targets` alive
   size_t next = 0;
+  // Whether a replica of this round answered WrongNode.
+  bool wrong_node = false;
+  absl::Duration backoff = absl::Milliseconds(5);
   std::vector<std::string> errors;
   std::unique_ptr<grpc::ClientContext> context;
 };
@@ -72,6 +77,18 @@ absl::Status RelayKvService::Admit(
 
 template <typename Request>
 void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
+  if (relay->next >= relay->targets.size() && relay->wrong_node &&
+      absl::Now() + relay->backoff < relay->deadline) {
+    // Replicas answered from an older directory than ours; they are
+    // fetching the new one. Go round again shortly.
+    relay->next = 0;
+    relay->wrong_node = false;
+    relay->errors.clear();
+    const absl::Time when = absl::Now() + relay->backoff;
+    relay->backoff = std::min(relay->backoff * 2, kMaxBackoff);
+    timers_.RunAt(when, [this, relay] { Attempt(relay); });
+    return;
+  }
   if (relay->next >= relay->targets.size() || absl::Now() >= relay->deadline) {
     const bool late = absl::Now() >= relay->deadline;
     absl::Status status(
@@ -80,32 +97,34 @@ void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
         absl::StrCat("master could not reach a replica of partition ",
                      relay->partition, ": ",
                      absl::StrJoin(relay->errors, "; ")));
-    relay->reactor->Finish(ToGrpcStatus(status));
+    Finish(*relay, ToGrpcStatus(status));
     return;
   }
   const NodeDescriptor* target = relay->targets[relay->next++];
   relay->context = std::make_unique<grpc::ClientContext>();
   relay->context->set_deadline(absl::ToChronoTime(relay->deadline));
   relay->request.set_directory_epoch(relay->directory->epoch());
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_flight_;
-  }
   KvMethod<Request>::Call(
       nodes_.Get(target->address()), relay->context.get(), &relay->request,
       relay->response, [this, relay, target](grpc::Status grpc_status) {
         absl::Status status = FromGrpcStatus(grpc_status);
         if (TryNextReplica(status)) {
+          if (GetWrongNode(status)) relay->wrong_node = true;
           relay->errors.push_back(absl::StrCat(target->id(), " (",
                                                target->address(), "): ",
                                                status.message()));
           Attempt(relay);
         } else {
-          relay->reactor->Finish(grpc_status);
+          Finish(*relay, grpc_status);
         }
-        absl::MutexLock lock(&mu_);
-        --in_flight_;
       });
+}
+
+template <typename Request>
+void RelayKvService::Finish(Relay<Request>& relay, const grpc::Status& status) {
+  relay.reactor->Finish(status);
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
 }
 
 void RelayKvService::WaitIdle() {
@@ -135,6 +154,10 @@ grpc::ServerUnaryReactor* RelayKvService::Start(
     return reactor;
   }
   relay->partition = relay->directory->PartitionOf(request.key());
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
   Attempt(std::move(relay));
   return reactor;
 }

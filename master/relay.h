@@ -9,6 +9,7 @@
 
 #include "common/grpc_util.h"
 #include "common/kv_methods.h"
+#include "common/timer_queue.h"
 #include "master/directory_manager.h"
 #include "master/membership.h"
 #include "proto/kv.grpc.pb.h"
@@ -31,7 +32,8 @@ class RelayKvService final : public KvService::CallbackService {
                                    const DeleteRequest* request,
                                    DeleteResponse* response) override;
 
-  // Blocks until no relayed call is in flight (each has a deadline).
+  // Blocks until every relayed request has been answered (each has a
+  // deadline).
   void WaitIdle();
 
  private:
@@ -50,13 +52,17 @@ class RelayKvService final : public KvService::CallbackService {
   // Sends the request to the next target, or finishes when none is left.
   template <typename Request>
   void Attempt(std::shared_ptr<Relay<Request>> relay);
+  // Answers the caller; the relay is over.
+  template <typename Request>
+  void Finish(Relay<Request>& relay, const grpc::Status& status);
 
   const DirectoryManager* const directory_;
   const Membership* const membership_;
   StubPool<KvService> nodes_;
+  TimerQueue timers_;
 
   absl::Mutex mu_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // relays not yet answered
 };
 
 }  // namespace quorumkv

@@ -173,7 +173,8 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
       if (state->answered) return;
       if (state->acks >= state->needed) {
         outcome = WriteOutcome{state->request.value().version(), state->acks};
-      } else if (state->total - state->failures < state->needed) {
+      } else if (state->acks + state->failures == state->total) {
+        // Every replica has answered (or timed out), so the count is exact.
         QuorumNotReached detail;
         detail.set_acknowledged(state->acks);
         detail.set_required(state->needed);
@@ -307,21 +308,23 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadState>& state,
       if (state->next_target < state->targets.size()) {
         retry_on = state->targets[state->next_target++];
         ++state->outstanding;
-      } else if (state->replies.size() + state->outstanding < state->needed) {
-        QuorumNotReached detail;
-        detail.set_acknowledged(state->replies.size());
-        detail.set_required(state->needed);
-        detail.set_replicas(state->targets.size());
-        failure = QuorumError(
-            QuorumFailureCode(state->deadline),
-            absl::StrCat("read quorum not reached: ", state->replies.size(),
-                         " of ", state->targets.size(),
-                         " replicas answered (R=", state->needed, "); ",
-                         absl::StrJoin(state->errors, "; ")),
-            detail);
-        state->answered = true;
-        failed = std::move(state->done);
       }
+    }
+    if (!quorum && state->outstanding == 0) {
+      // No replica left to ask and every answer is in: the count is exact.
+      QuorumNotReached detail;
+      detail.set_acknowledged(state->replies.size());
+      detail.set_required(state->needed);
+      detail.set_replicas(state->targets.size());
+      failure = QuorumError(
+          QuorumFailureCode(state->deadline),
+          absl::StrCat("read quorum not reached: ", state->replies.size(),
+                       " of ", state->targets.size(),
+                       " replicas answered (R=", state->needed, "); ",
+                       absl::StrJoin(state->errors, "; ")),
+          detail);
+      state->answered = true;
+      failed = std::move(state->done);
     }
     if (quorum) state->answered = true;
   }

@@ -1,4 +1,4 @@
-#include "client/timer_queue.h"
+#include "common/timer_queue.h"
 
 #include <utility>
 

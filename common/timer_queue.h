@@ -1,7 +1,8 @@
-// Runs callbacks at given times on one thread of its own: the SDK's retry
-// backoff, so that no gRPC thread sleeps. Thread-safe.
-#ifndef QUORUMKV_CLIENT_TIMER_QUEUE_H_
-#define QUORUMKV_CLIENT_TIMER_QUEUE_H_
+// Runs callbacks at given times on one thread of its own: the retry
+// backoff of the SDK and of the master's relay, so that no gRPC thread
+// sleeps. Thread-safe.
+#ifndef QUORUMKV_COMMON_TIMER_QUEUE_H_
+#define QUORUMKV_COMMON_TIMER_QUEUE_H_
 
 #include <functional>
 #include <map>
@@ -33,4 +34,4 @@ class TimerQueue {
 
 }  // namespace quorumkv
 
-#endif  // QUORUMKV_CLIENT_TIMER_QUEUE_H_
+#endif  // QUORUMKV_COMMON_TIMER_QUEUE_H_

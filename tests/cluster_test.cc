@@ -1,0 +1,426 @@
+// In-process cluster tests: a real master and real storage nodes over real
+// gRPC and RocksDB. Every test runs in iterative and in recursive mode.
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "client/client_internal.h"
+#include "common/logging.h"
+#include "gtest/gtest.h"
+#include "tests/mini_cluster.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+namespace {
+
+class ClusterTest : public ::testing::TestWithParam<QueryMode> {
+ protected:
+  static void SetUpTestSuite() { SetMinLogSeverity(LogSeverity::WARNING); }
+
+  void StartCluster(MiniClusterOptions options = {}) {
+    cluster_ = std::make_unique<MiniCluster>(options);
+    ASSERT_OK(cluster_->Start());
+    auto client = cluster_->NewClient(GetParam());
+    ASSERT_OK(client);
+    client_ = *std::move(client);
+  }
+
+  // Index in the cluster of the replicas of `key`, in directory order.
+  std::vector<int> ReplicasOf(const std::string& key) {
+    DirectoryPtr directory = cluster_->master()->directory();
+    std::vector<int> indexes;
+    for (const std::string& id :
+         directory->Replicas(directory->PartitionOf(key))) {
+      indexes.push_back(cluster_->IndexOf(id));
+    }
+    return indexes;
+  }
+
+  // The value node i holds for `key` in its engine ("" when it has none).
+  std::string StoredAt(int i, const std::string& key) {
+    DirectoryPtr directory = cluster_->master()->directory();
+    auto value = cluster_->node(i)->engine()->Read(directory->PartitionOf(key),
+                                                   key);
+    return value.ok() && !value->tombstone() ? value->value() : "";
+  }
+
+  std::unique_ptr<MiniCluster> cluster_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_P(ClusterTest, PutGetDeleteRoundTrip) {
+  StartCluster();
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = absl::StrCat("key-", i);
+    const std::string value = absl::StrCat("value-", i, std::string(i, 'x'));
+    auto put = client_->Put(key, value);
+    ASSERT_OK(put);
+    EXPECT_GE(put->acks, 2u);
+    expected[key] = value;
+  }
+  // Overwrite some, delete some.
+  for (int i = 0; i < 100; i += 10) {
+    const std::string key = absl::StrCat("key-", i);
+    ASSERT_OK(client_->Put(key, "second"));
+    expected[key] = "second";
+  }
+  for (int i = 5; i < 100; i += 10) {
+    const std::string key = absl::StrCat("key-", i);
+    ASSERT_OK(client_->Delete(key));
+    expected.erase(key);
+  }
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = absl::StrCat("key-", i);
+    auto got = client_->Get(key);
+    if (expected.count(key)) {
+      ASSERT_OK(got);
+      EXPECT_EQ(got->value, expected[key]) << key;
+    } else {
+      EXPECT_TRUE(absl::IsNotFound(got.status())) << key << ": " << got.status();
+    }
+  }
+  // Any bytes survive, including the largest value allowed.
+  const std::string binary("\0\x01\xff\n\r", 5);
+  ASSERT_OK(client_->Put(binary, binary));
+  EXPECT_EQ(client_->Get(binary)->value, binary);
+  const std::string big(4 * 1024 * 1024, 'b');
+  ASSERT_OK(client_->Put("big", big));
+  EXPECT_EQ(client_->Get("big")->value, big);
+  EXPECT_TRUE(absl::IsNotFound(client_->Get("never-written").status()));
+}
+
+TEST_P(ClusterTest, RejectsBadInputAndChangesNothing) {
+  StartCluster();
+  ASSERT_OK(client_->Put("k", "original"));
+  RequestOptions w4;
+  w4.w = 4;
+  auto s = client_->Put("k", "changed", w4).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_NE(s.message().find("W=4"), std::string::npos) << s;
+  RequestOptions r4;
+  r4.r = 4;
+  s = client_->Get("k", r4).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  RequestOptions negative;
+  negative.w = -1;
+  EXPECT_TRUE(absl::IsInvalidArgument(client_->Put("k", "changed", negative).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(client_->Put("", "v").status()));
+  s = client_->Put(std::string(4097, 'k'), "v").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("4 KiB"), std::string::npos) << s;
+  s = client_->Put("k", std::string(4 * 1024 * 1024 + 1, 'v')).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("4 MiB"), std::string::npos) << s;
+  auto got = client_->Get("k");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->value, "original");
+}
+
+TEST_P(ClusterTest, QuorumsWithOneReplicaDown) {
+  StartCluster();
+  const std::string key = "quorum-key";
+  ASSERT_OK(client_->Put(key, "v1"));
+  const std::vector<int> replicas = ReplicasOf(key);
+  ASSERT_EQ(replicas.size(), 3u);
+  const int down = replicas[0];  // the coordinator clients try first
+  cluster_->StopNode(down);
+
+  RequestOptions two;
+  two.w = 2;
+  two.r = 2;
+  ASSERT_OK(client_->Put(key, "v2", two));
+  auto got = client_->Get(key, two);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->value, "v2");
+
+  RequestOptions all;
+  all.w = 3;
+  auto failed = client_->Put(key, "v3", all);
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  EXPECT_NE(failed.status().message().find("2 of 3 replicas acknowledged"),
+            std::string::npos)
+      << failed.status();
+
+  // The node comes back and takes its hints: it ends up with the newest
+  // value without any read touching it.
+  ASSERT_OK(cluster_->RestartNode(down));
+  ASSERT_EVENTUALLY(StoredAt(down, key) == "v3", absl::Seconds(20));
+  all.r = 3;
+  got = client_->Get(key, all);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->value, "v3");
+}
+
+TEST_P(ClusterTest, QuorumReadRepairsStaleReplicaBeforeAnswering) {
+  MiniClusterOptions options;
+  options.hint_replay_interval = absl::Hours(1);  // only repair may fix it
+  StartCluster(options);
+  const std::string key = "repair-key";
+  ASSERT_OK(client_->Put(key, "old"));
+  const std::vector<int> replicas = ReplicasOf(key);
+  const int stale = replicas[2];
+  ASSERT_EVENTUALLY(StoredAt(stale, key) == "old", absl::Seconds(10));
+  cluster_->StopNode(stale);
+  ASSERT_OK(client_->Put(key, "new"));
+  ASSERT_OK(cluster_->RestartNode(stale));
+  ASSERT_EQ(StoredAt(stale, key), "old");
+
+  RequestOptions all;
+  all.r = 3;
+  // Peers reconnect to the restarted node within a second; until then a
+  // read of all three fails (and repairs nothing).
+  absl::StatusOr<ReadResult> got;
+  ASSERT_EVENTUALLY((got = client_->Get(key, all)).ok(), absl::Seconds(10));
+  EXPECT_EQ(got->value, "new");
+  // Repaired before the read answered: no waiting here.
+  EXPECT_EQ(StoredAt(stale, key), "new");
+  // And reads never go backwards.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(client_->Get(key)->value, "new");
+}
+
+TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
+  MiniClusterOptions options;
+  options.nodes = 6;
+  StartCluster(options);
+  ASSERT_OK(client_->Put("warm-up", "x"));  // the client caches a directory
+  const std::string key = "moved-key";
+  if (GetParam() == QueryMode::kIterative) {
+    // Hand the client an older directory in which the key's partition lives
+    // on the three nodes that do not hold it.
+    DirectoryPtr real = cluster_->master()->directory();
+    Directory stale = real->proto();
+    stale.set_epoch(real->epoch() - 1);
+    const uint32_t partition = real->PartitionOf(key);
+    PartitionReplicas* replicas = stale.mutable_assignments(partition);
+    replicas->clear_node_ids();
+    for (const NodeDescriptor& node : real->proto().nodes()) {
+      if (!real->Holds(node.id(), partition)) replicas->add_node_ids(node.id());
+    }
+    ASSERT_EQ(replicas->node_ids_size(), 3);
+    ClientTestPeer::Impl(*client_).SetDirectoryForTesting(
+        std::make_shared<DirectoryView>(stale));
+  }
+  ASSERT_OK(client_->Put(key, "v"));
+  EXPECT_EQ(client_->Get(key)->value, "v");
+
+  // A node joins: the epoch moves on and the storage nodes learn of it a
+  // heartbeat later. Requests in between are redirected, not failed.
+  const uint64_t before = cluster_->master()->directory()->epoch();
+  ASSERT_OK(cluster_->AddNode("r1"));
+  ASSERT_EVENTUALLY(cluster_->master()->directory()->epoch() > before,
+                    absl::Seconds(10));
+  for (int i = 0; i < 20; ++i) {
+    const std::string k = absl::StrCat("after-join-", i);
+    ASSERT_OK(client_->Put(k, "v"));
+    EXPECT_EQ(client_->Get(k)->value, "v");
+  }
+  // The late joiner is UP and holds nothing until rebalancing exists.
+  auto nodes = client_->Nodes();
+  ASSERT_OK(nodes);
+  ASSERT_EQ(nodes->nodes.size(), 7u);
+  const std::string joined = cluster_->node(6)->id();
+  for (const NodeSummary& n : nodes->nodes) {
+    if (n.node.id == joined) {
+      EXPECT_EQ(n.partitions, 0u);
+      EXPECT_EQ(n.node.state, "UP");
+    }
+  }
+}
+
+TEST_P(ClusterTest, MasterRestartKeepsDirectoryAndEpoch) {
+  StartCluster();
+  ASSERT_OK(client_->Put("before", "1"));
+  const Directory before = cluster_->master()->directory()->proto();
+  ASSERT_OK(cluster_->RestartMaster());
+  const Directory after = cluster_->master()->directory()->proto();
+  EXPECT_EQ(after.epoch(), before.epoch());
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
+  // Nodes register again; the directory does not change for it.
+  ASSERT_EVENTUALLY(client_->Nodes().ok() &&
+                        client_->Nodes()->registered_nodes == 3,
+                    absl::Seconds(10));
+  EXPECT_EQ(cluster_->master()->directory()->epoch(), before.epoch());
+  ASSERT_OK(client_->Put("after", "2"));
+  EXPECT_EQ(client_->Get("before")->value, "1");
+  EXPECT_EQ(client_->Get("after")->value, "2");
+}
+
+TEST_P(ClusterTest, MasterDownServesIterativeOnly) {
+  StartCluster();
+  ASSERT_OK(client_->Put("k", "v"));
+  cluster_->StopMaster();
+  RequestOptions quick;
+  quick.timeout = absl::Seconds(2);
+  auto got = client_->Get("k", quick);
+  if (GetParam() == QueryMode::kIterative) {
+    ASSERT_OK(got);
+    EXPECT_EQ(got->value, "v");
+    ASSERT_OK(client_->Put("k2", "v2", quick));
+  } else {
+    EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
+    EXPECT_NE(got.status().message().find("master"), std::string::npos)
+        << got.status();
+  }
+}
+
+TEST_P(ClusterTest, UnformedClusterSaysHowManyNodesAreMissing) {
+  MiniClusterOptions options;
+  options.nodes = 2;
+  options.initial_nodes = 3;
+  cluster_ = std::make_unique<MiniCluster>(options);
+  ASSERT_OK(cluster_->StartProcesses());
+  ASSERT_EVENTUALLY(cluster_->node(0)->registered() &&
+                        cluster_->node(1)->registered(),
+                    absl::Seconds(10));
+  auto client = cluster_->NewClient(GetParam());
+  ASSERT_OK(client);
+  auto put = (*client)->Put("k", "v");
+  EXPECT_TRUE(absl::IsUnavailable(put.status())) << put.status();
+  EXPECT_NE(put.status().message().find("2 of 3 storage nodes registered"),
+            std::string::npos)
+      << put.status();
+  // The third node forms the cluster.
+  ASSERT_OK(cluster_->AddNode("r3"));
+  ASSERT_EVENTUALLY(cluster_->master()->directory()->formed(), absl::Seconds(10));
+  ASSERT_OK(cluster_->WaitForNodesToCatchUp());
+  ASSERT_OK((*client)->Put("k", "v"));
+  EXPECT_EQ((*client)->Get("k")->value, "v");
+}
+
+TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
+  StartCluster();
+  constexpr int kRequests = 300;
+  absl::Mutex mu;
+  int done = 0;
+  std::vector<absl::Status> failures;
+  for (int i = 0; i < kRequests; ++i) {
+    client_->PutAsync(absl::StrCat("async-", i), absl::StrCat("v", i), {},
+                      [&](absl::StatusOr<WriteResult> result) {
+                        absl::MutexLock lock(&mu);
+                        if (!result.ok()) failures.push_back(result.status());
+                        ++done;
+                      });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all_done = [&] { return done == kRequests; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_done),
+                                    absl::Seconds(30)));
+    ASSERT_TRUE(failures.empty()) << failures[0];
+  }
+  for (int i = 0; i < kRequests; ++i) {
+    EXPECT_EQ(client_->Get(absl::StrCat("async-", i))->value,
+              absl::StrCat("v", i));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModes, ClusterTest,
+                         ::testing::Values(QueryMode::kIterative,
+                                           QueryMode::kRecursive),
+                         [](const auto& info) {
+                           return std::string(QueryModeName(info.param));
+                         });
+
+// Misconfigurations a user can make when starting processes; not about
+// query modes.
+class ClusterSetupTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { SetMinLogSeverity(LogSeverity::WARNING); }
+};
+
+TEST_F(ClusterSetupTest, SecondNodeWithTheSameIdIsRefused) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  // A copied data dir: same identity, another address.
+  TempDir copy;
+  std::filesystem::copy_file(
+      std::filesystem::path(cluster.node_data_dir(0)) / "IDENTITY",
+      std::filesystem::path(copy.path()) / "IDENTITY");
+  StorageNodeOptions options;
+  options.listen = "127.0.0.1:0";
+  options.master = cluster.master_address();
+  options.rack = "r1";
+  options.data_dir = copy.path();
+  auto twin = StorageNode::Start(options);
+  ASSERT_OK(twin);
+  auto refused = std::async(std::launch::async, [&] { return (*twin)->Wait(); });
+  ASSERT_EQ(refused.wait_for(std::chrono::seconds(20)),
+            std::future_status::ready);
+  const absl::Status status = refused.get();
+  EXPECT_TRUE(absl::IsAlreadyExists(status)) << status;
+  EXPECT_NE(status.message().find(cluster.node(0)->id()), std::string::npos);
+  // The original keeps serving.
+  auto client = cluster.NewClient(QueryMode::kIterative);
+  ASSERT_OK(client);
+  ASSERT_OK((*client)->Put("k", "v"));
+  auto nodes = (*client)->Nodes();
+  ASSERT_OK(nodes);
+  EXPECT_EQ(nodes->nodes.size(), 3u);
+}
+
+TEST_F(ClusterSetupTest, DataDirOfAnotherKindIsRefused) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  MasterOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = cluster.node_data_dir(0);
+  auto master = Master::Start(options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(master.status())) << master.status();
+  EXPECT_NE(master.status().message().find("belongs to a storage_node"),
+            std::string::npos)
+      << master.status();
+}
+
+TEST_F(ClusterSetupTest, BadOptionsNameTheProblem) {
+  TempDir dir;
+  MasterOptions master;
+  master.listen = "localhost";
+  master.data_dir = dir.Sub("m");
+  auto status = Master::Start(master).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("--listen"), std::string::npos) << status;
+  master.listen = "127.0.0.1:0";
+  master.initial_nodes = 2;
+  status = Master::Start(master).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("--initial_nodes"), std::string::npos);
+
+  StorageNodeOptions node;
+  node.listen = "127.0.0.1:0";
+  node.master = "127.0.0.1:99999";
+  node.rack = "r1";
+  node.data_dir = dir.Sub("n");
+  status = StorageNode::Start(node).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("--master"), std::string::npos) << status;
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("n")));
+}
+
+TEST_F(ClusterSetupTest, NodeKeepsRetryingAnAbsentMaster) {
+  TempDir dir;
+  const int master_port = PickFreePort();
+  StorageNodeOptions node;
+  node.listen = "127.0.0.1:0";
+  node.master = absl::StrCat("127.0.0.1:", master_port);
+  node.rack = "r1";
+  node.data_dir = dir.Sub("n");
+  auto started = StorageNode::Start(node);
+  ASSERT_OK(started);
+  EXPECT_FALSE((*started)->registered());
+  // The master shows up later on that address: the node registers.
+  MasterOptions master;
+  master.listen = node.master;
+  master.data_dir = dir.Sub("m");
+  master.replication = 1;
+  auto m = Master::Start(master);
+  ASSERT_OK(m);
+  ASSERT_EVENTUALLY((*started)->registered(), absl::Seconds(20));
+  ASSERT_EVENTUALLY((*started)->directory()->formed(), absl::Seconds(10));
+}
+
+}  // namespace
+}  // namespace quorumkv

@@ -1,0 +1,131 @@
+#include "storage_node/engine.h"
+
+#include "gtest/gtest.h"
+#include "storage_node/record.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+namespace {
+
+VersionedValue Value(uint64_t wall, const std::string& bytes,
+                     bool tombstone = false, const std::string& node = "n1") {
+  VersionedValue v;
+  v.mutable_version()->set_wall_ms(wall);
+  v.mutable_version()->set_node_id(node);
+  v.set_tombstone(tombstone);
+  v.set_value(bytes);
+  return v;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    engine_.reset();
+    auto opened = Engine::Open(dir_.Sub("db"));
+    ASSERT_OK(opened);
+    engine_ = *std::move(opened);
+  }
+  TempDir dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, PutGetRoundTrip) {
+  EXPECT_TRUE(absl::IsNotFound(engine_->Read(1, "k").status()));
+  ASSERT_OK(engine_->Apply(1, "k", Value(10, "hello")));
+  auto read = engine_->Read(1, "k");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->value(), "hello");
+  EXPECT_EQ(read->version().wall_ms(), 10u);
+  EXPECT_FALSE(read->tombstone());
+  // Partitions are separate key spaces.
+  EXPECT_TRUE(absl::IsNotFound(engine_->Read(2, "k").status()));
+}
+
+TEST_F(EngineTest, HighestVersionWinsWhateverTheArrivalOrder) {
+  auto applied = engine_->Apply(1, "k", Value(20, "new"));
+  ASSERT_OK(applied);
+  EXPECT_TRUE(*applied);
+  applied = engine_->Apply(1, "k", Value(10, "old"));  // arrives late
+  ASSERT_OK(applied);
+  EXPECT_FALSE(*applied);
+  EXPECT_EQ(engine_->Read(1, "k")->value(), "new");
+  // An equal version changes nothing either.
+  EXPECT_FALSE(*engine_->Apply(1, "k", Value(20, "other")));
+  EXPECT_EQ(engine_->Read(1, "k")->value(), "new");
+  // Node id breaks ties on equal timestamps.
+  EXPECT_TRUE(*engine_->Apply(1, "k", Value(20, "tie", false, "n2")));
+  EXPECT_EQ(engine_->Read(1, "k")->value(), "tie");
+}
+
+TEST_F(EngineTest, TombstoneHidesValueAndBlocksOlderWrites) {
+  ASSERT_OK(engine_->Apply(1, "k", Value(10, "v")));
+  ASSERT_OK(engine_->Apply(1, "k", Value(20, "", /*tombstone=*/true)));
+  auto read = engine_->Read(1, "k");
+  ASSERT_OK(read);
+  EXPECT_TRUE(read->tombstone());
+  // A replica that missed the delete cannot resurrect the value.
+  EXPECT_FALSE(*engine_->Apply(1, "k", Value(15, "v")));
+  EXPECT_TRUE(engine_->Read(1, "k")->tombstone());
+  // A newer write does.
+  EXPECT_TRUE(*engine_->Apply(1, "k", Value(30, "back")));
+  EXPECT_EQ(engine_->Read(1, "k")->value(), "back");
+}
+
+TEST_F(EngineTest, StatsCountLiveKeysAndSurviveReopen) {
+  ASSERT_OK(engine_->Apply(3, "a", Value(1, "12345")));
+  ASSERT_OK(engine_->Apply(3, "b", Value(1, "xy")));
+  ASSERT_OK(engine_->Apply(4, "c", Value(1, "z")));
+  ASSERT_OK(engine_->Apply(3, "b", Value(2, "", true)));  // delete b
+  ASSERT_OK(engine_->Apply(3, "a", Value(3, "1")));       // shrink a
+  auto check = [&] {
+    auto stats = engine_->Stats();
+    EXPECT_EQ(stats[3].keys, 1u);
+    EXPECT_EQ(stats[3].bytes, 2u);  // "a" + "1"
+    EXPECT_EQ(stats[4].keys, 1u);
+    EXPECT_EQ(stats[4].bytes, 2u);
+  };
+  check();
+  Reopen();
+  check();
+  EXPECT_EQ(engine_->Read(3, "a")->value(), "1");
+}
+
+TEST_F(EngineTest, HintsAreDurableAndOrdered) {
+  for (int i = 0; i < 3; ++i) {
+    ApplyRequest request;
+    request.set_key("k" + std::to_string(i));
+    ASSERT_OK(engine_->hints().Add("nodeB", request));
+  }
+  ApplyRequest other;
+  other.set_key("x");
+  ASSERT_OK(engine_->hints().Add("nodeA", other));
+  Reopen();
+  EXPECT_EQ(engine_->hints().pending(), 4u);
+  EXPECT_EQ(engine_->hints().Targets(),
+            (std::vector<std::string>{"nodeA", "nodeB"}));
+  auto hints = engine_->hints().Peek("nodeB", 10);
+  ASSERT_EQ(hints.size(), 3u);
+  EXPECT_EQ(hints[0].request.key(), "k0");
+  EXPECT_EQ(hints[2].request.key(), "k2");
+  ASSERT_OK(engine_->hints().Remove(hints[0].id));
+  EXPECT_EQ(engine_->hints().Peek("nodeB", 10).size(), 2u);
+  EXPECT_EQ(engine_->hints().pending(), 3u);
+}
+
+TEST(RecordTest, RoundTripsAndRejectsGarbage) {
+  VersionedValue v = Value(123456789012ULL, std::string("\0bin\xff", 5));
+  v.mutable_version()->set_logical(77);
+  auto decoded = DecodeRecord(EncodeRecord(v));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->SerializeAsString(), v.SerializeAsString());
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord("x").status()));
+  uint32_t partition;
+  absl::string_view key;
+  ASSERT_TRUE(DecodeRowKey(EncodeRowKey(70000, "key"), &partition, &key));
+  EXPECT_EQ(partition, 70000u);
+  EXPECT_EQ(key, "key");
+}
+
+}  // namespace
+}  // namespace quorumkv

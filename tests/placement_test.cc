@@ -1,0 +1,106 @@
+#include "common/placement.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+namespace {
+
+struct Shape {
+  std::vector<int> rack_sizes;
+  uint32_t partitions;
+  uint32_t replication;
+};
+
+std::vector<PlacementCandidate> Nodes(const Shape& shape) {
+  std::vector<PlacementCandidate> nodes;
+  for (size_t r = 0; r < shape.rack_sizes.size(); ++r) {
+    for (int i = 0; i < shape.rack_sizes[r]; ++i) {
+      nodes.push_back({absl::StrCat("n", r, "-", i), absl::StrCat("r", r),
+                       1000});
+    }
+  }
+  return nodes;
+}
+
+TEST(PlacementTest, PropertiesHoldOverManyClusterShapes) {
+  std::vector<Shape> shapes;
+  for (uint32_t n : {1u, 2u, 3u, 5u}) {
+    for (uint32_t p : {1u, 7u, 16u, 64u, 100u}) {
+      for (std::vector<int> racks :
+           std::vector<std::vector<int>>{{3},
+                                         {1, 1, 1},
+                                         {2, 2, 2},
+                                         {3, 3, 3, 3},
+                                         {1, 1, 1, 1, 1},
+                                         {5, 5},
+                                         {4, 2, 1},
+                                         {1, 2, 3, 4, 5},
+                                         {10, 10, 10}}) {
+        int total = 0;
+        for (int s : racks) total += s;
+        if (total >= static_cast<int>(n)) shapes.push_back({racks, p, n});
+      }
+    }
+  }
+  for (const Shape& shape : shapes) {
+    SCOPED_TRACE(::testing::Message()
+                 << "racks=" << shape.rack_sizes.size()
+                 << " first rack=" << shape.rack_sizes[0]
+                 << " P=" << shape.partitions << " N=" << shape.replication);
+    const auto nodes = Nodes(shape);
+    std::map<std::string, std::string> rack_of;
+    for (const auto& n : nodes) rack_of[n.id] = n.rack;
+    auto placed = PlacePartitions(nodes, shape.partitions, shape.replication);
+    ASSERT_OK(placed);
+    ASSERT_EQ(placed->size(), shape.partitions);
+
+    const size_t racks = shape.rack_sizes.size();
+    const bool equal_racks =
+        std::all_of(shape.rack_sizes.begin(), shape.rack_sizes.end(),
+                    [&](int s) { return s == shape.rack_sizes[0]; });
+    std::map<std::string, int> counts;
+    for (const auto& replicas : *placed) {
+      ASSERT_EQ(replicas.size(), shape.replication);
+      std::set<std::string> distinct(replicas.begin(), replicas.end());
+      EXPECT_EQ(distinct.size(), replicas.size()) << "a node holds a copy twice";
+      std::set<std::string> used_racks;
+      for (const auto& id : replicas) used_racks.insert(rack_of[id]);
+      EXPECT_EQ(used_racks.size(), std::min<size_t>(racks, shape.replication))
+          << "replicas not spread over racks";
+      for (const auto& id : replicas) ++counts[id];
+    }
+    // Balance: within one of the mean wherever racks allow it, that is
+    // when racks are of equal size (unequal racks can force a small rack's
+    // nodes to hold more: each partition must use every rack it can).
+    if (equal_racks) {
+      const double mean = double(shape.partitions) * shape.replication /
+                          nodes.size();
+      for (const auto& n : nodes) {
+        EXPECT_LT(std::abs(counts[n.id] - mean), 1.0)
+            << n.id << " holds " << counts[n.id] << ", mean " << mean;
+      }
+    }
+  }
+}
+
+TEST(PlacementTest, PrefersFreeSpaceAmongEquals) {
+  std::vector<PlacementCandidate> nodes = {
+      {"a", "r1", 10}, {"b", "r1", 500}, {"c", "r2", 1}};
+  auto placed = PlacePartitions(nodes, 1, 2);
+  ASSERT_OK(placed);
+  EXPECT_EQ((*placed)[0], (std::vector<std::string>{"b", "c"}));
+}
+
+TEST(PlacementTest, RejectsTooFewNodes) {
+  std::vector<PlacementCandidate> nodes = {{"a", "r1", 1}, {"b", "r2", 1}};
+  EXPECT_TRUE(absl::IsInvalidArgument(PlacePartitions(nodes, 4, 3).status()));
+}
+
+}  // namespace
+}  // namespace quorumkv

@@ -1,0 +1,61 @@
+// Helpers shared by QuorumKV's tests.
+#ifndef QUORUMKV_TESTS_TEST_UTIL_H_
+#define QUORUMKV_TESTS_TEST_UTIL_H_
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+#define ASSERT_OK(expr)                                 \
+  do {                                                  \
+    const ::absl::Status _st = ::quorumkv::AsStatus(expr); \
+    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st;      \
+  } while (0)
+#define EXPECT_OK(expr)                                 \
+  do {                                                  \
+    const ::absl::Status _st = ::quorumkv::AsStatus(expr); \
+    EXPECT_TRUE(_st.ok()) << #expr << ": " << _st;      \
+  } while (0)
+
+namespace quorumkv {
+
+inline absl::Status AsStatus(const absl::Status& s) { return s; }
+template <typename T>
+absl::Status AsStatus(const T& status_or) {
+  return status_or.status();
+}
+
+// Polls `condition` every few milliseconds until it holds or `timeout`
+// passes; returns whether it held. Tests wait with this, never with sleeps.
+bool WaitFor(const std::function<bool()>& condition,
+             absl::Duration timeout = absl::Seconds(20));
+
+#define ASSERT_EVENTUALLY(condition, timeout)                   \
+  ASSERT_TRUE(::quorumkv::WaitFor([&] { return (condition); }, \
+                                  (timeout)))                  \
+      << "timed out waiting for " #condition
+
+// A fresh directory under the test temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const {
+    return (std::filesystem::path(path_) / name).string();
+  }
+
+ private:
+  std::string path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int PickFreePort();
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_TESTS_TEST_UTIL_H_
