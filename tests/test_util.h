@@ -55,6 +55,8 @@ class TempDir {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
+// Whether `port` on 127.0.0.1 can be bound now.
+bool PortIsFree(int port);
 
 }  // namespace quorumkv
 

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# A local QuorumKV cluster on 127.0.0.1: one master and six storage nodes on
+# three racks (r1, r2, r3), with data and logs under one directory.
+#
+#   deploy/local-cluster.sh up       install what is missing, build if needed,
+#                                    start, wait until every node is UP
+#   deploy/local-cluster.sh status   show the processes and `kvcli nodes`
+#   deploy/local-cluster.sh down     stop exactly the processes `up` started
+#
+# Environment:
+#   QKV_CLUSTER_DIR  where data, logs and pid files go (default: .cluster)
+#   QKV_BASE_PORT    master port; node i listens on BASE+100+i (default 7000)
+#   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
+#                    missing)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${QKV_CLUSTER_DIR:-$root/.cluster}
+base=${QKV_BASE_PORT:-7000}
+bin=${QKV_BIN_DIR:-$root/build/bin}
+master="127.0.0.1:$base"
+racks=(r1 r2 r3 r1 r2 r3)
+
+die() { echo "local-cluster: $*" >&2; exit 1; }
+
+alive() {  # alive NAME: the pid recorded for NAME runs the binary we started
+  local pidfile="$dir/$1.pid" pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--data_dir=$dir/$1"
+}
+
+start() {  # start NAME BINARY ARGS...
+  local name=$1 binary=$2; shift 2
+  if alive "$name"; then echo "$name already running (pid $(cat "$dir/$name.pid"))"; return; fi
+  mkdir -p "$dir/$name"
+  "$bin/$binary" --data_dir="$dir/$name" "$@" >>"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+}
+
+up_count() {
+  "$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null \
+    | grep -o '"state": "UP"' | wc -l
+}
+
+cmd_up() {
+  if [ ! -x "$bin/kv_master" ] || [ ! -x "$bin/kv_storage_node" ] || [ ! -x "$bin/kvcli" ]; then
+    [ -n "${QKV_BIN_DIR:-}" ] && die "no binaries in $bin"
+    "$root/scripts/install-deps.sh"
+    "$root/scripts/build.sh"
+  fi
+  mkdir -p "$dir"
+  start master kv_master --listen="$master" --initial_nodes=6
+  for i in 1 2 3 4 5 6; do
+    start "node$i" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
+      --master="$master" --rack="${racks[$((i - 1))]}"
+  done
+  local deadline=$((SECONDS + 60))
+  while [ "$(up_count)" -lt 6 ]; do
+    for name in master node1 node2 node3 node4 node5 node6; do
+      alive "$name" || die "$name exited; see $dir/$name.log: $(tail -n 3 "$dir/$name.log" | tr '\n' ' ')"
+    done
+    [ $SECONDS -lt $deadline ] || die "nodes not UP after 60s; logs in $dir"
+    sleep 0.2
+  done
+  cat <<EOT
+QuorumKV is up: master $master, six storage nodes on racks r1 r2 r3.
+Data and logs: $dir
+
+  export KV_MASTER=$master
+  $bin/kvcli put greeting hello
+  $bin/kvcli get greeting
+  $bin/kvcli --mode=recursive get greeting
+  $bin/kvcli where greeting
+  $bin/kvcli nodes
+
+Stop it with: $0 down
+EOT
+}
+
+cmd_down() {
+  local stopped=0
+  for name in node6 node5 node4 node3 node2 node1 master; do
+    if alive "$name"; then
+      kill "$(cat "$dir/$name.pid")" && stopped=$((stopped + 1))
+    fi
+  done
+  local deadline=$((SECONDS + 20))
+  for name in node6 node5 node4 node3 node2 node1 master; do
+    while alive "$name"; do
+      [ $SECONDS -lt $deadline ] || { kill -9 "$(cat "$dir/$name.pid")" 2>/dev/null || true; break; }
+      sleep 0.1
+    done
+    rm -f "$dir/$name.pid"
+  done
+  echo "stopped $stopped processes (data kept in $dir)"
+}
+
+cmd_status() {
+  for name in master node1 node2 node3 node4 node5 node6; do
+    if alive "$name"; then
+      echo "$name: running (pid $(cat "$dir/$name.pid"))"
+    else
+      echo "$name: stopped"
+    fi
+  done
+  if alive master; then "$bin/kvcli" --master="$master" nodes; fi
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

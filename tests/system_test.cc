@@ -1,0 +1,243 @@
+// System test: the real binaries, started by deploy/local-cluster.sh on
+// 127.0.0.1 exactly as a user starts them, driven through kvcli. Checks
+// round trips in both modes and every exit code of DESIGN.md section 7.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `command` with /bin/sh; `input` goes to its standard input.
+Result Shell(const TempDir& dir, const std::string& command,
+             const std::string& input = "") {
+  const std::string in = dir.Sub("stdin"), out = dir.Sub("stdout"),
+                    err = dir.Sub("stderr");
+  std::ofstream(in, std::ios::binary) << input;
+  const int status = std::system(
+      absl::StrCat("(", command, ") <", in, " >", out, " 2>", err).c_str());
+  Result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+// Whether the local cluster's seven ports, from `base`, are free now.
+bool PortsFree(int base) {
+  for (int offset : {0, 101, 102, 103, 104, 105, 106}) {
+    if (!PortIsFree(base + offset)) return false;
+  }
+  return true;
+}
+
+class SystemTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    // Seven ports: BASE for the master, BASE+101..106 for the nodes.
+    for (int tries = 0; tries < 100; ++tries) {
+      base_port_ = PickFreePort();
+      if (base_port_ + 106 <= 65535 && PortsFree(base_port_)) break;
+    }
+    env_ = absl::StrCat("QKV_CLUSTER_DIR=", dir_->Sub("cluster"),
+                        " QKV_BASE_PORT=", base_port_,
+                        " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
+    Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
+    ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  }
+
+  static void TearDownTestSuite() {
+    Result down =
+        Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh down");
+    EXPECT_EQ(down.exit_code, 0) << down.err;
+    delete dir_;
+  }
+
+  static std::string Master() { return absl::StrCat("127.0.0.1:", base_port_); }
+
+  // kvcli against the local cluster.
+  Result Kvcli(const std::string& args, const std::string& input = "") {
+    return Shell(*dir_,
+                 absl::StrCat(QKV_BIN_DIR, "/kvcli --master=", Master(), " ",
+                              args),
+                 input);
+  }
+
+  static void ExpectOneErrorLine(const Result& r) {
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  static TempDir* dir_;
+  static int base_port_;
+  static std::string env_;
+};
+
+TempDir* SystemTest::dir_ = nullptr;
+int SystemTest::base_port_ = 0;
+std::string SystemTest::env_;
+
+TEST_F(SystemTest, ScriptStartsSixNodesOnThreeRacks) {
+  Result r = Kvcli("--json nodes");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> racks;
+  for (absl::string_view part : absl::StrSplit(r.out, "\"rack\": \"")) {
+    if (absl::StartsWith(part, "r")) ++racks[std::string(part.substr(0, 2))];
+  }
+  EXPECT_EQ(racks, (std::map<std::string, int>{{"r1", 2}, {"r2", 2}, {"r3", 2}}))
+      << r.out;
+  int up = 0, balanced = 0;
+  for (absl::string_view part : absl::StrSplit(r.out, "\"state\": ")) {
+    if (absl::StartsWith(part, "\"UP\", \"partitions\": 32,")) ++balanced;
+    if (absl::StartsWith(part, "\"UP\"")) ++up;
+  }
+  EXPECT_EQ(up, 6) << r.out;
+  EXPECT_EQ(balanced, 6) << r.out;  // 64 partitions x 3 replicas / 6 nodes
+}
+
+TEST_F(SystemTest, KvcliRoundTripsInBothModes) {
+  for (const std::string mode : {"iterative", "recursive"}) {
+    SCOPED_TRACE(mode);
+    const std::string m = "--mode=" + mode + " ";
+    const std::string key = "greeting-" + mode;
+    Result r = Kvcli(m + "put " + key + " hello");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Kvcli(m + "get " + key);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "hello");  // the bytes, unchanged
+
+    const std::string binary("bin\0\x01\xff\n", 7);
+    r = Kvcli(m + "put bin-" + mode + " -", binary);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Kvcli(m + "get bin-" + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, binary);
+    r = Kvcli(m + "--json get bin-" + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"value\": \"YmluAAH/Cg==\""), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("\"version\": \""), std::string::npos) << r.out;
+
+    r = Kvcli(m + "--json where " + key);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"partition\": "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"epoch\": "), std::string::npos) << r.out;
+    for (const char* rack : {"\"rack\": \"r1\"", "\"rack\": \"r2\"",
+                             "\"rack\": \"r3\""}) {
+      EXPECT_NE(r.out.find(rack), std::string::npos) << r.out;
+    }
+
+    r = Kvcli(m + "del " + key);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Kvcli(m + "get " + key);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(r.out.empty());
+    ExpectOneErrorLine(r);
+  }
+}
+
+TEST_F(SystemTest, BadUsageExitsTwo) {
+  for (const std::string args :
+       {"", "bogus k", "get", "put k", "--bogus=1 get k", "--w=0 put k v",
+        "--w=4 put k v", "--r=9 get k", "--mode=sideways get k",
+        "--timeout=soon get k", "put '' v"}) {
+    SCOPED_TRACE(args);
+    Result r = Kvcli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    ExpectOneErrorLine(r);
+  }
+  Result big = Kvcli("put k -", std::string(4 * 1024 * 1024 + 1, 'x'));
+  EXPECT_EQ(big.exit_code, 2) << big.err;
+  EXPECT_NE(big.err.find("4 MiB"), std::string::npos) << big.err;
+}
+
+TEST_F(SystemTest, EventualConsistencyIsFlagged) {
+  ASSERT_EQ(Kvcli("put weak v").exit_code, 0);
+  Result r = Kvcli("--w=1 --r=1 get weak");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "v");
+  EXPECT_NE(r.err.find("W+R <= N"), std::string::npos) << r.err;
+}
+
+TEST_F(SystemTest, UnreachableExitsThreeOtherErrorsFour) {
+  const std::string nowhere =
+      absl::StrCat("--master=127.0.0.1:", PickFreePort(), " --timeout=1s ");
+  for (const std::string mode : {"iterative", "recursive"}) {
+    Result r = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/kvcli ", nowhere,
+                                         "--mode=", mode, " get k"));
+    EXPECT_EQ(r.exit_code, 3) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("master"), std::string::npos) << r.err;
+    ExpectOneErrorLine(r);
+  }
+  // A storage node is not a master: the master API is not there.
+  Result r = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/kvcli --master=127.0.0.1:",
+                                       base_port_ + 101, " nodes"));
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  ExpectOneErrorLine(r);
+}
+
+// Last: it stops a node (and starts it again).
+TEST_F(SystemTest, ZQuorumFailureExitsThree) {
+  ASSERT_EQ(Kvcli("put q v1").exit_code, 0);
+  Result where = Kvcli("--json where q");
+  ASSERT_EQ(where.exit_code, 0);
+  const std::string marker = "\"address\": \"127.0.0.1:";
+  const size_t at = where.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << where.out;
+  const int port = std::atoi(where.out.c_str() + at + marker.size());
+  const int node = port - base_port_ - 100;
+  ASSERT_GE(node, 1);
+  ASSERT_LE(node, 6);
+  const std::string pidfile = dir_->Sub(absl::StrCat("cluster/node", node, ".pid"));
+  Result kill = Shell(*dir_, "kill -9 $(cat " + pidfile + ")");
+  ASSERT_EQ(kill.exit_code, 0) << kill.err;
+
+  for (const std::string mode : {"iterative", "recursive"}) {
+    SCOPED_TRACE(mode);
+    Result r = Kvcli("--mode=" + mode + " --w=2 put q v2");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = Kvcli("--mode=" + mode + " --w=3 put q v3");
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("2 of 3 replicas acknowledged"), std::string::npos)
+        << r.err;
+    ExpectOneErrorLine(r);
+    r = Kvcli("--mode=" + mode + " --r=2 get q");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  // `up` starts what is missing; the node comes back with its data.
+  Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  // Its peers reconnect within a second; then all three answer.
+  Result r;
+  ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("--r=3 get q")).exit_code == 0; },
+                      absl::Seconds(20)))
+      << r.err;
+  EXPECT_EQ(r.out, "v3");
+}
+
+}  // namespace
+}  // namespace quorumkv
