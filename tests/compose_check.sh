@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Checks deploy/docker-compose.yml without a Docker engine: it parses, has a
+# master and six nodes on racks r1-r3 with distinct ports and volumes, and
+# every command's flags are flags our binaries define. Exits 77 (skipped)
+# where python3 with PyYAML is missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$root/build/bin}
+python3 -c "import yaml" 2>/dev/null || { echo "SKIP: python3 with PyYAML not installed"; exit 77; }
+master_flags=$( ("$bin/kv_master" --helpfull 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
+node_flags=$( ("$bin/kv_storage_node" --helpfull 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
+MASTER_FLAGS="$master_flags" NODE_FLAGS="$node_flags" python3 - "$root/deploy/docker-compose.yml" <<'PY'
+import os, sys, yaml
+spec = yaml.safe_load(open(sys.argv[1]))
+services = spec["services"]
+known = {"kv_master": set(os.environ["MASTER_FLAGS"].split()),
+         "kv_storage_node": set(os.environ["NODE_FLAGS"].split())}
+errors = []
+nodes = {n: s for n, s in services.items() if n != "master"}
+if "master" not in services: errors.append("no master service")
+if len(nodes) != 6: errors.append(f"{len(nodes)} storage nodes, want 6")
+racks, listens, volumes = {}, set(), set()
+for name, svc in services.items():
+    cmd = svc.get("command") or []
+    if not cmd or cmd[0] not in known:
+        errors.append(f"{name}: command does not run kv_master or kv_storage_node"); continue
+    flags = dict(a[2:].split("=", 1) for a in cmd[1:])
+    for f in flags:
+        if f not in known[cmd[0]]: errors.append(f"{name}: unknown flag --{f}")
+    if "data_dir" not in flags: errors.append(f"{name}: no --data_dir")
+    for v in svc.get("volumes", []):
+        if v in volumes: errors.append(f"{name}: volume {v} shared")
+        volumes.add(v)
+    if cmd[0] == "kv_storage_node":
+        racks[flags.get("rack")] = racks.get(flags.get("rack"), 0) + 1
+        if flags.get("master") != "master:7000": errors.append(f"{name}: --master is not master:7000")
+        if not flags.get("advertise", "").startswith(name + ":"): errors.append(f"{name}: --advertise is not {name}:PORT")
+        if flags.get("listen") in listens: errors.append(f"{name}: port reused")
+        listens.add(flags.get("listen"))
+if racks != {"r1": 2, "r2": 2, "r3": 2}: errors.append(f"racks {racks}, want two nodes on each of r1 r2 r3")
+if errors:
+    print("\n".join(errors)); sys.exit(1)
+print("docker-compose.yml: master + 6 nodes on r1/r2/r3, flags and volumes check out")
+PY
