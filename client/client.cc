@@ -324,6 +324,7 @@ absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
     n.writes_per_sec = node.load().writes_per_sec();
     n.pending_hints = node.load().pending_hints();
     n.last_heartbeat_ms_ago = node.last_heartbeat_ms_ago();
+    n.directory_epoch = node.directory_epoch();
     summary.nodes.push_back(std::move(n));
   }
   return summary;

@@ -179,7 +179,7 @@ absl::Status RunNodes(Context& ctx) {
                                    n.writes_per_sec)
                 << ", \"pending_hints\": " << n.pending_hints
                 << ", \"last_heartbeat_ms_ago\": " << n.last_heartbeat_ms_ago
-                << "}";
+                << ", \"directory_epoch\": " << n.directory_epoch << "}";
     }
     std::cout << "]}\n";
     return absl::OkStatus();
@@ -191,16 +191,17 @@ absl::Status RunNodes(Context& ctx) {
               << cluster.initial_nodes << " nodes registered";
   }
   std::cout << "\n"
-            << absl::StrFormat("%-14s %-22s %-6s %-6s %5s %9s %11s %9s %8s %8s %6s\n",
-                               "NODE", "ADDRESS", "RACK", "STATE", "PARTS",
-                               "KEYS", "BYTES", "FREE_GB", "READS/S",
-                               "WRITES/S", "HB_MS");
+            << absl::StrFormat(
+                   "%-14s %-22s %-6s %-6s %5s %9s %11s %9s %8s %8s %6s %5s\n",
+                   "NODE", "ADDRESS", "RACK", "STATE", "PARTS", "KEYS",
+                   "BYTES", "FREE_GB", "READS/S", "WRITES/S", "HB_MS",
+                   "EPOCH");
   for (const NodeSummary& n : cluster.nodes) {
     std::cout << absl::StrFormat(
-        "%-14s %-22s %-6s %-6s %5d %9d %11d %9.1f %8.1f %8.1f %6d\n",
+        "%-14s %-22s %-6s %-6s %5d %9d %11d %9.1f %8.1f %8.1f %6d %5d\n",
         n.node.id, n.node.address, n.node.rack, n.node.state, n.partitions,
         n.keys, n.bytes, n.free_bytes / 1e9, n.reads_per_sec,
-        n.writes_per_sec, n.last_heartbeat_ms_ago);
+        n.writes_per_sec, n.last_heartbeat_ms_ago, n.directory_epoch);
   }
   return absl::OkStatus();
 }

@@ -39,9 +39,12 @@ start() {  # start NAME BINARY ARGS...
   echo $! >"$dir/$name.pid"
 }
 
-up_count() {
-  "$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null \
-    | grep -o '"state": "UP"' | wc -l
+# Nodes that are UP and route by the master's directory epoch.
+ready_count() {
+  local json epoch
+  json=$("$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null) || { echo 0; return; }
+  epoch=$(echo "$json" | grep -o '^{"epoch": [0-9]*' | grep -o '[0-9]*$')
+  echo "$json" | grep -o "\"state\": \"UP\"[^}]*\"directory_epoch\": $epoch}" | wc -l
 }
 
 cmd_up() {
@@ -57,7 +60,7 @@ cmd_up() {
       --master="$master" --rack="${racks[$((i - 1))]}"
   done
   local deadline=$((SECONDS + 60))
-  while [ "$(up_count)" -lt 6 ]; do
+  while [ "$(ready_count)" -lt 6 ]; do
     for name in master node1 node2 node3 node4 node5 node6; do
       alive "$name" || die "$name exited; see $dir/$name.log: $(tail -n 3 "$dir/$name.log" | tr '\n' ' ')"
     done

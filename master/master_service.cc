@@ -132,6 +132,7 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
     status->set_capacity_bytes(member.capacity_bytes);
     *status->mutable_load() = member.load;
     status->set_partitions(partitions_per_node[member.node.id()]);
+    status->set_directory_epoch(member.directory_epoch);
     status->set_last_heartbeat_ms_ago(
         member.last_heartbeat == absl::InfinitePast()
             ? -1

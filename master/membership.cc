@@ -44,6 +44,7 @@ absl::Status Membership::Heartbeat(const HeartbeatRequest& request,
         "node ", request.node_id(), " is not registered; register first"));
   }
   it->second.load = request.load();
+  it->second.directory_epoch = request.directory_epoch();
   it->second.last_heartbeat = now;
   return absl::OkStatus();
 }

@@ -21,6 +21,8 @@ struct Member {
   NodeDescriptor node;
   uint64_t capacity_bytes = 0;
   NodeLoad load;
+  // Directory epoch the node reported in its last heartbeat.
+  uint64_t directory_epoch = 0;
   // InfinitePast until the node registers with this master process.
   absl::Time last_heartbeat = absl::InfinitePast();
   NodeState state = DOWN;  // as of the snapshot's time

@@ -23,10 +23,11 @@ absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
                                   uint32_t* partition) const {
   RETURN_IF_ERROR(ValidateKey(key));
   *directory = directory_->Get();
+  RETURN_IF_ERROR(CheckSenderEpoch(**directory, coordinator_->self_id(),
+                                   sender_epoch, request_refresh_));
   RETURN_IF_ERROR(CheckFormed(**directory));
   *partition = (*directory)->PartitionOf(key);
-  return CheckOwnership(**directory, coordinator_->self_id(), *partition,
-                        sender_epoch, request_refresh_);
+  return CheckHolds(**directory, coordinator_->self_id(), *partition);
 }
 
 template <typename Response>

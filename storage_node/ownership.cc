@@ -12,27 +12,39 @@ absl::Status CheckFormed(const DirectoryView& directory) {
       "or the master is unreachable)");
 }
 
-absl::Status CheckOwnership(const DirectoryView& directory,
-                            const std::string& self_id, uint32_t partition,
-                            uint64_t sender_epoch,
-                            const std::function<void()>& request_refresh) {
+namespace {
+
+WrongNode Detail(const DirectoryView& directory, const std::string& self_id,
+                 uint32_t partition) {
   WrongNode detail;
   detail.set_epoch(directory.epoch());
   detail.set_node_id(self_id);
   detail.set_partition(partition);
-  if (sender_epoch > directory.epoch()) {
-    request_refresh();
-    return WrongNodeError(
-        detail, absl::StrCat("node ", self_id, " has directory epoch ",
-                             directory.epoch(), ", older than the sender's ",
-                             sender_epoch, "; retry shortly"));
-  }
-  if (!directory.Holds(self_id, partition)) {
-    return WrongNodeError(
-        detail, absl::StrCat("node ", self_id, " does not hold partition ",
-                             partition, " at epoch ", directory.epoch()));
-  }
-  return absl::OkStatus();
+  return detail;
+}
+
+}  // namespace
+
+absl::Status CheckSenderEpoch(const DirectoryView& directory,
+                              const std::string& self_id,
+                              uint64_t sender_epoch,
+                              const std::function<void()>& request_refresh) {
+  if (sender_epoch <= directory.epoch()) return absl::OkStatus();
+  request_refresh();
+  return WrongNodeError(
+      Detail(directory, self_id, 0),
+      absl::StrCat("node ", self_id, " has directory epoch ",
+                   directory.epoch(), ", older than the sender's ",
+                   sender_epoch, "; retry shortly"));
+}
+
+absl::Status CheckHolds(const DirectoryView& directory,
+                        const std::string& self_id, uint32_t partition) {
+  if (directory.Holds(self_id, partition)) return absl::OkStatus();
+  return WrongNodeError(
+      Detail(directory, self_id, partition),
+      absl::StrCat("node ", self_id, " does not hold partition ", partition,
+                   " at epoch ", directory.epoch()));
 }
 
 }  // namespace quorumkv

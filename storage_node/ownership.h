@@ -12,14 +12,19 @@
 
 namespace quorumkv {
 
-// OK when `self_id` holds `partition` in `directory` and the sender's
-// directory (`sender_epoch`, 0 if unknown) is not newer. Otherwise
-// FAILED_PRECONDITION with a WrongNode detail; when the sender is ahead,
-// `request_refresh` is called so this node catches up.
-absl::Status CheckOwnership(const DirectoryView& directory,
-                            const std::string& self_id, uint32_t partition,
-                            uint64_t sender_epoch,
-                            const std::function<void()>& request_refresh);
+// OK unless the sender routes by a newer directory (`sender_epoch`, 0 if
+// unknown) than this node's: then FAILED_PRECONDITION with a WrongNode
+// detail, after calling `request_refresh` so this node catches up. Checked
+// before anything else, so a node that has no directory yet redirects too.
+absl::Status CheckSenderEpoch(const DirectoryView& directory,
+                              const std::string& self_id,
+                              uint64_t sender_epoch,
+                              const std::function<void()>& request_refresh);
+
+// OK when `self_id` holds `partition` in `directory`; FAILED_PRECONDITION
+// with a WrongNode detail otherwise.
+absl::Status CheckHolds(const DirectoryView& directory,
+                        const std::string& self_id, uint32_t partition);
 
 // UNAVAILABLE when the node has not received a formed directory yet.
 absl::Status CheckFormed(const DirectoryView& directory);

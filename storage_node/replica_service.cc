@@ -24,8 +24,7 @@ absl::Status ReplicaServiceImpl::CheckAccepts(uint32_t partition,
     request_refresh_();
     return absl::OkStatus();
   }
-  return CheckOwnership(*directory, self_id_, partition, sender_epoch,
-                        request_refresh_);
+  return CheckHolds(*directory, self_id_, partition);
 }
 
 grpc::ServerUnaryReactor* ReplicaServiceImpl::Apply(

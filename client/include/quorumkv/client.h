@@ -96,6 +96,7 @@ struct NodeSummary {
   double writes_per_sec = 0;
   uint64_t pending_hints = 0;
   int64_t last_heartbeat_ms_ago = -1;  // -1: none since the master started
+  uint64_t directory_epoch = 0;        // the node's, as of its last heartbeat
 };
 
 struct ClusterSummary {
