@@ -1,6 +1,8 @@
 #include "common/grpc_util.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/limits.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -20,9 +22,22 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
                                    args);
 }
 
-void ConfigureServerBuilder(grpc::ServerBuilder& builder) {
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::string* address) {
+  grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", listen, " (address in use or not local?)"));
+  }
+  *address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  return server;
 }
 
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout) {

@@ -4,6 +4,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -19,8 +22,13 @@ namespace quorumkv {
 // largest value (common/limits.h).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
-// Raises the builder's message limits likewise.
-void ConfigureServerBuilder(grpc::ServerBuilder& builder);
+// Starts a server on `listen` (HOST:PORT; port 0 picks one) serving
+// `services`, which must outlive it, with message limits raised to fit the
+// largest value. `*address` gets HOST:PORT with the bound port.
+// UNAVAILABLE when the address cannot be bound.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::string* address);
 
 // Sets `context`'s deadline `timeout` from now.
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);

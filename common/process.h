@@ -2,9 +2,15 @@
 #ifndef QUORUMKV_COMMON_PROCESS_H_
 #define QUORUMKV_COMMON_PROCESS_H_
 
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace quorumkv {
 
@@ -16,6 +22,48 @@ void ParseDaemonFlags(int argc, char** argv, const char* usage);
 // runs `on_signal` once, on a thread of its own, when one arrives. Call
 // before starting any other thread.
 void OnTerminationSignal(std::function<void()> on_signal);
+
+// Runs a daemon (a Master or StorageNode: Start() returning
+// StatusOr<unique_ptr>, Wait() returning Status, idempotent Shutdown())
+// until SIGINT or SIGTERM, or until it stops by itself. Returns the process
+// exit code: 0 after a signal, 2 when `start` rejects the options, 1 on any
+// other failure, each failure printed as one line "NAME: message".
+template <typename Daemon>
+int RunDaemon(const char* name,
+              const std::function<absl::StatusOr<std::unique_ptr<Daemon>>()>&
+                  start) {
+  absl::Mutex mu;
+  Daemon* daemon = nullptr;
+  bool signalled = false;
+  OnTerminationSignal([&] {
+    absl::MutexLock lock(&mu);
+    signalled = true;
+    if (daemon != nullptr) daemon->Shutdown();
+  });
+  absl::StatusOr<std::unique_ptr<Daemon>> started = start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name,
+                 std::string(started.status().message()).c_str());
+    return absl::IsInvalidArgument(started.status()) ? 2 : 1;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    daemon = started->get();
+    if (signalled) daemon->Shutdown();
+  }
+  const absl::Status status = daemon->Wait();
+  {
+    absl::MutexLock lock(&mu);
+    daemon->Shutdown();
+    daemon = nullptr;
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name,
+                 std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
 
 }  // namespace quorumkv
 

@@ -10,7 +10,6 @@
 #include "common/grpc_util.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "master/directory_manager.h"
 #include "master/directory_store.h"
@@ -53,8 +52,7 @@ struct Master::Impl {
   std::unique_ptr<MasterServiceImpl> master_service;
   std::unique_ptr<RelayKvService> relay;
   std::unique_ptr<grpc::Server> server;
-  std::string address;
-  int port = 0;
+  std::string address;  // with the bound port
 
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
@@ -98,20 +96,10 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
                                                  impl->membership.get());
 
-  grpc::ServerBuilder builder;
-  ConfigureServerBuilder(builder);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &impl->port);
-  builder.RegisterService(impl->master_service.get());
-  builder.RegisterService(impl->relay.get());
-  impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        " (address in use or not local?)"));
-  }
-  impl->address = absl::StrCat(
-      options.listen.substr(0, options.listen.rfind(':')), ":", impl->port);
+  ASSIGN_OR_RETURN(impl->server,
+                   StartServer(options.listen,
+                               {impl->master_service.get(), impl->relay.get()},
+                               &impl->address));
   QKV_LOG(INFO) << "master serving on " << impl->address << " (data "
                 << options.data_dir << ", directory epoch "
                 << impl->directory->Get()->epoch() << ")";
@@ -121,14 +109,17 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
 Master::Master(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Master::~Master() { Shutdown(); }
 
-void Master::Wait() {
+absl::Status Master::Wait() {
   absl::MutexLock lock(&impl_->mu);
   impl_->mu.Await(absl::Condition(&impl_->stopped));
+  return absl::OkStatus();
 }
 
 void Master::Shutdown() { impl_->Stop(); }
 const std::string& Master::address() const { return impl_->address; }
-int Master::port() const { return impl_->port; }
+int Master::port() const {
+  return std::stoi(impl_->address.substr(impl_->address.rfind(':') + 1));
+}
 DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
 
 }  // namespace quorumkv

@@ -20,8 +20,8 @@ class Master {
       const MasterOptions& options);
   ~Master();  // Shutdown()s.
 
-  // Blocks until Shutdown().
-  void Wait();
+  // Blocks until Shutdown(); returns OK.
+  absl::Status Wait();
   // Stops serving and waits for relayed calls. Idempotent; thread-safe.
   void Shutdown();
 

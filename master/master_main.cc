@@ -1,8 +1,5 @@
 // kv_master: the cluster's directory, membership and recursive relay.
-#include <iostream>
-
 #include "absl/flags/flag.h"
-#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "master/master.h"
@@ -37,29 +34,6 @@ int main(int argc, char** argv) {
   options.replace_after = absl::GetFlag(FLAGS_replace_after);
   quorumkv::SetLogTag("master");
 
-  absl::Mutex mu;
-  quorumkv::Master* master = nullptr;
-  bool signalled = false;
-  quorumkv::OnTerminationSignal([&] {
-    absl::MutexLock lock(&mu);
-    signalled = true;
-    if (master != nullptr) master->Shutdown();
-  });
-  auto started = quorumkv::Master::Start(options);
-  if (!started.ok()) {
-    std::cerr << "kv_master: " << started.status().message() << "\n";
-    return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  {
-    absl::MutexLock lock(&mu);
-    master = started->get();
-    if (signalled) master->Shutdown();
-  }
-  (*started)->Wait();
-  {
-    absl::MutexLock lock(&mu);
-    master = nullptr;
-  }
-  QKV_LOG(INFO) << "stopped";
-  return 0;
+  return quorumkv::RunDaemon<quorumkv::Master>(
+      "kv_master", [&] { return quorumkv::Master::Start(options); });
 }

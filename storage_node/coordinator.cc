@@ -115,6 +115,21 @@ void Coordinator::Deliver(const DirectoryView& directory,
     done(applied.status());
     return;
   }
+  CallPeer<ApplyResponse>(
+      directory, node_id, request, deadline,
+      [](auto* peer, auto&&... args) {
+        peer->Apply(std::forward<decltype(args)>(args)...);
+      },
+      [done = std::move(done)](absl::StatusOr<ApplyResponse> response) {
+        done(response.status());
+      });
+}
+
+template <typename Response, typename Request, typename Method>
+void Coordinator::CallPeer(
+    const DirectoryView& directory, const std::string& node_id,
+    const Request& request, absl::Time deadline, Method method,
+    std::function<void(absl::StatusOr<Response>)> done) {
   const NodeDescriptor* node = directory.FindNode(node_id);
   if (node == nullptr) {
     done(absl::UnavailableError("node is not in the directory"));
@@ -122,20 +137,23 @@ void Coordinator::Deliver(const DirectoryView& directory,
   }
   struct Call {
     grpc::ClientContext context;
-    ApplyRequest request;
-    ApplyResponse response;
+    Request request;
+    Response response;
   };
   auto call = std::make_shared<Call>();
   call->request = request;
   call->context.set_deadline(absl::ToChronoTime(deadline));
   BeginCall();
-  peers_->Get(node->address())
-      ->async()
-      ->Apply(&call->context, &call->request, &call->response,
-              [this, call, done = std::move(done)](grpc::Status status) {
-                done(FromGrpcStatus(status));
-                EndCall();
-              });
+  method(peers_->Get(node->address())->async(), &call->context,
+         &call->request, &call->response,
+         [this, call, done = std::move(done)](grpc::Status status) {
+           if (status.ok()) {
+             done(std::move(call->response));
+           } else {
+             done(FromGrpcStatus(status));
+           }
+           EndCall();
+         });
 }
 
 void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
@@ -225,31 +243,11 @@ void Coordinator::FetchFrom(
     done(std::move(response));
     return;
   }
-  const NodeDescriptor* node = directory.FindNode(node_id);
-  if (node == nullptr) {
-    done(absl::UnavailableError("node is not in the directory"));
-    return;
-  }
-  struct Call {
-    grpc::ClientContext context;
-    ReadRequest request;
-    ReadResponse response;
-  };
-  auto call = std::make_shared<Call>();
-  call->request = request;
-  call->context.set_deadline(absl::ToChronoTime(deadline));
-  BeginCall();
-  peers_->Get(node->address())
-      ->async()
-      ->Read(&call->context, &call->request, &call->response,
-             [this, call, done = std::move(done)](grpc::Status status) {
-               if (!status.ok()) {
-                 done(FromGrpcStatus(status));
-               } else {
-                 done(std::move(call->response));
-               }
-               EndCall();
-             });
+  CallPeer<ReadResponse>(directory, node_id, request, deadline,
+                         [](auto* peer, auto&&... args) {
+                           peer->Read(std::forward<decltype(args)>(args)...);
+                         },
+                         std::move(done));
 }
 
 void Coordinator::Read(DirectoryPtr directory, uint32_t partition,

@@ -74,6 +74,12 @@ class Coordinator {
   struct WriteState;
   struct ReadState;
 
+  // Calls `method` (Apply or Read of the peer's async stub) on `node_id`
+  // with `deadline`, counting the call in flight until `done` has run.
+  template <typename Response, typename Request, typename Method>
+  void CallPeer(const DirectoryView& directory, const std::string& node_id,
+                const Request& request, absl::Time deadline, Method method,
+                std::function<void(absl::StatusOr<Response>)> done);
   void FetchFrom(const DirectoryView& directory, const std::string& node_id,
                  const ReadRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ReadResponse>)> done);

@@ -11,7 +11,6 @@
 #include "common/hlc.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "storage_node/coordinator.h"
 #include "storage_node/heartbeater.h"
@@ -119,26 +118,16 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
       request_refresh);
 
-  grpc::ServerBuilder builder;
-  ConfigureServerBuilder(builder);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &impl->port);
-  builder.RegisterService(impl->kv_service.get());
-  builder.RegisterService(impl->replica_service.get());
-  impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || impl->port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        " (address in use or not local?)"));
-  }
-
+  std::string bound;
+  ASSIGN_OR_RETURN(impl->server,
+                   StartServer(options.listen,
+                               {impl->kv_service.get(),
+                                impl->replica_service.get()},
+                               &bound));
+  impl->port = std::stoi(bound.substr(bound.rfind(':') + 1));
   impl->self.set_id(identity.id);
   impl->self.set_rack(options.rack);
-  impl->self.set_address(
-      options.advertise.empty()
-          ? absl::StrCat(options.listen.substr(0, options.listen.rfind(':')),
-                         ":", impl->port)
-          : options.advertise);
+  impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       options.master, options.heartbeat_interval, &impl->directory,

@@ -1,7 +1,4 @@
 // kv_storage_node: serves a share of the cluster's partitions.
-#include <cstdlib>
-#include <iostream>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -31,34 +28,7 @@ int main(int argc, char** argv) {
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   quorumkv::SetLogTag(absl::StrCat("node ", options.rack, " ", options.listen));
 
-  absl::Mutex mu;
-  quorumkv::StorageNode* node = nullptr;
-  bool signalled = false;
-  quorumkv::OnTerminationSignal([&] {
-    absl::MutexLock lock(&mu);
-    signalled = true;
-    if (node != nullptr) node->Shutdown();
-  });
-  auto started = quorumkv::StorageNode::Start(options);
-  if (!started.ok()) {
-    std::cerr << "kv_storage_node: " << started.status().message() << "\n";
-    return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  {
-    absl::MutexLock lock(&mu);
-    node = started->get();
-    if (signalled) node->Shutdown();
-  }
-  absl::Status status = (*started)->Wait();
-  {
-    absl::MutexLock lock(&mu);
-    node->Shutdown();
-    node = nullptr;
-  }
-  if (!status.ok()) {
-    std::cerr << "kv_storage_node: " << status.message() << "\n";
-    return 1;
-  }
-  QKV_LOG(INFO) << "stopped";
-  return 0;
+  return quorumkv::RunDaemon<quorumkv::StorageNode>(
+      "kv_storage_node",
+      [&] { return quorumkv::StorageNode::Start(options); });
 }
