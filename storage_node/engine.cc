@@ -159,6 +159,12 @@ absl::StatusOr<VersionedValue> Engine::Read(uint32_t partition,
   return DecodeRecord(bytes);
 }
 
+absl::Status Engine::Compact() {
+  return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(),
+                                     handles_[0], nullptr, nullptr),
+                   "compacting rows");
+}
+
 absl::flat_hash_map<uint32_t, PartitionStats> Engine::Stats() const {
   absl::MutexLock lock(&stats_mu_);
   return stats_;

@@ -57,6 +57,10 @@ class Engine {
 
   absl::flat_hash_map<uint32_t, PartitionStats> Stats() const;
 
+  // Compacts every row now; tombstones past the grace period are dropped
+  // (RocksDB also compacts on its own as data grows).
+  absl::Status Compact();
+
   HintStore& hints() { return *hints_; }
 
  private:

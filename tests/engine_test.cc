@@ -1,5 +1,6 @@
 #include "storage_node/engine.h"
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "storage_node/record.h"
 #include "tests/test_util.h"
@@ -111,6 +112,25 @@ TEST_F(EngineTest, HintsAreDurableAndOrdered) {
   ASSERT_OK(engine_->hints().Remove(hints[0].id));
   EXPECT_EQ(engine_->hints().Peek("nodeB", 10).size(), 2u);
   EXPECT_EQ(engine_->hints().pending(), 3u);
+}
+
+TEST(EngineGraceTest, CompactionPurgesOnlyTombstonesPastTheGrace) {
+  TempDir dir;
+  EngineOptions options;
+  options.tombstone_grace = absl::Hours(1);
+  auto engine = Engine::Open(dir.Sub("db"), options);
+  ASSERT_OK(engine);
+  const uint64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const uint64_t two_hours_ago = now_ms - 2 * 3600 * 1000;
+  ASSERT_OK((*engine)->Apply(1, "old-delete", Value(two_hours_ago, "", true)));
+  ASSERT_OK((*engine)->Apply(1, "new-delete", Value(now_ms, "", true)));
+  ASSERT_OK((*engine)->Apply(1, "old-value", Value(two_hours_ago, "v")));
+  ASSERT_OK((*engine)->Compact());
+  EXPECT_TRUE(absl::IsNotFound((*engine)->Read(1, "old-delete").status()));
+  auto young = (*engine)->Read(1, "new-delete");
+  ASSERT_OK(young);
+  EXPECT_TRUE(young->tombstone());
+  EXPECT_EQ((*engine)->Read(1, "old-value")->value(), "v");
 }
 
 TEST(RecordTest, RoundTripsAndRejectsGarbage) {
