@@ -164,7 +164,8 @@ TEST_F(SystemTest, BadUsageExitsTwo) {
   for (const std::string args :
        {"", "bogus k", "get", "put k", "--bogus=1 get k", "--w=0 put k v",
         "--w=4 put k v", "--r=9 get k", "--mode=sideways get k",
-        "--timeout=soon get k", "put '' v"}) {
+        "--timeout=soon get k", "put '' v", "--master=localhost get k",
+        "--master=127.0.0.1:99999 get k"}) {
     SCOPED_TRACE(args);
     Result r = Kvcli(args);
     EXPECT_EQ(r.exit_code, 2) << r.err;
