@@ -231,6 +231,53 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
   }
 }
 
+TEST_P(ClusterTest, LoadStatisticsReachTheMaster) {
+  StartCluster();
+  RequestOptions all;
+  all.w = 3;
+  uint64_t bytes = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = absl::StrCat("load-", i);
+    const std::string value(i, 'v');
+    ASSERT_OK(client_->Put(key, value, all));
+    bytes += key.size() + value.size();
+  }
+  ASSERT_OK(client_->Delete("load-0", all));
+  bytes -= std::string("load-0").size();
+  // N=3 on 3 nodes: every node holds every key; heartbeats carry the counts.
+  absl::StatusOr<ClusterSummary> cluster;
+  auto counted = [&] {
+    cluster = client_->Nodes();
+    if (!cluster.ok() || cluster->nodes.size() != 3) return false;
+    for (const NodeSummary& n : cluster->nodes) {
+      if (n.keys != 49 || n.bytes != bytes) return false;
+    }
+    return true;
+  };
+  ASSERT_EVENTUALLY(counted(), absl::Seconds(10));
+  for (const NodeSummary& n : cluster->nodes) {
+    EXPECT_EQ(n.node.state, "UP");
+    EXPECT_EQ(n.partitions, 16u);
+    EXPECT_GT(n.free_bytes, 0u);
+    EXPECT_GE(n.last_heartbeat_ms_ago, 0);
+    EXPECT_LT(n.last_heartbeat_ms_ago, 5000);
+    EXPECT_EQ(n.directory_epoch, cluster->epoch);
+  }
+  // Writes keep arriving: some heartbeat reports a write rate.
+  auto writing = [&] {
+    for (int i = 0; i < 20; ++i) {
+      if (!client_->Put("rate", "r").ok()) return false;
+    }
+    auto now = client_->Nodes();
+    if (!now.ok()) return false;
+    for (const NodeSummary& n : now->nodes) {
+      if (n.writes_per_sec > 0) return true;
+    }
+    return false;
+  };
+  ASSERT_EVENTUALLY(writing(), absl::Seconds(10));
+}
+
 TEST_P(ClusterTest, MasterRestartKeepsDirectoryAndEpoch) {
   StartCluster();
   ASSERT_OK(client_->Put("before", "1"));
