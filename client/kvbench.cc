@@ -237,5 +237,7 @@ int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(argc, argv,
                              "kvbench [--master=HOST:PORT] [--workload=put] "
                              "[--inflight=64] [--duration=10s] ...");
-  return quorumkv::Main();
+  const int code = quorumkv::Main();
+  std::cout.flush();
+  quorumkv::ExitProcess(code);
 }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "client/include/quorumkv/client.h"
 #include "common/limits.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 
 ABSL_FLAG(std::string, master, "",
@@ -354,5 +355,6 @@ int main(int argc, char** argv) {
     std::cerr << "kvcli: " << message
               << (absl::EndsWith(message, "\n") ? "" : "\n");
   }
-  return quorumkv::ExitCode(status);
+  std::cout.flush();
+  quorumkv::ExitProcess(quorumkv::ExitCode(status));
 }

@@ -27,6 +27,12 @@ void ParseDaemonFlags(int argc, char** argv, const char* usage) {
   }
 }
 
+void ExitProcess(int code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
 void OnTerminationSignal(std::function<void()> on_signal) {
   sigset_t signals;
   sigemptyset(&signals);

@@ -23,6 +23,14 @@ void ParseDaemonFlags(int argc, char** argv, const char* usage);
 // before starting any other thread.
 void OnTerminationSignal(std::function<void()> on_signal);
 
+// Ends the process with `code`, flushing standard output and error but
+// running no exit handlers or static destructors. Every object of ours must
+// be gone by then. Why: gRPC 1.51 can still be releasing a finished
+// callback call on its own threads after the last object of ours is
+// destroyed, and its global completion queue, torn down by exit handlers
+// under it, aborts the process (seen: kvcli exiting 134 instead of 3).
+[[noreturn]] void ExitProcess(int code);
+
 // Runs a daemon (a Master or StorageNode: Start() returning
 // StatusOr<unique_ptr>, Wait() returning Status, idempotent Shutdown())
 // until SIGINT or SIGTERM, or until it stops by itself. Returns the process

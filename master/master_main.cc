@@ -34,6 +34,6 @@ int main(int argc, char** argv) {
   options.replace_after = absl::GetFlag(FLAGS_replace_after);
   quorumkv::SetLogTag("master");
 
-  return quorumkv::RunDaemon<quorumkv::Master>(
-      "kv_master", [&] { return quorumkv::Master::Start(options); });
+  quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(
+      "kv_master", [&] { return quorumkv::Master::Start(options); }));
 }

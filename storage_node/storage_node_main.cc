@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   quorumkv::SetLogTag(absl::StrCat("node ", options.rack, " ", options.listen));
 
-  return quorumkv::RunDaemon<quorumkv::StorageNode>(
+  quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::StorageNode>(
       "kv_storage_node",
-      [&] { return quorumkv::StorageNode::Start(options); });
+      [&] { return quorumkv::StorageNode::Start(options); }));
 }
