@@ -231,6 +231,59 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
   }
 }
 
+// Writes keep coming while a node dies and comes back; afterwards every
+// acknowledged write reads back with its latest value.
+TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
+  MiniClusterOptions options;
+  options.nodes = 4;  // N=3 on 4 nodes: the dead node holds some partitions
+  StartCluster(options);
+  constexpr int kKeys = 200;
+  std::map<std::string, std::string> acknowledged;
+  // Returns how many writes of the round failed.
+  auto write_round = [&](int round) {
+    absl::Mutex mu;
+    int pending = kKeys;
+    int failed = 0;
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string key = absl::StrCat("survive-", i);
+      const std::string value = absl::StrCat("round-", round, "-", i);
+      client_->PutAsync(key, value, {},
+                        [&, key, value](absl::StatusOr<WriteResult> r) {
+                          absl::MutexLock lock(&mu);
+                          if (r.ok()) {
+                            acknowledged[key] = value;
+                          } else {
+                            ++failed;
+                          }
+                          --pending;
+                        });
+    }
+    absl::MutexLock lock(&mu);
+    auto done = [&] { return pending == 0; };
+    mu.Await(absl::Condition(&done));
+    return failed;
+  };
+  ASSERT_EQ(write_round(0), 0);
+  cluster_->StopNode(1);
+  EXPECT_EQ(write_round(1), 0);  // W=2 of 3 still holds for every key
+  ASSERT_OK(cluster_->RestartNode(1));
+  write_round(2);  // may race the restart; only acknowledged writes count
+  for (const auto& [key, value] : acknowledged) {
+    auto got = client_->Get(key);
+    ASSERT_OK(got);
+    EXPECT_EQ(got->value, value) << key;
+  }
+  // Once hints are delivered every replica holds the latest value.
+  for (const auto& [key, value] : acknowledged) {
+    DirectoryPtr directory = cluster_->master()->directory();
+    for (const std::string& id :
+         directory->Replicas(directory->PartitionOf(key))) {
+      const int i = cluster_->IndexOf(id);
+      ASSERT_EVENTUALLY(StoredAt(i, key) == value, absl::Seconds(20));
+    }
+  }
+}
+
 TEST_P(ClusterTest, LoadStatisticsReachTheMaster) {
   StartCluster();
   RequestOptions all;
