@@ -53,6 +53,7 @@ struct Master::Impl {
   std::unique_ptr<RelayKvService> relay;
   std::unique_ptr<grpc::Server> server;
   std::string address;  // with the bound port
+  int port = 0;
 
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
@@ -100,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
                    StartServer(options.listen,
                                {impl->master_service.get(), impl->relay.get()},
                                &impl->address));
+  impl->port = std::stoi(impl->address.substr(impl->address.rfind(':') + 1));
   QKV_LOG(INFO) << "master serving on " << impl->address << " (data "
                 << options.data_dir << ", directory epoch "
                 << impl->directory->Get()->epoch() << ")";
@@ -117,9 +119,7 @@ absl::Status Master::Wait() {
 
 void Master::Shutdown() { impl_->Stop(); }
 const std::string& Master::address() const { return impl_->address; }
-int Master::port() const {
-  return std::stoi(impl_->address.substr(impl_->address.rfind(':') + 1));
-}
+int Master::port() const { return impl_->port; }
 DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
 
 }  // namespace quorumkv
