@@ -65,9 +65,14 @@ struct Client::Impl::Call {
 };
 
 Client::Impl::Impl(const ClientOptions& options)
+    : Impl(options, MakeChannel(options.master)) {}
+
+// The master API and the recursive KvService share one connection.
+Client::Impl::Impl(const ClientOptions& options,
+                   std::shared_ptr<grpc::Channel> master)
     : options_(options),
-      master_(MasterService::NewStub(MakeChannel(options.master))),
-      master_kv_(KvService::NewStub(MakeChannel(options.master))) {}
+      master_(MasterService::NewStub(master)),
+      master_kv_(KvService::NewStub(master)) {}
 
 Client::Impl::~Impl() {
   absl::MutexLock lock(&mu_);
@@ -350,13 +355,19 @@ Client::~Client() = default;
 
 namespace {
 
-// The request's deadline, and INVALID_ARGUMENT for quorums below zero.
-absl::StatusOr<absl::Time> DeadlineFor(const ClientOptions& defaults,
-                                       const RequestOptions& options) {
+// Validates a request before anything is sent and returns its deadline:
+// INVALID_ARGUMENT for quorums below zero, a bad key or (when given) an
+// over-size value.
+absl::StatusOr<absl::Time> Admit(const ClientOptions& defaults,
+                                 const RequestOptions& options,
+                                 absl::string_view key,
+                                 const absl::string_view* value = nullptr) {
   if (options.w < 0 || options.r < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "W=", options.w, " R=", options.r, ": quorums must be 1..N"));
   }
+  RETURN_IF_ERROR(ValidateKey(key));
+  if (value != nullptr) RETURN_IF_ERROR(ValidateValue(*value));
   const absl::Duration timeout = options.timeout > absl::ZeroDuration()
                                      ? options.timeout
                                      : defaults.timeout;
@@ -376,11 +387,8 @@ void FailNow(const absl::Status& status, const Callback& done) {
 
 void Client::PutAsync(absl::string_view key, absl::string_view value,
                       const RequestOptions& options, WriteCallback done) {
-  auto deadline = DeadlineFor(impl_->options(), options);
-  absl::Status valid = deadline.status();
-  if (valid.ok()) valid = ValidateKey(key);
-  if (valid.ok()) valid = ValidateValue(value);
-  if (!valid.ok()) return FailNow<WriteResult>(valid, done);
+  auto deadline = Admit(impl_->options(), options, key, &value);
+  if (!deadline.ok()) return FailNow<WriteResult>(deadline.status(), done);
   PutRequest request;
   request.set_key(std::string(key));
   request.set_value(std::string(value));
@@ -394,10 +402,8 @@ void Client::PutAsync(absl::string_view key, absl::string_view value,
 
 void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
                          WriteCallback done) {
-  auto deadline = DeadlineFor(impl_->options(), options);
-  absl::Status valid = deadline.status();
-  if (valid.ok()) valid = ValidateKey(key);
-  if (!valid.ok()) return FailNow<WriteResult>(valid, done);
+  auto deadline = Admit(impl_->options(), options, key);
+  if (!deadline.ok()) return FailNow<WriteResult>(deadline.status(), done);
   DeleteRequest request;
   request.set_key(std::string(key));
   request.set_w(Pick(options.w, impl_->options().w));
@@ -410,10 +416,8 @@ void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
 
 void Client::GetAsync(absl::string_view key, const RequestOptions& options,
                       ReadCallback done) {
-  auto deadline = DeadlineFor(impl_->options(), options);
-  absl::Status valid = deadline.status();
-  if (valid.ok()) valid = ValidateKey(key);
-  if (!valid.ok()) return FailNow<ReadResult>(valid, done);
+  auto deadline = Admit(impl_->options(), options, key);
+  if (!deadline.ok()) return FailNow<ReadResult>(deadline.status(), done);
   GetRequest request;
   request.set_key(std::string(key));
   request.set_r(Pick(options.r, impl_->options().r));

@@ -22,6 +22,7 @@ namespace quorumkv {
 class Client::Impl {
  public:
   explicit Impl(const ClientOptions& options);
+  Impl(const ClientOptions& options, std::shared_ptr<grpc::Channel> master);
   // Blocks until every request has called back.
   ~Impl();
 

@@ -7,20 +7,15 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace quorumkv {
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  absl::Mutex mu;
-  absl::MutexLock lock(&mu);
   while (!condition()) {
     if (absl::Now() >= deadline) return false;
-    // A bounded wait between polls on a condition that never fires.
-    static bool never = false;
-    mu.AwaitWithTimeout(absl::Condition(&never), absl::Milliseconds(10));
+    absl::SleepFor(absl::Milliseconds(10));  // between polls, not a wait
   }
   return true;
 }
