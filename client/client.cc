@@ -301,6 +301,9 @@ absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
   for (const ReplicaInfo& replica : response.replicas()) {
     location.replicas.push_back(ToLocation(replica.node(), replica.state()));
   }
+  for (const ReplicaInfo& replica : response.joining()) {
+    location.joining.push_back(ToLocation(replica.node(), replica.state()));
+  }
   return location;
 }
 
@@ -318,10 +321,13 @@ absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
   summary.initial_nodes = response.initial_nodes();
   summary.partitions = response.partitions();
   summary.replication = response.replication();
+  summary.under_replicated = response.under_replicated();
+  summary.moves = response.moves();
   for (const NodeStatus& node : response.nodes()) {
     NodeSummary n;
     n.node = ToLocation(node.node(), node.state());
     n.partitions = node.partitions();
+    n.joining = node.joining();
     n.keys = node.load().keys();
     n.bytes = node.load().bytes();
     n.free_bytes = node.load().free_bytes();
@@ -333,6 +339,70 @@ absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
     summary.nodes.push_back(std::move(n));
   }
   return summary;
+}
+
+namespace {
+
+std::vector<MoveInfo> ToMoves(
+    const google::protobuf::RepeatedPtrField<MoveStatus>& moves) {
+  std::vector<MoveInfo> result;
+  for (const MoveStatus& m : moves) {
+    MoveInfo& info = result.emplace_back();
+    info.partition = m.move().partition();
+    info.from = m.move().from_node();
+    info.to = m.move().to_node();
+    switch (m.move().reason()) {
+      case MOVE_REPLACE: info.reason = "replace"; break;
+      case MOVE_REBALANCE: info.reason = "rebalance"; break;
+      case MOVE_DECOMMISSION: info.reason = "decommission"; break;
+      default: info.reason = "unknown";
+    }
+    info.state = m.state();
+    info.bytes_streamed = m.bytes_streamed();
+    info.started_ms = m.move().started_ms();
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<MoveList> Client::Impl::Moves() {
+  ListMovesResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status = FromGrpcStatus(
+      master_->ListMoves(&context, ListMovesRequest(), &response));
+  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  return MoveList{response.epoch(), ToMoves(response.moves())};
+}
+
+absl::StatusOr<MoveList> Client::Impl::Plan() {
+  PlanResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status =
+      FromGrpcStatus(master_->Plan(&context, PlanRequest(), &response));
+  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  return MoveList{response.epoch(), ToMoves(response.moves())};
+}
+
+absl::StatusOr<DecommissionResult> Client::Impl::Decommission(
+    const std::string& node_id, bool dry_run) {
+  if (node_id.empty()) return absl::InvalidArgumentError("node id is empty");
+  DecommissionRequest request;
+  request.set_node_id(node_id);
+  request.set_dry_run(dry_run);
+  DecommissionResponse response;
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status =
+      FromGrpcStatus(master_->Decommission(&context, request, &response));
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+    return absl::Status(status.code(), MasterError(status));
+  }
+  RETURN_IF_ERROR(status);
+  return DecommissionResult{response.epoch(), ToMoves(response.moves()),
+                            response.removed()};
 }
 
 // --- Client ---------------------------------------------------------------
@@ -469,6 +539,12 @@ absl::StatusOr<KeyLocation> Client::Where(absl::string_view key) {
   return impl_->Where(key);
 }
 absl::StatusOr<ClusterSummary> Client::Nodes() { return impl_->Nodes(); }
+absl::StatusOr<MoveList> Client::Moves() { return impl_->Moves(); }
+absl::StatusOr<MoveList> Client::Plan() { return impl_->Plan(); }
+absl::StatusOr<DecommissionResult> Client::Decommission(
+    const std::string& node_id, bool dry_run) {
+  return impl_->Decommission(node_id, dry_run);
+}
 absl::StatusOr<uint32_t> Client::ReplicationFactor() {
   return impl_->ReplicationFactor();
 }

@@ -38,6 +38,10 @@ class Client::Impl {
 
   absl::StatusOr<KeyLocation> Where(absl::string_view key);
   absl::StatusOr<ClusterSummary> Nodes();
+  absl::StatusOr<MoveList> Moves();
+  absl::StatusOr<MoveList> Plan();
+  absl::StatusOr<DecommissionResult> Decommission(const std::string& node_id,
+                                                  bool dry_run);
   absl::StatusOr<uint32_t> ReplicationFactor();
 
   // Tests: route by `directory` until the next refresh.

@@ -10,8 +10,10 @@ namespace quorumkv {
 
 DirectoryView::DirectoryView(Directory proto) : proto_(std::move(proto)) {
   replicas_.reserve(proto_.assignments_size());
+  joining_.reserve(proto_.assignments_size());
   for (const PartitionReplicas& p : proto_.assignments()) {
     replicas_.emplace_back(p.node_ids().begin(), p.node_ids().end());
+    joining_.emplace_back(p.joining_ids().begin(), p.joining_ids().end());
   }
   for (const NodeDescriptor& node : proto_.nodes()) {
     nodes_by_id_[node.id()] = &node;
@@ -34,9 +36,36 @@ const std::vector<std::string>& DirectoryView::Replicas(
   return partition < replicas_.size() ? replicas_[partition] : *kNone;
 }
 
+const std::vector<std::string>& DirectoryView::Joining(
+    uint32_t partition) const {
+  static const std::vector<std::string>* const kNone =
+      new std::vector<std::string>();
+  return partition < joining_.size() ? joining_[partition] : *kNone;
+}
+
 bool DirectoryView::Holds(absl::string_view node_id,
                           uint32_t partition) const {
   return absl::c_linear_search(Replicas(partition), node_id);
+}
+
+bool DirectoryView::IsJoining(absl::string_view node_id,
+                              uint32_t partition) const {
+  return absl::c_linear_search(Joining(partition), node_id);
+}
+
+std::vector<std::string> DirectoryView::WriteTargets(uint32_t partition) const {
+  std::vector<std::string> targets = Replicas(partition);
+  const std::vector<std::string>& joining = Joining(partition);
+  targets.insert(targets.end(), joining.begin(), joining.end());
+  return targets;
+}
+
+bool DirectoryView::IsDecommissioning(absl::string_view node_id) const {
+  return absl::c_linear_search(proto_.decommissioning(), node_id);
+}
+
+bool DirectoryView::IsRemoved(absl::string_view node_id) const {
+  return absl::c_linear_search(proto_.removed(), node_id);
 }
 
 const NodeDescriptor* DirectoryView::FindNode(absl::string_view node_id) const {

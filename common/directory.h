@@ -33,15 +33,25 @@ class DirectoryView {
 
   // Requires formed().
   uint32_t PartitionOf(absl::string_view key) const;
-  // Ordered replica ids of `partition`; empty when it is out of range.
+  // Ordered full replica ids of `partition`; empty when it is out of range.
   const std::vector<std::string>& Replicas(uint32_t partition) const;
+  // Joining replica ids of `partition` (DESIGN 6): they receive writes but
+  // count toward no quorum and serve no reads.
+  const std::vector<std::string>& Joining(uint32_t partition) const;
+  // Whether `node_id` is a full replica of `partition`.
   bool Holds(absl::string_view node_id, uint32_t partition) const;
+  bool IsJoining(absl::string_view node_id, uint32_t partition) const;
+  // Full replicas plus joining ones: every node a write must reach.
+  std::vector<std::string> WriteTargets(uint32_t partition) const;
+  bool IsDecommissioning(absl::string_view node_id) const;
+  bool IsRemoved(absl::string_view node_id) const;
   // nullptr for an unknown id.
   const NodeDescriptor* FindNode(absl::string_view node_id) const;
 
  private:
   const Directory proto_;
   std::vector<std::vector<std::string>> replicas_;
+  std::vector<std::vector<std::string>> joining_;
   absl::flat_hash_map<std::string, const NodeDescriptor*> nodes_by_id_;
 };
 

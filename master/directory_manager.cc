@@ -73,6 +73,13 @@ absl::Status DirectoryManager::OnRegistered(
   return CommitUnlocked(std::move(next));
 }
 
+absl::Status DirectoryManager::Mutate(const Change& change) {
+  absl::MutexLock lock(&mu_);
+  Directory next = holder_.Get()->proto();
+  if (!change(next, holder_.epoch() + 1)) return absl::OkStatus();
+  return CommitUnlocked(std::move(next));
+}
+
 absl::Status DirectoryManager::CommitUnlocked(Directory next) {
   next.set_epoch(holder_.epoch() + 1);
   RETURN_IF_ERROR(store_->Save(next));

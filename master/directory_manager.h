@@ -6,6 +6,7 @@
 #define QUORUMKV_MASTER_DIRECTORY_MANAGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,13 @@ class DirectoryManager {
   // hold no partitions until rebalancing moves some to them.
   absl::Status OnRegistered(const NodeDescriptor& node,
                             const std::vector<PlacementCandidate>& registered);
+
+  // Calls `change` with a copy of the current directory and the epoch the
+  // next one will have; when it returns true, persists the changed copy
+  // with that epoch and publishes it. Changes are serialized: `change` runs
+  // under the manager's lock and must do local work only.
+  using Change = std::function<bool(Directory& next, uint64_t next_epoch)>;
+  absl::Status Mutate(const Change& change);
 
  private:
   DirectoryManager(DirectoryStore* store, uint32_t initial_nodes,

@@ -15,6 +15,7 @@
 #include "master/directory_store.h"
 #include "master/master_service.h"
 #include "master/membership.h"
+#include "master/move_tracker.h"
 #include "master/relay.h"
 
 namespace quorumkv {
@@ -40,6 +41,14 @@ absl::Status MasterOptions::Validate() const {
     return absl::InvalidArgumentError(
         "--node_down_after and --replace_after must be positive");
   }
+  if (max_moves_per_node < 1) {
+    return absl::InvalidArgumentError("--max_moves_per_node must be at least 1");
+  }
+  if (move_check_interval <= absl::ZeroDuration() ||
+      move_stall_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "the move check interval and stall timeout must be positive");
+  }
   return absl::OkStatus();
 }
 
@@ -49,6 +58,7 @@ struct Master::Impl {
   std::unique_ptr<DirectoryStore> store;
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
+  std::unique_ptr<MoveTracker> moves;
   std::unique_ptr<MasterServiceImpl> master_service;
   std::unique_ptr<RelayKvService> relay;
   std::unique_ptr<grpc::Server> server;
@@ -68,6 +78,7 @@ struct Master::Impl {
       }
       stopping = true;
     }
+    moves->Stop();
     server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     relay->WaitIdle();
     absl::MutexLock lock(&mu);
@@ -92,8 +103,17 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   for (const NodeDescriptor& node : impl->directory->Get()->proto().nodes()) {
     impl->membership->AddKnown(node);
   }
+  MoveTrackerOptions move_options;
+  move_options.node_down_after = options.node_down_after;
+  move_options.replace_after = options.replace_after;
+  move_options.max_moves_per_node = options.max_moves_per_node;
+  move_options.stream_rate = options.stream_rate;
+  move_options.interval = options.move_check_interval;
+  move_options.stall_timeout = options.move_stall_timeout;
+  impl->moves = std::make_unique<MoveTracker>(
+      move_options, impl->directory.get(), impl->membership.get());
   impl->master_service = std::make_unique<MasterServiceImpl>(
-      impl->membership.get(), impl->directory.get());
+      impl->membership.get(), impl->directory.get(), impl->moves.get());
   impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
                                                  impl->membership.get());
 
@@ -102,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
                                {impl->master_service.get(), impl->relay.get()},
                                &impl->address));
   impl->port = std::stoi(impl->address.substr(impl->address.rfind(':') + 1));
+  impl->moves->Start();
   QKV_LOG(INFO) << "master serving on " << impl->address << " (data "
                 << options.data_dir << ", directory epoch "
                 << impl->directory->Get()->epoch() << ")";
@@ -121,5 +142,8 @@ void Master::Shutdown() { impl_->Stop(); }
 const std::string& Master::address() const { return impl_->address; }
 int Master::port() const { return impl_->port; }
 DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
+MoveTracker::Counters Master::move_counters() const {
+  return impl_->moves->counters();
+}
 
 }  // namespace quorumkv

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/directory.h"
 #include "master/master_options.h"
+#include "master/move_tracker.h"
 
 namespace quorumkv {
 
@@ -29,6 +30,8 @@ class Master {
   const std::string& address() const;
   int port() const;
   DirectoryPtr directory() const;
+  // Moves started, completed and cancelled since start (tests, benchmarks).
+  MoveTracker::Counters move_counters() const;
 
  private:
   struct Impl;

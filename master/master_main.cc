@@ -1,5 +1,6 @@
 // kv_master: the cluster's directory, membership and recursive relay.
 #include "absl/flags/flag.h"
+#include "common/byte_size.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "master/master.h"
@@ -17,13 +18,19 @@ ABSL_FLAG(absl::Duration, node_down_after, absl::Seconds(5),
           "a node without a heartbeat for this long is DOWN");
 ABSL_FLAG(absl::Duration, replace_after, absl::Seconds(60),
           "a node DOWN for this long has its partitions re-replicated");
+ABSL_FLAG(uint32_t, max_moves_per_node, 2,
+          "partition moves in flight that may involve one node at a time");
+ABSL_FLAG(quorumkv::ByteRate, stream_rate,
+          quorumkv::ByteRate{64ull << 20},
+          "bytes per second each partition stream may use (e.g. 64MB/s; "
+          "0: unlimited)");
 
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv,
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
-      "[--replace_after=60s]");
+      "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s]");
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -32,6 +39,8 @@ int main(int argc, char** argv) {
   options.initial_nodes = absl::GetFlag(FLAGS_initial_nodes);
   options.node_down_after = absl::GetFlag(FLAGS_node_down_after);
   options.replace_after = absl::GetFlag(FLAGS_replace_after);
+  options.max_moves_per_node = absl::GetFlag(FLAGS_max_moves_per_node);
+  options.stream_rate = absl::GetFlag(FLAGS_stream_rate).bytes_per_sec;
   quorumkv::SetLogTag("master");
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(

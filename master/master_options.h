@@ -27,6 +27,14 @@ struct MasterOptions {
   absl::Duration node_down_after = absl::Seconds(5);
   // A node DOWN for this long has its partitions re-replicated elsewhere.
   absl::Duration replace_after = absl::Seconds(60);
+  // Moves in flight that may involve one node at a time.
+  uint32_t max_moves_per_node = 2;
+  // Bytes per second each partition stream may use; 0: unlimited.
+  uint64_t stream_rate = 64ull << 20;
+  // How often the master looks for moves to start, switch or cancel.
+  absl::Duration move_check_interval = absl::Seconds(1);
+  // A move whose destination reports no progress for this long is cancelled.
+  absl::Duration move_stall_timeout = absl::Seconds(60);
 
   uint32_t EffectiveInitialNodes() const {
     return initial_nodes == 0 ? replication : initial_nodes;

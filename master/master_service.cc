@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/address.h"
@@ -30,8 +32,9 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
 }
 
 MasterServiceImpl::MasterServiceImpl(Membership* membership,
-                                     DirectoryManager* directory)
-    : membership_(membership), directory_(directory) {}
+                                     DirectoryManager* directory,
+                                     MoveTracker* moves)
+    : membership_(membership), directory_(directory), moves_(moves) {}
 
 absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
                                            RegisterResponse* response) {
@@ -65,6 +68,11 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
     HeartbeatResponse* response) {
   absl::Status status = membership_->Heartbeat(*request, absl::Now());
   response->set_directory_epoch(directory_->Get()->epoch());
+  if (status.ok()) {
+    for (StreamTask& task : moves_->OnHeartbeat(*request)) {
+      *response->add_streams() = std::move(task);
+    }
+  }
   return FinishNow(context, status);
 }
 
@@ -78,14 +86,20 @@ absl::Status MasterServiceImpl::DoLookup(const LookupRequest& request,
   response->set_partition(partition);
   response->set_epoch(directory->epoch());
   const absl::Time now = absl::Now();
-  for (const std::string& id : directory->Replicas(partition)) {
-    ReplicaInfo* replica = response->add_replicas();
+  auto describe = [&](const std::string& id, ReplicaInfo* replica) {
     if (const NodeDescriptor* node = directory->FindNode(id)) {
       *replica->mutable_node() = *node;
     } else {
       replica->mutable_node()->set_id(id);
     }
-    replica->set_state(membership_->StateOf(id, now));
+    replica->set_state(MoveTracker::ShownState(*directory, id,
+                                               membership_->StateOf(id, now)));
+  };
+  for (const std::string& id : directory->Replicas(partition)) {
+    describe(id, response->add_replicas());
+  }
+  for (const std::string& id : directory->Joining(partition)) {
+    describe(id, response->add_joining());
   }
   return absl::OkStatus();
 }
@@ -120,15 +134,34 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
   response->set_initial_nodes(directory_->initial_nodes());
   response->set_partitions(directory->partitions());
   response->set_replication(directory->replication());
-  absl::flat_hash_map<std::string, uint32_t> partitions_per_node;
+  absl::flat_hash_map<std::string, uint32_t> partitions_per_node, joining;
   for (const PartitionReplicas& p : directory->proto().assignments()) {
     for (const std::string& id : p.node_ids()) ++partitions_per_node[id];
+    for (const std::string& id : p.joining_ids()) ++joining[id];
   }
   const absl::Time now = absl::Now();
-  for (const Member& member : membership_->Snapshot(now)) {
+  const std::vector<Member> members = membership_->Snapshot(now);
+  absl::flat_hash_set<std::string> up;
+  for (const Member& member : members) {
+    if (member.state == UP) up.insert(member.node.id());
+  }
+  uint32_t under_replicated = 0;
+  for (uint32_t p = 0; p < static_cast<uint32_t>(
+                               directory->proto().assignments_size());
+       ++p) {
+    uint32_t live = 0;
+    for (const std::string& id : directory->Replicas(p)) live += up.contains(id);
+    under_replicated += live < directory->replication();
+  }
+  if (!directory->formed()) under_replicated = directory->partitions();
+  response->set_under_replicated(under_replicated);
+  response->set_moves(directory->proto().moves_size());
+  for (const Member& member : members) {
     NodeStatus* status = response->add_nodes();
     *status->mutable_node() = member.node;
-    status->set_state(member.state);
+    status->set_state(
+        MoveTracker::ShownState(*directory, member.node.id(), member.state));
+    status->set_joining(joining[member.node.id()]);
     status->set_capacity_bytes(member.capacity_bytes);
     *status->mutable_load() = member.load;
     status->set_partitions(partitions_per_node[member.node.id()]);
@@ -139,6 +172,33 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
             : absl::ToInt64Milliseconds(now - member.last_heartbeat));
   }
   return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::ListMoves(
+    grpc::CallbackServerContext* context, const ListMovesRequest*,
+    ListMovesResponse* response) {
+  response->set_epoch(directory_->Get()->epoch());
+  for (MoveStatus& move : moves_->InFlight()) {
+    *response->add_moves() = std::move(move);
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Plan(
+    grpc::CallbackServerContext* context, const PlanRequest*,
+    PlanResponse* response) {
+  response->set_epoch(directory_->Get()->epoch());
+  for (MoveStatus& move : moves_->Plan()) *response->add_moves() = std::move(move);
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Decommission(
+    grpc::CallbackServerContext* context, const DecommissionRequest* request,
+    DecommissionResponse* response) {
+  absl::StatusOr<DecommissionResponse> result =
+      moves_->Decommission(request->node_id(), request->dry_run());
+  if (result.ok()) *response = *std::move(result);
+  return FinishNow(context, result.status());
 }
 
 }  // namespace quorumkv

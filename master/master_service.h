@@ -1,12 +1,14 @@
 // MasterService (proto/master.proto): registrations and heartbeats from
 // storage nodes, directory look-ups for iterative clients and nodes, and the
-// cluster status behind `kvcli nodes`. Handlers do local work only (the
+// cluster status behind `kvcli nodes`, and the moves behind `kvcli moves`,
+// `plan` and `decommission`. Handlers do local work only (the
 // directory is persisted to local disk before a change is answered).
 #ifndef QUORUMKV_MASTER_MASTER_SERVICE_H_
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
 #include "master/directory_manager.h"
 #include "master/membership.h"
+#include "master/move_tracker.h"
 #include "proto/master.grpc.pb.h"
 
 namespace quorumkv {
@@ -20,7 +22,8 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
 class MasterServiceImpl final : public MasterService::CallbackService {
  public:
   // Pointers must outlive the service.
-  MasterServiceImpl(Membership* membership, DirectoryManager* directory);
+  MasterServiceImpl(Membership* membership, DirectoryManager* directory,
+                    MoveTracker* moves);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,
@@ -39,6 +42,16 @@ class MasterServiceImpl final : public MasterService::CallbackService {
       grpc::CallbackServerContext* context,
       const ClusterStatusRequest* request,
       ClusterStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListMoves(grpc::CallbackServerContext* context,
+                                      const ListMovesRequest* request,
+                                      ListMovesResponse* response) override;
+  grpc::ServerUnaryReactor* Plan(grpc::CallbackServerContext* context,
+                                 const PlanRequest* request,
+                                 PlanResponse* response) override;
+  grpc::ServerUnaryReactor* Decommission(
+      grpc::CallbackServerContext* context,
+      const DecommissionRequest* request,
+      DecommissionResponse* response) override;
 
  private:
   absl::Status DoRegister(const RegisterRequest& request,
@@ -48,6 +61,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
 
   Membership* const membership_;
   DirectoryManager* const directory_;
+  MoveTracker* const moves_;
 };
 
 }  // namespace quorumkv

@@ -81,28 +81,18 @@ struct Coordinator::ReadState {
 };
 
 Coordinator::Coordinator(std::string self_id, Engine* engine,
-                         HybridClock* clock, StubPool<ReplicaService>* peers)
+                         HybridClock* clock, PeerSet* peers)
     : self_id_(std::move(self_id)),
       engine_(engine),
       clock_(clock),
       peers_(peers) {}
 
-void Coordinator::BeginCall() {
-  absl::MutexLock lock(&mu_);
-  ++in_flight_;
-}
+void Coordinator::WaitIdle() { peers_->WaitIdle(); }
 
-void Coordinator::EndCall() {
-  absl::MutexLock lock(&mu_);
-  --in_flight_;
-}
-
-void Coordinator::WaitIdle() {
-  absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return in_flight_ == 0;
-  };
-  mu_.Await(absl::Condition(&idle));
+Peer* Coordinator::PeerOf(const DirectoryView& directory,
+                          const std::string& node_id) {
+  const NodeDescriptor* node = directory.FindNode(node_id);
+  return node == nullptr ? nullptr : peers_->Get(node->address());
 }
 
 void Coordinator::Deliver(const DirectoryView& directory,
@@ -115,45 +105,15 @@ void Coordinator::Deliver(const DirectoryView& directory,
     done(applied.status());
     return;
   }
-  CallPeer<ApplyResponse>(
-      directory, node_id, request, deadline,
-      [](auto* peer, auto&&... args) {
-        peer->Apply(std::forward<decltype(args)>(args)...);
-      },
-      [done = std::move(done)](absl::StatusOr<ApplyResponse> response) {
-        done(response.status());
-      });
-}
-
-template <typename Response, typename Request, typename Method>
-void Coordinator::CallPeer(
-    const DirectoryView& directory, const std::string& node_id,
-    const Request& request, absl::Time deadline, Method method,
-    std::function<void(absl::StatusOr<Response>)> done) {
-  const NodeDescriptor* node = directory.FindNode(node_id);
-  if (node == nullptr) {
+  Peer* peer = PeerOf(directory, node_id);
+  if (peer == nullptr) {
     done(absl::UnavailableError("node is not in the directory"));
     return;
   }
-  struct Call {
-    grpc::ClientContext context;
-    Request request;
-    Response response;
-  };
-  auto call = std::make_shared<Call>();
-  call->request = request;
-  call->context.set_deadline(absl::ToChronoTime(deadline));
-  BeginCall();
-  method(peers_->Get(node->address())->async(), &call->context,
-         &call->request, &call->response,
-         [this, call, done = std::move(done)](grpc::Status status) {
-           if (status.ok()) {
-             done(std::move(call->response));
-           } else {
-             done(FromGrpcStatus(status));
-           }
-           EndCall();
-         });
+  peer->Apply(request, deadline,
+              [done = std::move(done)](absl::StatusOr<ApplyResponse> response) {
+                done(response.status());
+              });
 }
 
 void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
@@ -224,6 +184,20 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
               on_reply(node_id, std::move(status));
             });
   }
+  // A joining replica must miss no write made after it joined (its stream
+  // may have been read before): hinted on failure, but never counted.
+  for (const std::string& node_id : directory->Joining(partition)) {
+    if (node_id == self_id_) continue;
+    Deliver(*directory, node_id, state->request, deadline,
+            [this, state, node_id](absl::Status status) {
+              if (status.ok()) return;
+              absl::Status hinted = engine_->hints().Add(node_id, state->request);
+              if (!hinted.ok()) {
+                QKV_LOG(ERROR) << "cannot store hint for joining replica "
+                               << node_id << ": " << hinted;
+              }
+            });
+  }
 }
 
 void Coordinator::FetchFrom(
@@ -243,11 +217,12 @@ void Coordinator::FetchFrom(
     done(std::move(response));
     return;
   }
-  CallPeer<ReadResponse>(directory, node_id, request, deadline,
-                         [](auto* peer, auto&&... args) {
-                           peer->Read(std::forward<decltype(args)>(args)...);
-                         },
-                         std::move(done));
+  Peer* peer = PeerOf(directory, node_id);
+  if (peer == nullptr) {
+    done(absl::UnavailableError("node is not in the directory"));
+    return;
+  }
+  peer->Read(request, deadline, std::move(done));
 }
 
 void Coordinator::Read(DirectoryPtr directory, uint32_t partition,

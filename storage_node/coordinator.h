@@ -20,10 +20,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/directory.h"
-#include "common/grpc_util.h"
 #include "common/hlc.h"
 #include "proto/replica.grpc.pb.h"
 #include "storage_node/engine.h"
+#include "storage_node/peer.h"
 
 namespace quorumkv {
 
@@ -42,7 +42,7 @@ class Coordinator {
   // All pointers must outlive the coordinator and every call still in
   // flight (the server shuts down before they are destroyed).
   Coordinator(std::string self_id, Engine* engine, HybridClock* clock,
-              StubPool<ReplicaService>* peers);
+              PeerSet* peers);
 
   // Writes `value` (its version is stamped here) to the replicas of
   // `partition` in `directory`, which must include this node. `done` runs
@@ -74,12 +74,9 @@ class Coordinator {
   struct WriteState;
   struct ReadState;
 
-  // Calls `method` (Apply or Read of the peer's async stub) on `node_id`
-  // with `deadline`, counting the call in flight until `done` has run.
-  template <typename Response, typename Request, typename Method>
-  void CallPeer(const DirectoryView& directory, const std::string& node_id,
-                const Request& request, absl::Time deadline, Method method,
-                std::function<void(absl::StatusOr<Response>)> done);
+  // The peer object of `node_id`; nullptr when the directory does not
+  // know the node.
+  Peer* PeerOf(const DirectoryView& directory, const std::string& node_id);
   void FetchFrom(const DirectoryView& directory, const std::string& node_id,
                  const ReadRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ReadResponse>)> done);
@@ -89,17 +86,12 @@ class Coordinator {
                    const std::string& node_id,
                    absl::StatusOr<ReadResponse> reply);
   void Repair(const std::shared_ptr<ReadState>& state);
-  void BeginCall();
-  void EndCall();
 
   // Constant after construction.
   const std::string self_id_;
   Engine* const engine_;
   HybridClock* const clock_;
-  StubPool<ReplicaService>* const peers_;
-
-  absl::Mutex mu_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  PeerSet* const peers_;
 };
 
 }  // namespace quorumkv

@@ -165,6 +165,75 @@ absl::Status Engine::Compact() {
                    "compacting rows");
 }
 
+Engine::PartitionScan::PartitionScan(rocksdb::DB* db,
+                                     rocksdb::ColumnFamilyHandle* rows,
+                                     uint32_t partition,
+                                     absl::string_view start_after)
+    : db_(db),
+      snapshot_(db->GetSnapshot()),
+      end_(EncodeRowKey(partition + 1, "")) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot_;
+  // A stream reads every row once: keep it out of the block cache.
+  options.fill_cache = false;
+  it_.reset(db_->NewIterator(options, rows));
+  const std::string start = EncodeRowKey(partition, start_after);
+  it_->Seek(start);
+  if (!start_after.empty() && it_->Valid() && it_->key() == start) it_->Next();
+}
+
+Engine::PartitionScan::~PartitionScan() {
+  it_.reset();
+  db_->ReleaseSnapshot(snapshot_);
+}
+
+absl::StatusOr<bool> Engine::PartitionScan::Next(size_t max_bytes,
+                                                 PartitionChunk* chunk) {
+  size_t bytes = 0;
+  for (; it_->Valid() && bytes < max_bytes; it_->Next()) {
+    const absl::string_view row_key(it_->key().data(), it_->key().size());
+    if (row_key >= end_) return false;
+    uint32_t partition;
+    absl::string_view key;
+    if (!DecodeRowKey(row_key, &partition, &key)) continue;
+    auto value =
+        DecodeRecord(absl::string_view(it_->value().data(), it_->value().size()));
+    if (!value.ok()) return value.status();
+    StreamedRow* row = chunk->add_rows();
+    row->set_key(std::string(key));
+    *row->mutable_value() = *std::move(value);
+    bytes += row_key.size() + it_->value().size();
+  }
+  if (!it_->status().ok()) return FromRocks(it_->status(), "streaming rows");
+  return it_->Valid() &&
+         absl::string_view(it_->key().data(), it_->key().size()) < end_;
+}
+
+std::unique_ptr<Engine::PartitionScan> Engine::ScanPartition(
+    uint32_t partition, absl::string_view start_after) {
+  return std::unique_ptr<PartitionScan>(
+      new PartitionScan(db_.get(), handles_[0], partition, start_after));
+}
+
+bool Engine::HasRows(uint32_t partition) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+  it->Seek(EncodeRowKey(partition, ""));
+  return it->Valid() && absl::string_view(it->key().data(), it->key().size()) <
+                            EncodeRowKey(partition + 1, "");
+}
+
+absl::Status Engine::DropPartition(uint32_t partition) {
+  rocksdb::Status s =
+      db_->DeleteRange(rocksdb::WriteOptions(), handles_[0],
+                       EncodeRowKey(partition, ""),
+                       EncodeRowKey(partition + 1, ""));
+  if (!s.ok()) return FromRocks(s, "dropping partition rows");
+  absl::MutexLock lock(&stats_mu_);
+  stats_.erase(partition);
+  return absl::OkStatus();
+}
+
 absl::flat_hash_map<uint32_t, PartitionStats> Engine::Stats() const {
   absl::MutexLock lock(&stats_mu_);
   return stats_;

@@ -57,6 +57,36 @@ class Engine {
 
   absl::flat_hash_map<uint32_t, PartitionStats> Stats() const;
 
+  // A consistent view of one partition's rows, taken when it is created
+  // (a RocksDB snapshot), read in key order in bounded chunks. Used by the
+  // source of a partition stream. Not thread-safe; must not outlive the
+  // engine.
+  class PartitionScan {
+   public:
+    ~PartitionScan();
+    // Appends rows to `chunk` until it holds about `max_bytes` (at least one
+    // row); false once every row has been read.
+    absl::StatusOr<bool> Next(size_t max_bytes, PartitionChunk* chunk);
+
+   private:
+    friend class Engine;
+    PartitionScan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* rows,
+                  uint32_t partition, absl::string_view start_after);
+    rocksdb::DB* const db_;
+    const rocksdb::Snapshot* const snapshot_;
+    const std::string end_;  // first row key past the partition
+    std::unique_ptr<rocksdb::Iterator> it_;
+  };
+  // Rows of `partition` with user keys after `start_after` ("" for all).
+  std::unique_ptr<PartitionScan> ScanPartition(uint32_t partition,
+                                               absl::string_view start_after);
+
+  // Whether any row (tombstones included) of `partition` is stored.
+  bool HasRows(uint32_t partition) const;
+  // Deletes every row of `partition` (one range tombstone) and forgets its
+  // statistics. The caller makes sure the node holds the partition no more.
+  absl::Status DropPartition(uint32_t partition);
+
   // Compacts every row now; tombstones past the grace period are dropped
   // (RocksDB also compacts on its own as data grows).
   absl::Status Compact();

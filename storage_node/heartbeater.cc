@@ -19,7 +19,7 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
                          absl::Duration interval, DirectoryHolder* directory,
-                         LoadFn load, FatalFn on_fatal)
+                         LoadFn load, FatalFn on_fatal, MoveHooks moves)
     : self_(std::move(self)),
       capacity_bytes_(capacity_bytes),
       master_address_(master_address),
@@ -27,6 +27,7 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
       directory_(directory),
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
+      moves_(std::move(moves)),
       master_(MasterService::NewStub(MakeChannel(master_address))),
       backoff_(kFirstBackoff),
       task_([this] { return RunOnce(); }) {}
@@ -43,6 +44,8 @@ void Heartbeater::RequestRefresh() {
   }
   task_.Wake();
 }
+
+void Heartbeater::Wake() { task_.Wake(); }
 
 bool Heartbeater::registered() const {
   absl::MutexLock lock(&mu_);
@@ -85,8 +88,9 @@ absl::Duration Heartbeater::RunOnce() {
     return interval_;
   }
 
-  uint64_t master_epoch = 0;
-  absl::Status status = Heartbeat(&master_epoch);
+  HeartbeatResponse response;
+  absl::Status status = Heartbeat(&response);
+  const uint64_t master_epoch = response.directory_epoch();
   if (absl::IsNotFound(status)) {
     // The master restarted or forgot us: register again right away.
     absl::MutexLock lock(&mu_);
@@ -112,6 +116,10 @@ absl::Duration Heartbeater::RunOnce() {
       QKV_LOG(WARNING) << "cannot fetch directory: " << s.message();
     }
   }
+  if (moves_.set_tasks) {
+    moves_.set_tasks(std::vector<StreamTask>(response.streams().begin(),
+                                             response.streams().end()));
+  }
   return interval_;
 }
 
@@ -132,18 +140,19 @@ absl::Status Heartbeater::Register() {
   return status;
 }
 
-absl::Status Heartbeater::Heartbeat(uint64_t* master_epoch) {
+absl::Status Heartbeater::Heartbeat(HeartbeatResponse* response) {
   HeartbeatRequest request;
   request.set_node_id(self_.id());
   *request.mutable_load() = load_();
   request.set_directory_epoch(directory_->epoch());
-  HeartbeatResponse response;
+  if (moves_.progress) {
+    for (StreamProgress& p : moves_.progress()) {
+      *request.add_streams() = std::move(p);
+    }
+  }
   grpc::ClientContext context;
   SetTimeout(context, kRpcTimeout);
-  absl::Status status =
-      FromGrpcStatus(master_->Heartbeat(&context, request, &response));
-  *master_epoch = response.directory_epoch();
-  return status;
+  return FromGrpcStatus(master_->Heartbeat(&context, request, response));
 }
 
 absl::Status Heartbeater::FetchDirectory() {

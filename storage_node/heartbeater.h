@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -24,24 +25,33 @@ class Heartbeater {
   // Called once, from the heartbeater's thread, when the master refuses the
   // node for good (another live node holds its id).
   using FatalFn = std::function<void(absl::Status)>;
+  // Moves: the progress of this node's streams, sent with each heartbeat,
+  // and the master's list of streams it must run, from each answer.
+  struct MoveHooks {
+    std::function<std::vector<StreamProgress>()> progress;
+    std::function<void(const std::vector<StreamTask>&)> set_tasks;
+  };
 
   // `directory` must outlive the heartbeater.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
               const std::string& master_address, absl::Duration interval,
-              DirectoryHolder* directory, LoadFn load, FatalFn on_fatal);
+              DirectoryHolder* directory, LoadFn load, FatalFn on_fatal,
+              MoveHooks moves);
   ~Heartbeater();
 
   void Start();
   void Stop();
   // Fetches the directory soon, without blocking the caller.
   void RequestRefresh();
+  // Heartbeats now (a stream completed), without blocking the caller.
+  void Wake();
   // Whether the master has accepted the node's registration.
   bool registered() const;
 
  private:
   absl::Duration RunOnce();
   absl::Status Register();
-  absl::Status Heartbeat(uint64_t* master_epoch);
+  absl::Status Heartbeat(HeartbeatResponse* response);
   absl::Status FetchDirectory();
 
   // Constant after construction.
@@ -52,6 +62,7 @@ class Heartbeater {
   DirectoryHolder* const directory_;
   const LoadFn load_;
   const FatalFn on_fatal_;
+  const MoveHooks moves_;
   const std::unique_ptr<MasterService::Stub> master_;
 
   // Touched by the task's thread only.

@@ -1,5 +1,8 @@
 #include "storage_node/hint_replayer.h"
 
+#include <optional>
+
+#include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
 
@@ -12,7 +15,7 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(2);
 }  // namespace
 
 HintReplayer::HintReplayer(HintStore* hints, const DirectoryHolder* directory,
-                           StubPool<ReplicaService>* peers,
+                           PeerSet* peers,
                            absl::Duration interval)
     : hints_(hints),
       directory_(directory),
@@ -38,18 +41,21 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
                             const std::string& target) {
   const NodeDescriptor* node = directory.FindNode(target);
   if (node == nullptr) return;  // Not known yet; a newer directory may say.
-  ReplicaService::Stub* stub = peers_->Get(node->address());
+  Peer* peer = peers_->Get(node->address());
   size_t delivered = 0;
   while (true) {
     std::vector<HintStore::Hint> batch = hints_->Peek(target, kBatch);
     if (batch.empty()) break;
     for (HintStore::Hint& hint : batch) {
       hint.request.set_directory_epoch(directory.epoch());
-      ApplyResponse response;
-      grpc::ClientContext context;
-      SetTimeout(context, kCallTimeout);
       absl::Status status =
-          FromGrpcStatus(stub->Apply(&context, hint.request, &response));
+          peer->ApplyAndWait(hint.request, absl::Now() + kCallTimeout).status();
+      std::optional<WrongNode> wrong = GetWrongNode(status);
+      if (wrong && wrong->epoch() >= directory.epoch()) {
+        // The target does not hold the partition at our epoch or later: it
+        // left it, and its new holders got the row by stream.
+        status = absl::OkStatus();
+      }
       if (!status.ok()) {
         if (delivered > 0) {
           QKV_LOG(INFO) << "delivered " << delivered << " hints to " << target;

@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "rocksdb/write_batch.h"
 
 namespace quorumkv {
 namespace {
@@ -83,6 +85,28 @@ absl::Status HintStore::Remove(const std::string& hint_id) {
   rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), cf_, hint_id);
   if (s.ok() && pending_.load() > 0) --pending_;
   return FromRocks(s, "removing hint");
+}
+
+absl::StatusOr<uint64_t> HintStore::RemovePartition(uint32_t partition) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf_));
+  rocksdb::WriteBatch batch;
+  uint64_t removed = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ApplyRequest request;
+    if (request.ParseFromArray(it->value().data(),
+                               static_cast<int>(it->value().size())) &&
+        request.partition() == partition) {
+      batch.Delete(cf_, it->key());
+      ++removed;
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning hints");
+  if (removed == 0) return removed;
+  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                            "removing hints"));
+  pending_ -= std::min<uint64_t>(removed, pending_.load());
+  return removed;
 }
 
 std::vector<std::string> HintStore::Targets() const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/replica.pb.h"
 #include "rocksdb/db.h"
 
@@ -37,6 +38,9 @@ class HintStore {
   // Up to `max` of `target_node`'s hints, oldest first.
   std::vector<Hint> Peek(const std::string& target_node, size_t max) const;
   absl::Status Remove(const std::string& hint_id);
+  // Removes every hint for `partition`, whatever its target (the node holds
+  // the partition no more). Returns how many it removed.
+  absl::StatusOr<uint64_t> RemovePartition(uint32_t partition);
   // Node ids that have hints waiting.
   std::vector<std::string> Targets() const;
   uint64_t pending() const { return pending_.load(); }

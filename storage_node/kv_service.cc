@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"

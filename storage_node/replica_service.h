@@ -27,11 +27,18 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
                                  const ReadRequest* request,
                                  ReadResponse* response) override;
+  // The source side of a move: the partition's rows from one snapshot, one
+  // bounded chunk per write, the next one read when the last is sent.
+  grpc::ServerWriteReactor<PartitionChunk>* StreamPartition(
+      grpc::CallbackServerContext* context,
+      const StreamPartitionRequest* request) override;
 
  private:
-  // Replicas accept writes for partitions they hold and, during a move the
-  // coordinator already knows of, for those a newer directory gives them.
-  absl::Status CheckAccepts(uint32_t partition, uint64_t sender_epoch) const;
+  // Replicas accept writes for partitions they hold or join and, during a
+  // move the coordinator already knows of, for those a newer directory
+  // gives them. Reads only for partitions they hold in full.
+  absl::Status CheckAccepts(uint32_t partition, uint64_t sender_epoch,
+                            bool joining_ok) const;
 
   const std::string self_id_;
   Engine* const engine_;

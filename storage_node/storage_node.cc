@@ -17,6 +17,8 @@
 #include "storage_node/hint_replayer.h"
 #include "storage_node/kv_service.h"
 #include "storage_node/load_tracker.h"
+#include "storage_node/partition_cleaner.h"
+#include "storage_node/partition_receiver.h"
 #include "storage_node/replica_service.h"
 
 namespace quorumkv {
@@ -27,6 +29,9 @@ absl::Status StorageNodeOptions::Validate() const {
   if (!advertise.empty()) RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
   if (rack.empty()) return absl::InvalidArgumentError("--rack is required");
   if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  if (partition_drop_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("partition drop grace must not be negative");
+  }
   if (heartbeat_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--heartbeat_interval must be positive");
   }
@@ -42,8 +47,10 @@ struct StorageNode::Impl {
   std::unique_ptr<HybridClock> clock;
   DirectoryHolder directory;
   LoadTracker load;
-  StubPool<ReplicaService> peers;
+  std::unique_ptr<PeerSet> peers;
   std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<PartitionReceiver> receiver;
+  std::unique_ptr<PartitionCleaner> cleaner;
   std::unique_ptr<Heartbeater> heartbeater;
   std::unique_ptr<HintReplayer> hint_replayer;
   std::unique_ptr<NodeKvService> kv_service;
@@ -86,6 +93,8 @@ struct StorageNode::Impl {
     }
     heartbeater->Stop();
     hint_replayer->Stop();
+    receiver->Stop();
+    cleaner->Stop();
     server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     coordinator->WaitIdle();
     absl::MutexLock lock(&mu);
@@ -107,8 +116,11 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       Engine::Open((std::filesystem::path(options.data_dir) / "db").string(),
                    engine_options));
   impl->clock = std::make_unique<HybridClock>(identity.id);
+  impl->peers = std::make_unique<PeerSet>(options.peer_proxy_factory
+                                              ? options.peer_proxy_factory
+                                              : GrpcPeerProxyFactory());
   impl->coordinator = std::make_unique<Coordinator>(
-      identity.id, impl->engine.get(), impl->clock.get(), &impl->peers);
+      identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get());
 
   Impl* raw = impl.get();
   auto request_refresh = [raw] { raw->heartbeater->RequestRefresh(); };
@@ -128,6 +140,12 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->self.set_id(identity.id);
   impl->self.set_rack(options.rack);
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
+  impl->receiver = std::make_unique<PartitionReceiver>(
+      identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
+      impl->peers.get(), [raw] { raw->heartbeater->Wake(); });
+  impl->cleaner = std::make_unique<PartitionCleaner>(
+      identity.id, impl->engine.get(), &impl->directory,
+      options.partition_drop_grace);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       options.master, options.heartbeat_interval, &impl->directory,
@@ -137,12 +155,18 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
         // the heartbeater's thread, which runs this).
         absl::MutexLock lock(&raw->mu);
         raw->fatal = std::move(status);
-      });
+      },
+      Heartbeater::MoveHooks{
+          [raw] { return raw->receiver->Progress(); },
+          [raw](const std::vector<StreamTask>& tasks) {
+            raw->receiver->SetTasks(tasks);
+          }});
   impl->hint_replayer = std::make_unique<HintReplayer>(
-      &impl->engine->hints(), &impl->directory, &impl->peers,
+      &impl->engine->hints(), &impl->directory, impl->peers.get(),
       options.hint_replay_interval);
   impl->heartbeater->Start();
   impl->hint_replayer->Start();
+  impl->cleaner->Start();
   QKV_LOG(INFO) << "storage node " << identity.id << " serving on "
                 << impl->self.address() << " (rack " << options.rack
                 << ", data " << options.data_dir << ")";

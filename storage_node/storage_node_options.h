@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "storage_node/peer.h"
 
 namespace quorumkv {
 
@@ -26,6 +27,12 @@ struct StorageNodeOptions {
   // How often stored hints are offered to their replicas.
   absl::Duration hint_replay_interval = absl::Seconds(1);
   absl::Duration tombstone_grace = absl::Hours(24);
+  // How long a partition stays unheld before its rows are deleted, so that
+  // reads already routed to this node finish.
+  absl::Duration partition_drop_grace = absl::Seconds(5);
+  // Makes the object under each peer; tests wrap the real one to drop,
+  // delay or pause a peer. Empty: real gRPC.
+  PeerProxyFactory peer_proxy_factory;
 
   // INVALID_ARGUMENT naming the first bad option.
   absl::Status Validate() const;

@@ -26,6 +26,11 @@ absl::Status MiniCluster::StartMaster() {
   options.partitions = options_.partitions;
   options.initial_nodes = options_.initial_nodes;
   options.node_down_after = options_.node_down_after;
+  options.replace_after = options_.replace_after;
+  options.max_moves_per_node = options_.max_moves_per_node;
+  options.stream_rate = options_.stream_rate;
+  options.move_check_interval = options_.move_check_interval;
+  options.move_stall_timeout = options_.move_stall_timeout;
   ASSIGN_OR_RETURN(master_, Master::Start(options));
   master_port_ = master_->port();
   master_address_ = master_->address();
@@ -40,6 +45,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.data_dir = node_data_dir(i);
   options.heartbeat_interval = options_.heartbeat_interval;
   options.hint_replay_interval = options_.hint_replay_interval;
+  options.partition_drop_grace = options_.partition_drop_grace;
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();
   return absl::OkStatus();

@@ -28,6 +28,13 @@ struct MiniClusterOptions {
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   absl::Duration hint_replay_interval = absl::Milliseconds(200);
   absl::Duration node_down_after = absl::Seconds(1);
+  // Moves (DESIGN 6), quick for tests.
+  absl::Duration replace_after = absl::Seconds(60);
+  uint32_t max_moves_per_node = 2;
+  uint64_t stream_rate = 0;  // unlimited
+  absl::Duration move_check_interval = absl::Milliseconds(100);
+  absl::Duration move_stall_timeout = absl::Seconds(10);
+  absl::Duration partition_drop_grace = absl::Milliseconds(300);
 };
 
 class MiniCluster {

@@ -84,11 +84,15 @@ struct KeyLocation {
   uint32_t partition = 0;
   uint64_t epoch = 0;
   std::vector<ReplicaLocation> replicas;  // in directory order
+  // Replicas joining the partition by a move in flight: they receive
+  // writes but count toward no quorum and serve no reads yet.
+  std::vector<ReplicaLocation> joining;
 };
 
 struct NodeSummary {
   ReplicaLocation node;
-  uint32_t partitions = 0;
+  uint32_t partitions = 0;  // full replicas held
+  uint32_t joining = 0;     // partitions streaming in
   uint64_t keys = 0;
   uint64_t bytes = 0;
   uint64_t free_bytes = 0;
@@ -106,7 +110,32 @@ struct ClusterSummary {
   uint32_t initial_nodes = 0;
   uint32_t partitions = 0;
   uint32_t replication = 0;
+  // Partitions with fewer than N full replicas on UP nodes.
+  uint32_t under_replicated = 0;
+  uint32_t moves = 0;  // in flight
   std::vector<NodeSummary> nodes;
+};
+
+// A partition moving from one node to another (DESIGN 6).
+struct MoveInfo {
+  uint32_t partition = 0;
+  std::string from;    // empty when the move adds a missing replica
+  std::string to;
+  std::string reason;  // "replace", "rebalance" or "decommission"
+  std::string state;   // "planned", "streaming" or "switching"
+  uint64_t bytes_streamed = 0;
+  int64_t started_ms = 0;  // Unix ms; 0 while planned
+};
+
+struct MoveList {
+  uint64_t epoch = 0;
+  std::vector<MoveInfo> moves;
+};
+
+struct DecommissionResult {
+  uint64_t epoch = 0;
+  std::vector<MoveInfo> moves;  // what the drain moves, state "planned"
+  bool removed = false;         // held nothing: REMOVED at once
 };
 
 class Client {
@@ -143,6 +172,15 @@ class Client {
   absl::StatusOr<KeyLocation> Where(absl::string_view key);
   // Every node with its state and load, as the master sees it now.
   absl::StatusOr<ClusterSummary> Nodes();
+  // The moves in flight.
+  absl::StatusOr<MoveList> Moves();
+  // The moves the master would start now, none of them started.
+  absl::StatusOr<MoveList> Plan();
+  // Drains `node_id` (or, with `dry_run`, only says what would move).
+  // INVALID_ARGUMENT for an unknown node; FAILED_PRECONDITION when the
+  // other nodes cannot hold N replicas as placement requires.
+  absl::StatusOr<DecommissionResult> Decommission(const std::string& node_id,
+                                                  bool dry_run);
   // N, from the directory (fetched once and cached).
   absl::StatusOr<uint32_t> ReplicationFactor();
 

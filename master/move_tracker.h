@@ -1,0 +1,131 @@
+// The master's partition state machine (DESIGN 6): the moves in flight,
+// persisted in the directory, and the timer that drives them.
+//
+// A move is planned (master/move_planner), started (its destination joins
+// the partition in a new epoch), streamed (the destination reports progress
+// with its heartbeats), and switched (the destination becomes a full replica
+// and the source leaves, in one persisted epoch change), or cancelled when
+// its destination dies or stalls, after which it is planned again
+// elsewhere. A restarted master finds its moves in the directory and
+// resumes them.
+//
+// Every `interval` (and when woken) the tracker notices by itself nodes that
+// have been DOWN for longer than --replace_after, switches completed moves,
+// cancels failed ones, marks drained nodes REMOVED and starts what the
+// planner proposes within --max_moves_per_node. Its thread never calls the
+// network; heartbeat handlers only record progress and read the directory.
+//
+// Thread-safe. Lock order: DirectoryManager's lock, then mu_.
+#ifndef QUORUMKV_MASTER_MOVE_TRACKER_H_
+#define QUORUMKV_MASTER_MOVE_TRACKER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/periodic_task.h"
+#include "master/directory_manager.h"
+#include "master/membership.h"
+#include "master/move_planner.h"
+#include "proto/master.pb.h"
+
+namespace quorumkv {
+
+struct MoveTrackerOptions {
+  absl::Duration node_down_after = absl::Seconds(5);
+  absl::Duration replace_after = absl::Seconds(60);
+  // Moves in flight that may involve one node (as destination or live
+  // source).
+  uint32_t max_moves_per_node = 2;
+  // Bytes per second each stream may use; 0: unlimited.
+  uint64_t stream_rate = 64 << 20;
+  // How often the tracker looks at the cluster.
+  absl::Duration interval = absl::Seconds(1);
+  // A move whose destination reports no progress for this long is
+  // cancelled and planned again elsewhere.
+  absl::Duration stall_timeout = absl::Seconds(60);
+};
+
+class MoveTracker {
+ public:
+  // Pointers must outlive the tracker.
+  MoveTracker(const MoveTrackerOptions& options, DirectoryManager* directory,
+              const Membership* membership);
+  ~MoveTracker();  // Stop()s.
+
+  void Start();
+  void Stop();
+  // Runs a tick now (a move completed, a node was decommissioned).
+  void Wake();
+
+  // Records a node's stream progress from its heartbeat and returns the
+  // streams it must run.
+  std::vector<StreamTask> OnHeartbeat(const HeartbeatRequest& heartbeat);
+
+  // The moves in flight (`kvcli moves`).
+  std::vector<MoveStatus> InFlight() const;
+  // The moves the planner proposes now, none started (`kvcli plan`).
+  std::vector<MoveStatus> Plan() const;
+  // Starts draining `node_id`, or with `dry_run` only says what it would
+  // move. INVALID_ARGUMENT for an unknown node; FAILED_PRECONDITION when
+  // the rest of the cluster cannot hold N replicas as placement requires.
+  absl::StatusOr<DecommissionResponse> Decommission(const std::string& node_id,
+                                                    bool dry_run);
+
+  // The state shown for a node: REMOVED and DECOMMISSIONING from the
+  // directory, otherwise UP or DOWN from heartbeats.
+  static NodeState ShownState(const DirectoryView& directory,
+                              const std::string& id, NodeState heartbeat_state);
+
+  // Moves switched, cancelled and started since this master started.
+  struct Counters {
+    uint64_t started = 0;
+    uint64_t completed = 0;
+    uint64_t cancelled = 0;
+  };
+  Counters counters() const;
+
+ private:
+  struct Progress {
+    uint64_t bytes = 0;
+    bool complete = false;
+    absl::Time last_change;
+  };
+  using MoveKey = std::pair<uint32_t, uint64_t>;  // partition, move epoch
+
+  absl::Duration Tick();
+  // Applies one tick's decisions to `next`; true when it changed it.
+  bool Advance(Directory& next, uint64_t next_epoch,
+               const std::vector<Member>& members, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The planner's view of every node in `directory`.
+  std::vector<PlannerNode> ClusterShape(const Directory& directory,
+                                        const std::vector<Member>& members,
+                                        absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::vector<MoveStatus> ToStatus(const std::vector<PlannedMove>& plan);
+
+  // Constant after construction.
+  const MoveTrackerOptions options_;
+  DirectoryManager* const directory_;
+  const Membership* const membership_;
+  const absl::Time started_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<MoveKey, Progress> progress_ ABSL_GUARDED_BY(mu_);
+  // Destinations of recently cancelled moves, until when they are avoided.
+  absl::flat_hash_map<std::string, absl::Time> avoid_until_
+      ABSL_GUARDED_BY(mu_);
+  Counters counters_ ABSL_GUARDED_BY(mu_);
+
+  PeriodicTask task_;  // Last: stopped before the rest is destroyed.
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_MOVE_TRACKER_H_

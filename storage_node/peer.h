@@ -1,0 +1,115 @@
+// One object per peer storage node, through which everything this node
+// sends to another node travels: writes, reads, read repairs, hints and
+// partition streams. It is the one place that knows the peer's address, the
+// deadline of each kind of call, and whether the peer answers.
+//
+// Calls reach the wire through a PeerProxy, the seam that tests replace to
+// drop, delay or pause a peer (tests/fault_injection.h).
+//
+// Thread-safe. Peer objects live as long as their PeerSet.
+#ifndef QUORUMKV_STORAGE_NODE_PEER_H_
+#define QUORUMKV_STORAGE_NODE_PEER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
+#include "proto/replica.grpc.pb.h"
+
+namespace quorumkv {
+
+// The wire under a Peer. The default one calls the peer's ReplicaService
+// over a channel of its own; tests wrap it.
+class PeerProxy {
+ public:
+  using Done = std::function<void(grpc::Status)>;
+  virtual ~PeerProxy() = default;
+  // As gRPC's callback API: `done` runs once, on a gRPC thread; the context,
+  // request and response outlive it.
+  virtual void Apply(grpc::ClientContext* context, const ApplyRequest* request,
+                     ApplyResponse* response, Done done) = 0;
+  virtual void Read(grpc::ClientContext* context, const ReadRequest* request,
+                    ReadResponse* response, Done done) = 0;
+  // A blocking reader of the partition stream; for background threads only.
+  virtual std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>
+  StreamPartition(grpc::ClientContext* context,
+                  const StreamPartitionRequest& request) = 0;
+};
+
+// Makes the proxy for a peer at `address`.
+using PeerProxyFactory =
+    std::function<std::unique_ptr<PeerProxy>(const std::string& address)>;
+
+// The factory of real proxies (a gRPC channel per peer).
+PeerProxyFactory GrpcPeerProxyFactory();
+
+class Peer {
+ public:
+  Peer(std::string address, std::unique_ptr<PeerProxy> proxy);
+
+  const std::string& address() const { return address_; }
+
+  // Sends a write (or repair, or hint) with `deadline`; `done` gets the
+  // outcome once, on a gRPC thread.
+  void Apply(const ApplyRequest& request, absl::Time deadline,
+             std::function<void(absl::StatusOr<ApplyResponse>)> done);
+  void Read(const ReadRequest& request, absl::Time deadline,
+            std::function<void(absl::StatusOr<ReadResponse>)> done);
+  // Blocks the caller (a background thread) until the write is answered.
+  absl::StatusOr<ApplyResponse> ApplyAndWait(const ApplyRequest& request,
+                                             absl::Time deadline);
+  // Opens a partition stream; `context` must outlive the reader and carries
+  // the stream's deadline and cancellation.
+  std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
+      grpc::ClientContext* context, const StreamPartitionRequest& request);
+
+  // False after a call failed for want of the peer (unreachable, timed out)
+  // and until one succeeds.
+  bool healthy() const;
+  // Calls started and not yet answered.
+  int in_flight() const;
+  // Blocks until no call is in flight.
+  void WaitIdle();
+
+ private:
+  template <typename Response, typename Request, typename Method>
+  void Call(const Request& request, absl::Time deadline, Method method,
+            std::function<void(absl::StatusOr<Response>)> done);
+  void Record(const grpc::Status& status);
+
+  const std::string address_;
+  const std::unique_ptr<PeerProxy> proxy_;
+
+  mutable absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool healthy_ ABSL_GUARDED_BY(mu_) = true;
+};
+
+// The peers of one storage node, by address, created on first use.
+class PeerSet {
+ public:
+  explicit PeerSet(PeerProxyFactory factory = GrpcPeerProxyFactory());
+  ~PeerSet();  // Waits until no call is in flight.
+
+  // Never null; lives as long as the set.
+  Peer* Get(const std::string& address);
+  // Blocks until no call to any peer is in flight (each has a deadline).
+  void WaitIdle();
+
+ private:
+  const PeerProxyFactory factory_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_NODE_PEER_H_
