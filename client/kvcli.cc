@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "client/include/quorumkv/client.h"
 #include "common/limits.h"
 #include "common/process.h"
@@ -38,8 +41,14 @@ namespace {
 struct Context {
   Client* client = nullptr;
   std::vector<std::string> args;  // after the command name
+  // The command's own options given ("--dry-run", ...).
+  std::vector<std::string> options;
   RequestOptions request;
   bool json = false;
+  absl::Duration timeout;
+  bool Has(absl::string_view option) const {
+    return std::find(options.begin(), options.end(), option) != options.end();
+  }
 };
 
 struct Command {
@@ -48,6 +57,8 @@ struct Command {
   const char* description;
   size_t args;
   absl::Status (*run)(Context&);
+  // Options of this command alone, e.g. {"--dry-run", "--wait"}.
+  std::vector<absl::string_view> options = {};
 };
 
 // A JSON string literal of `bytes` (UTF-8 passes through).
@@ -134,26 +145,35 @@ absl::Status RunDel(Context& ctx) {
 absl::Status RunWhere(Context& ctx) {
   ASSIGN_OR_RETURN(KeyLocation where, ctx.client->Where(ctx.args[0]));
   if (ctx.json) {
+    auto list = [](const std::vector<ReplicaLocation>& replicas) {
+      std::string out = "[";
+      for (size_t i = 0; i < replicas.size(); ++i) {
+        const ReplicaLocation& r = replicas[i];
+        absl::StrAppend(&out, i ? ", " : "", "{\"id\": ", Json(r.id),
+                        ", \"address\": ", Json(r.address),
+                        ", \"rack\": ", Json(r.rack),
+                        ", \"state\": ", Json(r.state), "}");
+      }
+      return out + "]";
+    };
     std::cout << "{\"key\": " << Json(ctx.args[0])
               << ", \"partition\": " << where.partition
-              << ", \"epoch\": " << where.epoch << ", \"replicas\": [";
-    for (size_t i = 0; i < where.replicas.size(); ++i) {
-      const ReplicaLocation& r = where.replicas[i];
-      std::cout << (i ? ", " : "") << "{\"id\": " << Json(r.id)
-                << ", \"address\": " << Json(r.address)
-                << ", \"rack\": " << Json(r.rack)
-                << ", \"state\": " << Json(r.state) << "}";
-    }
-    std::cout << "]}\n";
+              << ", \"epoch\": " << where.epoch
+              << ", \"replicas\": " << list(where.replicas)
+              << ", \"joining\": " << list(where.joining) << "}\n";
     return absl::OkStatus();
   }
   std::cout << "partition " << where.partition << ", epoch " << where.epoch
             << "\n";
-  std::cout << absl::StrFormat("%-14s %-22s %-8s %s\n", "NODE", "ADDRESS",
-                               "RACK", "STATE");
+  std::cout << absl::StrFormat("%-14s %-22s %-8s %-16s %s\n", "NODE",
+                               "ADDRESS", "RACK", "STATE", "ROLE");
   for (const ReplicaLocation& r : where.replicas) {
-    std::cout << absl::StrFormat("%-14s %-22s %-8s %s\n", r.id, r.address,
-                                 r.rack, r.state);
+    std::cout << absl::StrFormat("%-14s %-22s %-8s %-16s %s\n", r.id,
+                                 r.address, r.rack, r.state, "replica");
+  }
+  for (const ReplicaLocation& r : where.joining) {
+    std::cout << absl::StrFormat("%-14s %-22s %-8s %-16s %s\n", r.id,
+                                 r.address, r.rack, r.state, "joining");
   }
   return absl::OkStatus();
 }
@@ -173,6 +193,7 @@ absl::Status RunNodes(Context& ctx) {
                 << ", \"rack\": " << Json(n.node.rack)
                 << ", \"state\": " << Json(n.node.state)
                 << ", \"partitions\": " << n.partitions
+                << ", \"joining\": " << n.joining
                 << ", \"keys\": " << n.keys << ", \"bytes\": " << n.bytes
                 << ", \"free_bytes\": " << n.free_bytes
                 << absl::StrFormat(", \"reads_per_sec\": %.1f", n.reads_per_sec)
@@ -193,21 +214,152 @@ absl::Status RunNodes(Context& ctx) {
   }
   std::cout << "\n"
             << absl::StrFormat(
-                   "%-14s %-22s %-6s %-6s %5s %9s %11s %9s %8s %8s %6s %5s\n",
-                   "NODE", "ADDRESS", "RACK", "STATE", "PARTS", "KEYS",
-                   "BYTES", "FREE_GB", "READS/S", "WRITES/S", "HB_MS",
+                   "%-14s %-22s %-6s %-15s %5s %4s %9s %11s %9s %8s %8s %6s "
+                   "%6s %5s\n",
+                   "NODE", "ADDRESS", "RACK", "STATE", "PARTS", "JOIN", "KEYS",
+                   "BYTES", "FREE_GB", "READS/S", "WRITES/S", "HINTS", "HB_MS",
                    "EPOCH");
   for (const NodeSummary& n : cluster.nodes) {
     std::cout << absl::StrFormat(
-        "%-14s %-22s %-6s %-6s %5d %9d %11d %9.1f %8.1f %8.1f %6d %5d\n",
+        "%-14s %-22s %-6s %-15s %5d %4d %9d %11d %9.1f %8.1f %8.1f %6d %6d "
+        "%5d\n",
         n.node.id, n.node.address, n.node.rack, n.node.state, n.partitions,
-        n.keys, n.bytes, n.free_bytes / 1e9, n.reads_per_sec,
-        n.writes_per_sec, n.last_heartbeat_ms_ago, n.directory_epoch);
+        n.joining, n.keys, n.bytes, n.free_bytes / 1e9, n.reads_per_sec,
+        n.writes_per_sec, n.pending_hints, n.last_heartbeat_ms_ago,
+        n.directory_epoch);
   }
   return absl::OkStatus();
 }
 
-constexpr Command kCommands[] = {
+void PrintMoves(const Context& ctx, const MoveList& list) {
+  if (ctx.json) {
+    std::cout << "{\"epoch\": " << list.epoch << ", \"moves\": [";
+    for (size_t i = 0; i < list.moves.size(); ++i) {
+      const MoveInfo& m = list.moves[i];
+      std::cout << (i ? ", " : "") << "{\"partition\": " << m.partition
+                << ", \"from\": " << Json(m.from) << ", \"to\": " << Json(m.to)
+                << ", \"reason\": " << Json(m.reason)
+                << ", \"state\": " << Json(m.state)
+                << ", \"bytes_streamed\": " << m.bytes_streamed
+                << ", \"started_ms\": " << m.started_ms << "}";
+    }
+    std::cout << "]}\n";
+    return;
+  }
+  std::cout << "epoch " << list.epoch << ", " << list.moves.size()
+            << (list.moves.size() == 1 ? " move" : " moves") << "\n";
+  if (list.moves.empty()) return;
+  std::cout << absl::StrFormat("%5s %-14s %-14s %-13s %-10s %12s %s\n", "PART",
+                               "FROM", "TO", "REASON", "STATE", "BYTES",
+                               "STARTED");
+  for (const MoveInfo& m : list.moves) {
+    std::cout << absl::StrFormat(
+        "%5d %-14s %-14s %-13s %-10s %12d %s\n", m.partition,
+        m.from.empty() ? "-" : m.from, m.to, m.reason, m.state,
+        m.bytes_streamed,
+        m.started_ms == 0
+            ? std::string("-")
+            : absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(m.started_ms),
+                               absl::LocalTimeZone()));
+  }
+}
+
+absl::Status RunMoves(Context& ctx) {
+  ASSIGN_OR_RETURN(MoveList moves, ctx.client->Moves());
+  PrintMoves(ctx, moves);
+  return absl::OkStatus();
+}
+
+absl::Status RunPlan(Context& ctx) {
+  ASSIGN_OR_RETURN(MoveList plan, ctx.client->Plan());
+  PrintMoves(ctx, plan);
+  return absl::OkStatus();
+}
+
+// Refusals are the user's to fix (DESIGN 7: exit 2 with the reason).
+absl::Status AsUsageError(const absl::Status& status) {
+  if (absl::IsFailedPrecondition(status) || absl::IsNotFound(status)) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  return status;
+}
+
+absl::Status RunDecommission(Context& ctx) {
+  const std::string& node_id = ctx.args[0];
+  const bool dry_run = ctx.Has("--dry-run");
+  absl::StatusOr<DecommissionResult> result =
+      ctx.client->Decommission(node_id, dry_run);
+  if (!result.ok()) return AsUsageError(result.status());
+  if (!ctx.json) {
+    std::cout << (dry_run ? "would drain " : "draining ") << node_id << ": "
+              << result->moves.size() << " partition move(s)"
+              << (result->removed ? " (it held nothing: REMOVED)" : "")
+              << "\n";
+  }
+  PrintMoves(ctx, MoveList{result->epoch, result->moves});
+  if (dry_run || result->removed || !ctx.Has("--wait")) return absl::OkStatus();
+  // Until the node is REMOVED; the master may be away for a while (its
+  // moves resume when it is back), but not for longer than --timeout.
+  absl::Time last_contact = absl::Now();
+  while (true) {
+    absl::StatusOr<ClusterSummary> cluster = ctx.client->Nodes();
+    if (cluster.ok()) {
+      last_contact = absl::Now();
+      for (const NodeSummary& n : cluster->nodes) {
+        if (n.node.id == node_id && n.node.state == "REMOVED") {
+          if (!ctx.json) std::cout << node_id << " is REMOVED\n";
+          return absl::OkStatus();
+        }
+      }
+    } else if (absl::Now() - last_contact > ctx.timeout) {
+      return cluster.status();
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
+absl::Status RunStatus(Context& ctx) {
+  ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
+  std::map<std::string, int> by_state;
+  for (const NodeSummary& n : cluster.nodes) ++by_state[n.node.state];
+  const bool healthy = cluster.formed && cluster.under_replicated == 0;
+  if (ctx.json) {
+    std::cout << "{\"epoch\": " << cluster.epoch << ", \"directory_formed\": "
+              << (cluster.formed ? "true" : "false") << ", \"nodes\": {";
+    bool first = true;
+    for (const auto& [state, count] : by_state) {
+      std::cout << (first ? "" : ", ") << Json(state) << ": " << count;
+      first = false;
+    }
+    std::cout << "}, \"partitions\": " << cluster.partitions
+              << ", \"replication\": " << cluster.replication
+              << ", \"under_replicated\": " << cluster.under_replicated
+              << ", \"moves\": " << cluster.moves << "}\n";
+  } else {
+    std::cout << "directory: "
+              << (cluster.formed ? absl::StrCat("formed, epoch ", cluster.epoch)
+                                 : absl::StrCat("not formed (",
+                                                cluster.registered_nodes, " of ",
+                                                cluster.initial_nodes,
+                                                " nodes registered)"))
+              << "\nnodes:";
+    for (const auto& [state, count] : by_state) {
+      std::cout << " " << count << " " << state;
+    }
+    std::cout << "\npartitions: " << cluster.partitions << ", N="
+              << cluster.replication << ", " << cluster.under_replicated
+              << " under-replicated\nmoves in flight: " << cluster.moves
+              << "\n" << (healthy ? "healthy" : "NOT healthy") << "\n";
+  }
+  if (healthy) return absl::OkStatus();
+  return absl::UnavailableError(
+      cluster.formed
+          ? absl::StrCat(cluster.under_replicated,
+                         " partition(s) lack N full replicas on UP nodes")
+          : "the directory is not formed");
+}
+
+const Command kCommands[] = {
     {"put", "put KEY VALUE", "store VALUE under KEY (VALUE - reads stdin)", 2,
      RunPut},
     {"get", "get KEY", "print KEY's value bytes to stdout", 1, RunGet},
@@ -216,6 +368,14 @@ constexpr Command kCommands[] = {
      RunWhere},
     {"nodes", "nodes", "show every node with its state and load", 0,
      RunNodes},
+    {"status", "status",
+     "cluster health; exit 0 when every partition has N replicas UP, else 3",
+     0, RunStatus},
+    {"moves", "moves", "list the partition moves in flight", 0, RunMoves},
+    {"plan", "plan", "print the moves the master would start now", 0, RunPlan},
+    {"decommission", "decommission [--dry-run] [--wait] NODE_ID",
+     "drain NODE_ID, then mark it REMOVED", 1, RunDecommission,
+     {"--dry-run", "--wait"}},
 };
 
 std::string Usage() {
@@ -223,7 +383,7 @@ std::string Usage() {
       "usage: kvcli [--master=HOST:PORT] [--mode=iterative|recursive] "
       "[--w=N] [--r=N] [--timeout=5s] [--json] COMMAND ...\n\ncommands:\n";
   for (const Command& c : kCommands) {
-    absl::StrAppendFormat(&usage, "  %-16s %s\n", c.usage, c.description);
+    absl::StrAppendFormat(&usage, "  %-42s %s\n", c.usage, c.description);
   }
   return usage;
 }
@@ -239,14 +399,28 @@ int ExitCode(const absl::Status& status) {
   }
 }
 
-// Sets the absl flags in `argv` and returns the other arguments. Flags may
-// stand anywhere; "--" ends them. INVALID_ARGUMENT for unknown flags or bad
-// values (absl's own parser would exit 1, not kvcli's 2).
+bool IsCommandOption(absl::string_view arg) {
+  for (const Command& c : kCommands) {
+    if (std::find(c.options.begin(), c.options.end(), arg) != c.options.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Sets the absl flags in `argv` and returns the other arguments (commands'
+// own options among them). Flags may stand anywhere; "--" ends them.
+// INVALID_ARGUMENT for unknown flags or bad values (absl's own parser
+// would exit 1, not kvcli's 2).
 absl::StatusOr<std::vector<std::string>> ParseArgs(int argc, char** argv) {
   std::vector<std::string> positional;
   bool flags_done = false;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
+    if (!flags_done && IsCommandOption(arg)) {
+      positional.emplace_back(arg);
+      continue;
+    }
     if (flags_done || !absl::StartsWith(arg, "--") || arg.size() == 2) {
       if (arg == "--" && !flags_done) {
         flags_done = true;
@@ -320,14 +494,28 @@ absl::Status Run(int argc, char** argv) {
   if (command == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown command '", args[0], "' (commands: put, get, del, where, "
-        "nodes; see kvcli --help)"));
+        "nodes, status, moves, plan, decommission; see kvcli --help)"));
   }
-  if (args.size() - 1 != command->args) {
+  Context ctx;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const bool option = std::find(command->options.begin(),
+                                  command->options.end(),
+                                  args[i]) != command->options.end();
+    if (option) {
+      ctx.options.push_back(args[i]);
+    } else if (IsCommandOption(args[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          args[i], " is not an option of ", command->name,
+          " (usage: kvcli ", command->usage, ")"));
+    } else {
+      ctx.args.push_back(args[i]);
+    }
+  }
+  if (ctx.args.size() != command->args) {
     return absl::InvalidArgumentError(
         absl::StrCat("usage: kvcli ", command->usage));
   }
-  Context ctx;
-  ctx.args.assign(args.begin() + 1, args.end());
+  ctx.timeout = absl::GetFlag(FLAGS_timeout);
   ctx.json = absl::GetFlag(FLAGS_json);
   ASSIGN_OR_RETURN(ctx.request.w, QuorumFlag("w", absl::GetFlag(FLAGS_w)));
   ASSIGN_OR_RETURN(ctx.request.r, QuorumFlag("r", absl::GetFlag(FLAGS_r)));

@@ -218,17 +218,17 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
     ASSERT_OK(client_->Put(k, "v"));
     EXPECT_EQ(client_->Get(k)->value, "v");
   }
-  // The late joiner is UP and holds nothing until rebalancing exists.
-  auto nodes = client_->Nodes();
-  ASSERT_OK(nodes);
-  ASSERT_EQ(nodes->nodes.size(), 7u);
+  // The late joiner is UP and rebalancing gives it partitions.
   const std::string joined = cluster_->node(6)->id();
-  for (const NodeSummary& n : nodes->nodes) {
-    if (n.node.id == joined) {
-      EXPECT_EQ(n.partitions, 0u);
-      EXPECT_EQ(n.node.state, "UP");
+  auto joiner_holds = [&] {
+    auto nodes = client_->Nodes();
+    if (!nodes.ok() || nodes->nodes.size() != 7u) return false;
+    for (const NodeSummary& n : nodes->nodes) {
+      if (n.node.id == joined) return n.node.state == "UP" && n.partitions > 0;
     }
-  }
+    return false;
+  };
+  ASSERT_EVENTUALLY(joiner_holds(), absl::Seconds(60));
 }
 
 // Writes keep coming while a node dies and comes back; afterwards every
