@@ -4,8 +4,12 @@
 #
 #   deploy/local-cluster.sh up       install what is missing, build if needed,
 #                                    start, wait until every node is UP
+#   deploy/local-cluster.sh add RACK start one more storage node on RACK and
+#                                    wait until it is UP (it then receives
+#                                    partitions: watch `kvcli moves`)
 #   deploy/local-cluster.sh status   show the processes and `kvcli nodes`
-#   deploy/local-cluster.sh down     stop exactly the processes `up` started
+#   deploy/local-cluster.sh down     stop exactly the processes `up` and
+#                                    `add` started
 #
 # Environment:
 #   QKV_CLUSTER_DIR  where data, logs and pid files go (default: .cluster)
@@ -47,6 +51,57 @@ ready_count() {
   echo "$json" | grep -o "\"state\": \"UP\"[^}]*\"directory_epoch\": $epoch}" | wc -l
 }
 
+# Every storage node this cluster has (node1..node6 and those added), in
+# order; an added node's rack is kept in nodeN.rack.
+node_names() {
+  local names=(node1 node2 node3 node4 node5 node6) f n
+  for f in "$dir"/node*.rack; do
+    [ -e "$f" ] || continue
+    n=$(basename "$f" .rack)
+    names+=("$n")
+  done
+  printf '%s\n' "${names[@]}" | sort -t e -k 2 -n | uniq
+}
+
+rack_of() {  # rack_of NAME
+  local i=${1#node}
+  if [ "$i" -le 6 ]; then echo "${racks[$((i - 1))]}"; else cat "$dir/$1.rack"; fi
+}
+
+start_node() {  # start_node NAME
+  local i=${1#node}
+  start "$1" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
+    --master="$master" --rack="$(rack_of "$1")"
+}
+
+# Whether the node listening on PORT is UP as the master sees it.
+node_up() {
+  "$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null |
+    grep -q "\"address\": \"127.0.0.1:$1\", \"rack\": \"[^\"]*\", \"state\": \"UP\""
+}
+
+cmd_add() {
+  local rack=${1:-}
+  [[ "$rack" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "usage: $0 add RACK (letters, digits, . _ -)" >&2; exit 2; }
+  alive master || die "the cluster is not running; start it with: $0 up"
+  local i=7
+  while [ -e "$dir/node$i.rack" ] || [ -e "$dir/node$i" ]; do i=$((i + 1)); done
+  [ "$i" -le 99 ] || die "at most 99 storage nodes"
+  echo "$rack" >"$dir/node$i.rack"
+  start_node "node$i"
+  local deadline=$((SECONDS + 30))
+  until node_up $((base + 100 + i)); do
+    alive "node$i" || die "node$i exited; see $dir/node$i.log: $(tail -n 3 "$dir/node$i.log" | tr '\n' ' ')"
+    [ $SECONDS -lt $deadline ] || die "node$i not UP after 30s; see $dir/node$i.log"
+    sleep 0.2
+  done
+  cat <<EOT
+node$i is UP on 127.0.0.1:$((base + 100 + i)), rack $rack. Partitions move to it now:
+  $bin/kvcli --master=$master moves
+  $bin/kvcli --master=$master status
+EOT
+}
+
 cmd_up() {
   if [ ! -x "$bin/kv_master" ] || [ ! -x "$bin/kv_storage_node" ] || [ ! -x "$bin/kvcli" ]; then
     [ -n "${QKV_BIN_DIR:-}" ] && die "no binaries in $bin"
@@ -55,10 +110,7 @@ cmd_up() {
   fi
   mkdir -p "$dir"
   start master kv_master --listen="$master" --initial_nodes=6
-  for i in 1 2 3 4 5 6; do
-    start "node$i" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
-      --master="$master" --rack="${racks[$((i - 1))]}"
-  done
+  for name in $(node_names); do start_node "$name"; done
   local deadline=$((SECONDS + 60))
   while [ "$(ready_count)" -lt 6 ]; do
     for name in master node1 node2 node3 node4 node5 node6; do
@@ -84,13 +136,15 @@ EOT
 
 cmd_down() {
   local stopped=0
-  for name in node6 node5 node4 node3 node2 node1 master; do
+  local names
+  names="$(node_names | sort -r) master"
+  for name in $names; do
     if alive "$name"; then
       kill "$(cat "$dir/$name.pid")" && stopped=$((stopped + 1))
     fi
   done
   local deadline=$((SECONDS + 20))
-  for name in node6 node5 node4 node3 node2 node1 master; do
+  for name in $names; do
     while alive "$name"; do
       [ $SECONDS -lt $deadline ] || { kill -9 "$(cat "$dir/$name.pid")" 2>/dev/null || true; break; }
       sleep 0.1
@@ -101,7 +155,7 @@ cmd_down() {
 }
 
 cmd_status() {
-  for name in master node1 node2 node3 node4 node5 node6; do
+  for name in master $(node_names); do
     if alive "$name"; then
       echo "$name: running (pid $(cat "$dir/$name.pid"))"
     else
@@ -115,5 +169,6 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  add) shift; cmd_add "$@" ;;
+  *) echo "usage: $0 up|down|status|add RACK" >&2; exit 2 ;;
 esac

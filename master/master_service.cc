@@ -195,10 +195,14 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Plan(
 grpc::ServerUnaryReactor* MasterServiceImpl::Decommission(
     grpc::CallbackServerContext* context, const DecommissionRequest* request,
     DecommissionResponse* response) {
-  absl::StatusOr<DecommissionResponse> result =
-      moves_->Decommission(request->node_id(), request->dry_run());
-  if (result.ok()) *response = *std::move(result);
-  return FinishNow(context, result.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  moves_->Decommission(
+      request->node_id(), request->dry_run(),
+      [reactor, response](absl::StatusOr<DecommissionResponse> result) {
+        if (result.ok()) *response = *std::move(result);
+        reactor->Finish(ToGrpcStatus(result.status()));
+      });
+  return reactor;
 }
 
 }  // namespace quorumkv

@@ -53,7 +53,17 @@ MoveTracker::MoveTracker(const MoveTrackerOptions& options,
 MoveTracker::~MoveTracker() { Stop(); }
 
 void MoveTracker::Start() { task_.Start(); }
-void MoveTracker::Stop() { task_.Stop(); }
+void MoveTracker::Stop() {
+  task_.Stop();
+  std::vector<PendingDecommission> unanswered;
+  {
+    absl::MutexLock lock(&mu_);
+    unanswered.swap(decommissions_);
+  }
+  for (PendingDecommission& d : unanswered) {
+    d.done(absl::UnavailableError("the master is stopping; decommission again"));
+  }
+}
 void MoveTracker::Wake() { task_.Wake(); }
 
 MoveTracker::Counters MoveTracker::counters() const {
@@ -103,13 +113,42 @@ std::vector<PlannerNode> MoveTracker::ClusterShape(
 absl::Duration MoveTracker::Tick() {
   const absl::Time now = absl::Now();
   const std::vector<Member> members = membership_->Snapshot(now);
+  std::vector<PendingDecommission> decommissions;
   absl::Status status = directory_->Mutate(
       [&](Directory& next, uint64_t next_epoch) {
         absl::MutexLock lock(&mu_);
-        return Advance(next, next_epoch, members, now);
+        decommissions.swap(decommissions_);
+        bool changed = false;
+        for (PendingDecommission& d : decommissions) {
+          if (Contains(next.decommissioning(), d.node_id) ||
+              Contains(next.removed(), d.node_id)) {
+            continue;
+          }
+          bool holds = false;
+          for (const PartitionReplicas& p : next.assignments()) {
+            holds = holds || Contains(p.node_ids(), d.node_id) ||
+                    Contains(p.joining_ids(), d.node_id);
+          }
+          *(holds ? next.add_decommissioning() : next.add_removed()) = d.node_id;
+          d.response.set_removed(!holds);
+          QKV_LOG(INFO) << "node " << d.node_id
+                        << (holds ? " is DECOMMISSIONING: draining"
+                                  : " decommissioned: it held nothing, REMOVED");
+          changed = true;
+        }
+        return Advance(next, next_epoch, members, now) || changed;
       });
   if (!status.ok()) {
     QKV_LOG(ERROR) << "cannot persist directory change for moves: " << status;
+  }
+  const uint64_t epoch = directory_->Get()->epoch();
+  for (PendingDecommission& d : decommissions) {
+    d.response.set_epoch(epoch);
+    if (status.ok()) {
+      d.done(std::move(d.response));
+    } else {
+      d.done(status);
+    }
   }
   return options_.interval;
 }
@@ -321,8 +360,8 @@ std::vector<MoveStatus> MoveTracker::Plan() const {
       PlanMoves(directory->proto(), ClusterShape(directory->proto(), members, now)));
 }
 
-absl::StatusOr<DecommissionResponse> MoveTracker::Decommission(
-    const std::string& node_id, bool dry_run) {
+absl::StatusOr<DecommissionResponse> MoveTracker::PlanDecommission(
+    const std::string& node_id) {
   DirectoryPtr directory = directory_->Get();
   if (directory->FindNode(node_id) == nullptr) {
     return absl::InvalidArgumentError(
@@ -382,30 +421,21 @@ absl::StatusOr<DecommissionResponse> MoveTracker::Decommission(
   }
   for (MoveStatus& status : ToStatus(drain)) *response.add_moves() = status;
   response.set_epoch(directory->epoch());
-  if (dry_run) return response;
-  bool removed = false;
-  absl::Status status = directory_->Mutate([&](Directory& next, uint64_t) {
-    if (Contains(next.decommissioning(), node_id) ||
-        Contains(next.removed(), node_id)) {
-      return false;
-    }
-    bool holds = false;
-    for (const PartitionReplicas& p : next.assignments()) {
-      holds = holds || Contains(p.node_ids(), node_id) ||
-              Contains(p.joining_ids(), node_id);
-    }
-    *(holds ? next.add_decommissioning() : next.add_removed()) = node_id;
-    removed = !holds;
-    return true;
-  });
-  if (!status.ok()) return status;
-  QKV_LOG(INFO) << "node " << node_id
-                << (removed ? " decommissioned: it held nothing, REMOVED"
-                            : " is DECOMMISSIONING: draining");
-  response.set_removed(removed);
-  response.set_epoch(directory_->Get()->epoch());
-  Wake();
   return response;
+}
+
+void MoveTracker::Decommission(const std::string& node_id, bool dry_run,
+                               DecommissionDone done) {
+  absl::StatusOr<DecommissionResponse> plan = PlanDecommission(node_id);
+  if (!plan.ok() || dry_run || plan->removed()) {
+    done(std::move(plan));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    decommissions_.push_back({node_id, *std::move(plan), std::move(done)});
+  }
+  Wake();
 }
 
 }  // namespace quorumkv

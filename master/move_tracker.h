@@ -20,6 +20,7 @@
 #define QUORUMKV_MASTER_MOVE_TRACKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,8 +75,13 @@ class MoveTracker {
   // Starts draining `node_id`, or with `dry_run` only says what it would
   // move. INVALID_ARGUMENT for an unknown node; FAILED_PRECONDITION when
   // the rest of the cluster cannot hold N replicas as placement requires.
-  absl::StatusOr<DecommissionResponse> Decommission(const std::string& node_id,
-                                                    bool dry_run);
+  // `done` runs once: at once for a dry run or a refusal, otherwise on the
+  // tracker's thread once the change is persisted (never on the caller's
+  // thread after a disk sync).
+  using DecommissionDone =
+      std::function<void(absl::StatusOr<DecommissionResponse>)>;
+  void Decommission(const std::string& node_id, bool dry_run,
+                    DecommissionDone done);
 
   // The state shown for a node: REMOVED and DECOMMISSIONING from the
   // directory, otherwise UP or DOWN from heartbeats.
@@ -109,6 +115,17 @@ class MoveTracker {
                                         absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::vector<MoveStatus> ToStatus(const std::vector<PlannedMove>& plan);
+  // The checks and the drain plan of a decommission, without changing
+  // anything.
+  absl::StatusOr<DecommissionResponse> PlanDecommission(
+      const std::string& node_id);
+
+  // A decommission waiting for the next tick to persist it.
+  struct PendingDecommission {
+    std::string node_id;
+    DecommissionResponse response;
+    DecommissionDone done;
+  };
 
   // Constant after construction.
   const MoveTrackerOptions options_;
@@ -122,6 +139,7 @@ class MoveTracker {
   absl::flat_hash_map<std::string, absl::Time> avoid_until_
       ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);
+  std::vector<PendingDecommission> decommissions_ ABSL_GUARDED_BY(mu_);
 
   PeriodicTask task_;  // Last: stopped before the rest is destroyed.
 };
