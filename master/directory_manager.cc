@@ -73,6 +73,12 @@ absl::Status DirectoryManager::OnRegistered(
   return CommitUnlocked(std::move(next));
 }
 
+void DirectoryManager::SetListener(
+    std::function<void(const DirectoryPtr&)> listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = std::move(listener);
+}
+
 absl::Status DirectoryManager::Mutate(const Change& change) {
   absl::MutexLock lock(&mu_);
   Directory next = holder_.Get()->proto();
@@ -83,7 +89,9 @@ absl::Status DirectoryManager::Mutate(const Change& change) {
 absl::Status DirectoryManager::CommitUnlocked(Directory next) {
   next.set_epoch(holder_.epoch() + 1);
   RETURN_IF_ERROR(store_->Save(next));
-  holder_.Install(std::make_shared<DirectoryView>(std::move(next)));
+  auto published = std::make_shared<const DirectoryView>(std::move(next));
+  holder_.Install(published);
+  if (listener_) listener_(published);
   return absl::OkStatus();
 }
 

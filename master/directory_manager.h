@@ -43,6 +43,11 @@ class DirectoryManager {
   using Change = std::function<bool(Directory& next, uint64_t next_epoch)>;
   absl::Status Mutate(const Change& change);
 
+  // Runs `listener` with every directory published from now on, under the
+  // manager's lock (it must only hand the directory on). Set once, before
+  // any change.
+  void SetListener(std::function<void(const DirectoryPtr&)> listener);
+
  private:
   DirectoryManager(DirectoryStore* store, uint32_t initial_nodes,
                    Directory initial);
@@ -55,6 +60,7 @@ class DirectoryManager {
 
   absl::Mutex mu_;  // Serializes changes; readers use holder_.
   DirectoryHolder holder_;
+  std::function<void(const DirectoryPtr&)> listener_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quorumkv

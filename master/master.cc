@@ -13,12 +13,20 @@
 #include "grpcpp/server.h"
 #include "master/directory_manager.h"
 #include "master/directory_store.h"
+#include "master/directory_watch.h"
 #include "master/master_service.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
 #include "master/relay.h"
 
 namespace quorumkv {
+namespace {
+
+// How long a WatchDirectory poll waits for a change before it answers
+// empty; well inside the callers' deadlines.
+constexpr absl::Duration kWatchWait = absl::Seconds(5);
+
+}  // namespace
 
 absl::Status MasterOptions::Validate() const {
   RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
@@ -59,6 +67,7 @@ struct Master::Impl {
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
   std::unique_ptr<MoveTracker> moves;
+  std::unique_ptr<DirectoryWatch> watch;
   std::unique_ptr<MasterServiceImpl> master_service;
   std::unique_ptr<RelayKvService> relay;
   std::unique_ptr<grpc::Server> server;
@@ -79,6 +88,7 @@ struct Master::Impl {
       stopping = true;
     }
     moves->Stop();
+    watch->Close();
     server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     relay->WaitIdle();
     absl::MutexLock lock(&mu);
@@ -112,8 +122,13 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   move_options.stall_timeout = options.move_stall_timeout;
   impl->moves = std::make_unique<MoveTracker>(
       move_options, impl->directory.get(), impl->membership.get());
+  impl->watch = std::make_unique<DirectoryWatch>(kWatchWait);
+  DirectoryWatch* watch = impl->watch.get();
+  impl->directory->SetListener(
+      [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
   impl->master_service = std::make_unique<MasterServiceImpl>(
-      impl->membership.get(), impl->directory.get(), impl->moves.get());
+      impl->membership.get(), impl->directory.get(), impl->moves.get(),
+      impl->watch.get());
   impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
                                                  impl->membership.get());
 

@@ -33,8 +33,12 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
 
 MasterServiceImpl::MasterServiceImpl(Membership* membership,
                                      DirectoryManager* directory,
-                                     MoveTracker* moves)
-    : membership_(membership), directory_(directory), moves_(moves) {}
+                                     MoveTracker* moves,
+                                     DirectoryWatch* watch)
+    : membership_(membership),
+      directory_(directory),
+      moves_(moves),
+      watch_(watch) {}
 
 absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
                                            RegisterResponse* response) {
@@ -69,9 +73,11 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
   absl::Status status = membership_->Heartbeat(*request, absl::Now());
   response->set_directory_epoch(directory_->Get()->epoch());
   if (status.ok()) {
-    for (StreamTask& task : moves_->OnHeartbeat(*request)) {
+    bool waiting = false;
+    for (StreamTask& task : moves_->OnHeartbeat(*request, &waiting)) {
       *response->add_streams() = std::move(task);
     }
+    response->set_streams_waiting(waiting);
   }
   return FinishNow(context, status);
 }
@@ -172,6 +178,14 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
             : absl::ToInt64Milliseconds(now - member.last_heartbeat));
   }
   return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::WatchDirectory(
+    grpc::CallbackServerContext* context, const WatchDirectoryRequest* request,
+    WatchDirectoryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  watch_->Add(request->known_epoch(), directory_->Get(), reactor, response);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::ListMoves(

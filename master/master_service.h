@@ -7,6 +7,7 @@
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
 #include "master/directory_manager.h"
+#include "master/directory_watch.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
 #include "proto/master.grpc.pb.h"
@@ -23,7 +24,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
  public:
   // Pointers must outlive the service.
   MasterServiceImpl(Membership* membership, DirectoryManager* directory,
-                    MoveTracker* moves);
+                    MoveTracker* moves, DirectoryWatch* watch);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,
@@ -42,6 +43,10 @@ class MasterServiceImpl final : public MasterService::CallbackService {
       grpc::CallbackServerContext* context,
       const ClusterStatusRequest* request,
       ClusterStatusResponse* response) override;
+  grpc::ServerUnaryReactor* WatchDirectory(
+      grpc::CallbackServerContext* context,
+      const WatchDirectoryRequest* request,
+      WatchDirectoryResponse* response) override;
   grpc::ServerUnaryReactor* ListMoves(grpc::CallbackServerContext* context,
                                       const ListMovesRequest* request,
                                       ListMovesResponse* response) override;
@@ -62,6 +67,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   Membership* const membership_;
   DirectoryManager* const directory_;
   MoveTracker* const moves_;
+  DirectoryWatch* const watch_;
 };
 
 }  // namespace quorumkv

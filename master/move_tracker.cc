@@ -269,7 +269,8 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
 }
 
 std::vector<StreamTask> MoveTracker::OnHeartbeat(
-    const HeartbeatRequest& heartbeat) {
+    const HeartbeatRequest& heartbeat, bool* waiting) {
+  *waiting = false;
   const absl::Time now = absl::Now();
   bool completed = false;
   {
@@ -304,7 +305,10 @@ std::vector<StreamTask> MoveTracker::OnHeartbeat(
       ready = ready && m->directory_epoch >= move.epoch();
       if (const NodeDescriptor* node = directory->FindNode(id)) live.push_back(node);
     }
-    if (!ready || live.empty()) continue;
+    if (!ready || live.empty()) {
+      *waiting = true;
+      continue;
+    }
     StreamTask& task = tasks.emplace_back();
     task.set_partition(move.partition());
     task.set_move_epoch(move.epoch());

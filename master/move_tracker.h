@@ -65,8 +65,10 @@ class MoveTracker {
   void Wake();
 
   // Records a node's stream progress from its heartbeat and returns the
-  // streams it must run.
-  std::vector<StreamTask> OnHeartbeat(const HeartbeatRequest& heartbeat);
+  // streams it must run. `*waiting` tells whether a move to the node waits
+  // for other replicas to reach its epoch.
+  std::vector<StreamTask> OnHeartbeat(const HeartbeatRequest& heartbeat,
+                                      bool* waiting);
 
   // The moves in flight (`kvcli moves`).
   std::vector<MoveStatus> InFlight() const;

@@ -13,6 +13,7 @@ namespace {
 constexpr absl::Duration kRpcTimeout = absl::Seconds(2);
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -120,7 +121,10 @@ absl::Duration Heartbeater::RunOnce() {
     moves_.set_tasks(std::vector<StreamTask>(response.streams().begin(),
                                              response.streams().end()));
   }
-  return interval_;
+  // A move to this node waits for the other replicas to route by its
+  // epoch: they report it right after the change, so ask again soon.
+  return response.streams_waiting() ? std::min(interval_, kWaitingInterval)
+                                    : interval_;
 }
 
 absl::Status Heartbeater::Register() {

@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "grpcpp/server.h"
 #include "storage_node/coordinator.h"
+#include "storage_node/directory_watcher.h"
 #include "storage_node/heartbeater.h"
 #include "storage_node/hint_replayer.h"
 #include "storage_node/kv_service.h"
@@ -52,6 +53,7 @@ struct StorageNode::Impl {
   std::unique_ptr<PartitionReceiver> receiver;
   std::unique_ptr<PartitionCleaner> cleaner;
   std::unique_ptr<Heartbeater> heartbeater;
+  std::unique_ptr<DirectoryWatcher> watcher;
   std::unique_ptr<HintReplayer> hint_replayer;
   std::unique_ptr<NodeKvService> kv_service;
   std::unique_ptr<ReplicaServiceImpl> replica_service;
@@ -91,6 +93,7 @@ struct StorageNode::Impl {
       }
       stopping = true;
     }
+    watcher->Stop();
     heartbeater->Stop();
     hint_replayer->Stop();
     receiver->Stop();
@@ -161,10 +164,13 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
           [raw](const std::vector<StreamTask>& tasks) {
             raw->receiver->SetTasks(tasks);
           }});
+  impl->watcher = std::make_unique<DirectoryWatcher>(
+      options.master, &impl->directory, [raw] { raw->heartbeater->Wake(); });
   impl->hint_replayer = std::make_unique<HintReplayer>(
       &impl->engine->hints(), &impl->directory, impl->peers.get(),
       options.hint_replay_interval);
   impl->heartbeater->Start();
+  impl->watcher->Start();
   impl->hint_replayer->Start();
   impl->cleaner->Start();
   QKV_LOG(INFO) << "storage node " << identity.id << " serving on "

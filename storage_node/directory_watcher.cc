@@ -1,0 +1,84 @@
+#include "storage_node/directory_watcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "common/grpc_util.h"
+#include "common/logging.h"
+
+namespace quorumkv {
+namespace {
+
+// The master answers within a few seconds; a poll that takes longer than
+// this is abandoned and made again.
+constexpr absl::Duration kPollDeadline = absl::Seconds(10);
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+
+}  // namespace
+
+DirectoryWatcher::DirectoryWatcher(const std::string& master_address,
+                                   DirectoryHolder* directory,
+                                   std::function<void()> on_new_epoch)
+    : master_(MasterService::NewStub(MakeChannel(master_address))),
+      directory_(directory),
+      on_new_epoch_(std::move(on_new_epoch)) {}
+
+DirectoryWatcher::~DirectoryWatcher() { Stop(); }
+
+void DirectoryWatcher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void DirectoryWatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (active_ != nullptr) active_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void DirectoryWatcher::Loop() {
+  absl::Duration backoff = kFirstBackoff;
+  while (true) {
+    grpc::ClientContext context;
+    SetTimeout(context, kPollDeadline);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      active_ = &context;
+    }
+    WatchDirectoryRequest request;
+    request.set_known_epoch(directory_->epoch());
+    WatchDirectoryResponse response;
+    const grpc::Status status =
+        master_->WatchDirectory(&context, request, &response);
+    absl::Duration wait = absl::ZeroDuration();
+    {
+      absl::MutexLock lock(&mu_);
+      active_ = nullptr;
+      if (stopping_) return;
+      if (!status.ok()) {
+        // The heartbeater reports an unreachable master; just wait.
+        wait = backoff;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+      } else {
+        backoff = kFirstBackoff;
+      }
+    }
+    if (status.ok() && response.has_directory() &&
+        directory_->Install(
+            std::make_shared<DirectoryView>(response.directory()))) {
+      QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
+      on_new_epoch_();
+    }
+    if (wait > absl::ZeroDuration()) {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+    }
+  }
+}
+
+}  // namespace quorumkv
