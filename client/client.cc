@@ -72,7 +72,8 @@ Client::Impl::Impl(const ClientOptions& options,
                    std::shared_ptr<grpc::Channel> master)
     : options_(options),
       master_(MasterService::NewStub(master)),
-      master_kv_(KvService::NewStub(master)) {}
+      master_kv_(KvService::NewStub(master)),
+      routing_(master_.get()) {}
 
 Client::Impl::~Impl() {
   absl::MutexLock lock(&mu_);
@@ -84,11 +85,6 @@ Client::Impl::~Impl() {
 
 std::string Client::Impl::MasterError(const absl::Status& status) const {
   return absl::StrCat("master ", options_.master, ": ", status.message());
-}
-
-bool Client::Impl::IsDown(const std::string& node_id) const {
-  absl::MutexLock lock(&mu_);
-  return down_nodes_.contains(node_id);
 }
 
 template <typename Request>
@@ -152,17 +148,14 @@ void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
 
 template <typename Request>
 void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
-  DirectoryPtr directory = directory_.Get();
+  DirectoryPtr directory = routing_.Get();
   if (!directory->formed()) {
-    RefreshDirectory(call->deadline, [this, call](absl::Status status) {
-      if (!status.ok() && !directory_.Get()->formed()) {
+    routing_.Refresh(call->deadline, [this, call](absl::Status status) {
+      if (!status.ok() && !routing_.Get()->formed()) {
         Finish(call, absl::Status(status.code(), MasterError(status)));
         return;
       }
-      if (!directory_.Get()->formed()) {
-        absl::MutexLock lock(&mu_);
-        status = not_formed_;
-      }
+      if (!routing_.Get()->formed()) status = routing_.NotFormed();
       if (!status.ok()) {
         Finish(call, std::move(status));
         return;
@@ -176,7 +169,9 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
   const NodeDescriptor* target = nullptr;
   for (bool allow_down : {false, true}) {
     for (const std::string& id : directory->Replicas(partition)) {
-      if (call->avoid.contains(id) || (!allow_down && IsDown(id))) continue;
+      if (call->avoid.contains(id) || (!allow_down && routing_.IsDown(id))) {
+        continue;
+      }
       target = directory->FindNode(id);
       if (target != nullptr) break;
     }
@@ -217,7 +212,7 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
 
 template <typename Request>
 void Client::Impl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
-  RefreshDirectory(call->deadline, [this, call](absl::Status status) {
+  routing_.Refresh(call->deadline, [this, call](absl::Status status) {
     if (!status.ok()) {
       // Keep routing by the cached directory while the master is away.
       call->last_error = absl::Status(
@@ -231,44 +226,10 @@ void Client::Impl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
   });
 }
 
-void Client::Impl::RefreshDirectory(absl::Time deadline,
-                                    std::function<void(absl::Status)> done) {
-  struct Fetch {
-    grpc::ClientContext context;
-    GetDirectoryRequest request;
-    GetDirectoryResponse response;
-  };
-  auto fetch = std::make_shared<Fetch>();
-  fetch->context.set_deadline(absl::ToChronoTime(deadline));
-  master_->async()->GetDirectory(
-      &fetch->context, &fetch->request, &fetch->response,
-      [this, fetch, done = std::move(done)](grpc::Status grpc_status) {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        if (status.ok()) {
-          const Directory& proto = fetch->response.directory();
-          {
-            absl::MutexLock lock(&mu_);
-            down_nodes_.clear();
-            for (int i = 0; i < proto.nodes_size() &&
-                            i < fetch->response.states_size();
-                 ++i) {
-              if (fetch->response.states(i) != UP) {
-                down_nodes_.insert(proto.nodes(i).id());
-              }
-            }
-            not_formed_ = NotFormedError(fetch->response.registered_nodes(),
-                                         fetch->response.initial_nodes());
-          }
-          directory_.Install(std::make_shared<DirectoryView>(proto));
-        }
-        done(std::move(status));
-      });
-}
-
 absl::Status Client::Impl::SyncRefresh() {
   absl::Notification fetched;
   absl::Status result;
-  RefreshDirectory(absl::Now() + options_.timeout, [&](absl::Status status) {
+  routing_.Refresh(absl::Now() + options_.timeout, [&](absl::Status status) {
     result = std::move(status);
     fetched.Notify();
   });
@@ -278,8 +239,8 @@ absl::Status Client::Impl::SyncRefresh() {
 }
 
 absl::StatusOr<uint32_t> Client::Impl::ReplicationFactor() {
-  if (directory_.Get()->replication() == 0) RETURN_IF_ERROR(SyncRefresh());
-  return directory_.Get()->replication();
+  if (routing_.Get()->replication() == 0) RETURN_IF_ERROR(SyncRefresh());
+  return routing_.Get()->replication();
 }
 
 absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "client/include/quorumkv/client.h"
+#include "client/routing_cache.h"
 #include "common/timer_queue.h"
 #include "common/directory.h"
 #include "common/grpc_util.h"
@@ -44,10 +45,7 @@ class Client::Impl {
                                                   bool dry_run);
   absl::StatusOr<uint32_t> ReplicationFactor();
 
-  // Tests: route by `directory` until the next refresh.
-  void SetDirectoryForTesting(DirectoryPtr directory) {
-    directory_.Reset(std::move(directory));
-  }
+  RoutingCache& routing() { return routing_; }
 
  private:
   template <typename Request>
@@ -66,11 +64,7 @@ class Client::Impl {
   void Finish(const std::shared_ptr<Call<Request>>& call,
               absl::StatusOr<typename KvMethod<Request>::Response> result);
 
-  // Fetches the directory from the master; `done` gets the outcome.
-  void RefreshDirectory(absl::Time deadline,
-                        std::function<void(absl::Status)> done);
   absl::Status SyncRefresh();
-  bool IsDown(const std::string& node_id) const;
   std::string MasterError(const absl::Status& status) const;
 
   // Constant after construction.
@@ -78,12 +72,9 @@ class Client::Impl {
   const std::unique_ptr<MasterService::Stub> master_;
   const std::unique_ptr<KvService::Stub> master_kv_;
   StubPool<KvService> nodes_;
-  DirectoryHolder directory_;
+  RoutingCache routing_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_set<std::string> down_nodes_ ABSL_GUARDED_BY(mu_);
-  // Why the directory is not formed, from the last refresh.
-  absl::Status not_formed_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 
   TimerQueue timers_;  // Empty by destruction: ~Impl waits for requests.

@@ -201,7 +201,7 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
       if (!real->Holds(node.id(), partition)) replicas->add_node_ids(node.id());
     }
     ASSERT_EQ(replicas->node_ids_size(), 3);
-    ClientTestPeer::Impl(*client_).SetDirectoryForTesting(
+    ClientTestPeer::Impl(*client_).routing().SetForTesting(
         std::make_shared<DirectoryView>(stale));
   }
   ASSERT_OK(client_->Put(key, "v"));
@@ -229,6 +229,49 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
     return false;
   };
   ASSERT_EVENTUALLY(joiner_holds(), absl::Seconds(60));
+}
+
+// Many requests bouncing off a stale directory at once make one directory
+// fetch, not one each (the routing cache coalesces refreshes).
+TEST_P(ClusterTest, ConcurrentRefreshesAreCoalesced) {
+  if (GetParam() == QueryMode::kRecursive) {
+    GTEST_SKIP() << "recursive clients route nothing themselves";
+  }
+  MiniClusterOptions options;
+  options.nodes = 6;
+  StartCluster(options);
+  ASSERT_OK(client_->Put("warm-up", "x"));
+  RoutingCache& routing = ClientTestPeer::Impl(*client_).routing();
+  // Every partition moved to the nodes that do not hold it, one epoch ago.
+  DirectoryPtr real = cluster_->master()->directory();
+  Directory stale = real->proto();
+  stale.set_epoch(real->epoch() - 1);
+  for (uint32_t p = 0; p < real->partitions(); ++p) {
+    PartitionReplicas* replicas = stale.mutable_assignments(p);
+    replicas->clear_node_ids();
+    for (const NodeDescriptor& node : real->proto().nodes()) {
+      if (!real->Holds(node.id(), p)) replicas->add_node_ids(node.id());
+    }
+  }
+  routing.SetForTesting(std::make_shared<DirectoryView>(stale));
+  const uint64_t before = routing.fetches();
+  constexpr int kRequests = 64;
+  absl::Mutex mu;
+  int ok = 0, answered = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    client_->GetAsync("warm-up", {}, [&](absl::StatusOr<ReadResult> r) {
+      absl::MutexLock lock(&mu);
+      ok += r.ok() && r->value == "x";
+      ++answered;
+    });
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(
+      absl::Condition(+[](int* n) { return *n == kRequests; }, &answered),
+      absl::Seconds(20)));
+  EXPECT_EQ(ok, kRequests);
+  EXPECT_LE(routing.fetches() - before, 4u)
+      << kRequests << " requests bounced; each should not fetch";
 }
 
 // Writes keep coming while a node dies and comes back; afterwards every

@@ -1,0 +1,67 @@
+// The SDK's routing table for iterative queries: the directory and the
+// node states the master last gave, refreshed when a node answers
+// WrongNode or cannot be reached. Concurrent refreshes are coalesced:
+// however many requests bounce at once (every move changes the epoch), one
+// GetDirectory is in flight and each waiter gets its outcome, so clients do
+// not storm the master.
+//
+// Thread-safe. Callbacks run on a gRPC thread, or on the caller's thread
+// when the fetch fails to start.
+#ifndef QUORUMKV_CLIENT_ROUTING_CACHE_H_
+#define QUORUMKV_CLIENT_ROUTING_CACHE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/directory.h"
+#include "proto/master.grpc.pb.h"
+
+namespace quorumkv {
+
+class RoutingCache {
+ public:
+  // `master` must outlive the cache and every fetch in flight.
+  explicit RoutingCache(MasterService::Stub* master);
+
+  // The newest directory fetched; unformed at epoch 0 before the first.
+  DirectoryPtr Get() const { return directory_.Get(); }
+  // Whether the master reported the node not UP at the last fetch.
+  bool IsDown(const std::string& node_id) const;
+  // Why the directory is not formed, as of the last fetch.
+  absl::Status NotFormed() const;
+
+  // Fetches the directory, or joins the fetch already in flight; `done`
+  // gets that fetch's outcome. The fetch has the deadline of the caller
+  // that started it.
+  void Refresh(absl::Time deadline, std::function<void(absl::Status)> done);
+
+  // Fetches made so far (tests check the coalescing).
+  uint64_t fetches() const;
+  // Tests: route by `directory` until the next refresh.
+  void SetForTesting(DirectoryPtr directory) {
+    directory_.Reset(std::move(directory));
+  }
+
+ private:
+  void OnFetched(const GetDirectoryResponse& response, absl::Status status);
+
+  MasterService::Stub* const master_;
+  DirectoryHolder directory_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> down_nodes_ ABSL_GUARDED_BY(mu_);
+  absl::Status not_formed_ ABSL_GUARDED_BY(mu_);
+  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
+  uint64_t fetches_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_CLIENT_ROUTING_CACHE_H_
