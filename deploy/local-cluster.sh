@@ -43,12 +43,13 @@ start() {  # start NAME BINARY ARGS...
   echo $! >"$dir/$name.pid"
 }
 
-# Nodes that are UP and route by the master's directory epoch.
+# Nodes that are UP (or REMOVED by a decommission) and route by the
+# master's directory epoch.
 ready_count() {
   local json epoch
   json=$("$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null) || { echo 0; return; }
   epoch=$(echo "$json" | grep -o '^{"epoch": [0-9]*' | grep -o '[0-9]*$')
-  echo "$json" | grep -o "\"state\": \"UP\"[^}]*\"directory_epoch\": $epoch}" | wc -l
+  echo "$json" | grep -o "\"state\": \"\(UP\|REMOVED\)\"[^}]*\"directory_epoch\": $epoch}" | wc -l
 }
 
 # Every storage node this cluster has (node1..node6 and those added), in
@@ -111,9 +112,10 @@ cmd_up() {
   mkdir -p "$dir"
   start master kv_master --listen="$master" --initial_nodes=6
   for name in $(node_names); do start_node "$name"; done
-  local deadline=$((SECONDS + 60))
-  while [ "$(ready_count)" -lt 6 ]; do
-    for name in master node1 node2 node3 node4 node5 node6; do
+  local deadline=$((SECONDS + 60)) want
+  want=$(node_names | wc -l)
+  while [ "$(ready_count)" -lt "$want" ]; do
+    for name in master $(node_names); do
       alive "$name" || die "$name exited; see $dir/$name.log: $(tail -n 3 "$dir/$name.log" | tr '\n' ' ')"
     done
     [ $SECONDS -lt $deadline ] || die "nodes not UP after 60s; logs in $dir"

@@ -46,9 +46,10 @@ Result Shell(const TempDir& dir, const std::string& command,
   return result;
 }
 
-// Whether the local cluster's seven ports, from `base`, are free now.
+// Whether the local cluster's ports, from `base`, are free now (seven, and
+// one for a node added later).
 bool PortsFree(int base) {
-  for (int offset : {0, 101, 102, 103, 104, 105, 106}) {
+  for (int offset : {0, 101, 102, 103, 104, 105, 106, 107}) {
     if (!PortIsFree(base + offset)) return false;
   }
   return true;
@@ -61,7 +62,7 @@ class SystemTest : public ::testing::Test {
     // Seven ports: BASE for the master, BASE+101..106 for the nodes.
     for (int tries = 0; tries < 100; ++tries) {
       base_port_ = PickFreePort();
-      if (base_port_ + 106 <= 65535 && PortsFree(base_port_)) break;
+      if (base_port_ + 107 <= 65535 && PortsFree(base_port_)) break;
     }
     env_ = absl::StrCat("QKV_CLUSTER_DIR=", dir_->Sub("cluster"),
                         " QKV_BASE_PORT=", base_port_,
@@ -238,6 +239,117 @@ TEST_F(SystemTest, ZQuorumFailureExitsThree) {
                       absl::Seconds(20)))
       << r.err;
   EXPECT_EQ(r.out, "v3");
+}
+
+// The id of the node listening on `port`, from `kvcli --json nodes`.
+std::string IdAtPort(const std::string& nodes_json, int port) {
+  const std::string marker = absl::StrCat("\", \"address\": \"127.0.0.1:", port, "\"");
+  const size_t at = nodes_json.find(marker);
+  if (at == std::string::npos || at < 12) return "";
+  return nodes_json.substr(at - 12, 12);
+}
+
+// The "state" and "partitions" fields of node `id` in `kvcli --json nodes`.
+std::string NodeFields(const std::string& nodes_json, const std::string& id) {
+  const size_t at = nodes_json.find("\"id\": \"" + id + "\"");
+  if (at == std::string::npos) return "";
+  const size_t state = nodes_json.find("\"state\": ", at);
+  const size_t end = nodes_json.find(", \"joining\"", state);
+  return nodes_json.substr(state, end - state);
+}
+
+// Last: it changes the cluster's membership for good.
+TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
+  Result r;
+  ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
+                      absl::Seconds(30)))
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("healthy"), std::string::npos) << r.out;
+  r = Kvcli("--json status");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* field : {"\"directory_formed\": true", "\"UP\": 6",
+                            "\"under_replicated\": 0", "\"partitions\": 64",
+                            "\"moves\": 0"}) {
+    EXPECT_NE(r.out.find(field), std::string::npos) << field << " in " << r.out;
+  }
+  r = Kvcli("--json moves");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"moves\": []"), std::string::npos) << r.out;
+  r = Kvcli("plan");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // Data written before the membership changes must survive them.
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(Kvcli(absl::StrCat("put moved-", i, " v", i)).exit_code, 0);
+  }
+
+  r = Kvcli("decommission no-such-node");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown node no-such-node"), std::string::npos) << r.err;
+  ExpectOneErrorLine(r);
+  r = Kvcli("decommission --bogus x");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  Result nodes = Kvcli("--json nodes");
+  ASSERT_EQ(nodes.exit_code, 0);
+  const std::string leaving = IdAtPort(nodes.out, base_port_ + 106);
+  ASSERT_EQ(leaving.size(), 12u) << nodes.out;
+  r = Kvcli("--json decommission --dry-run " + leaving);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"reason\": \"decommission\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"state\": \"planned\""), std::string::npos) << r.out;
+  EXPECT_EQ(NodeFields(Kvcli("--json nodes").out, leaving),
+            "\"state\": \"UP\", \"partitions\": 32")
+      << "a dry run changes nothing";
+
+  r = Kvcli("decommission --wait " + leaving);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("is REMOVED"), std::string::npos) << r.out;
+  EXPECT_EQ(NodeFields(Kvcli("--json nodes").out, leaving),
+            "\"state\": \"REMOVED\", \"partitions\": 0");
+  ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
+                      absl::Seconds(30)))
+      << r.out << r.err;
+
+  // A node killed is DOWN: status says so with exit 3 until it is back.
+  const std::string pidfile = dir_->Sub("cluster/node1.pid");
+  ASSERT_EQ(Shell(*dir_, "kill -9 $(cat " + pidfile + ")").exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 3; },
+                      absl::Seconds(30)))
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("NOT healthy"), std::string::npos) << r.out;
+  ExpectOneErrorLine(r);
+  Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
+                      absl::Seconds(30)))
+      << r.out << r.err;
+
+  // A node joins on r3 and receives partitions from its rack mate.
+  Result add = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh add r3");
+  ASSERT_EQ(add.exit_code, 0) << add.out << add.err;
+  const std::string joined = IdAtPort(Kvcli("--json nodes").out, base_port_ + 107);
+  ASSERT_EQ(joined.size(), 12u);
+  // 192 replicas on 6 nodes: within one of 32 once the moves are done.
+  auto joined_holds = [&] {
+    const std::string fields = NodeFields(Kvcli("--json nodes").out, joined);
+    const std::string prefix = "\"state\": \"UP\", \"partitions\": ";
+    if (!absl::StartsWith(fields, prefix)) return false;
+    const int partitions = std::atoi(fields.c_str() + prefix.size());
+    return partitions >= 31 && partitions <= 33;
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return joined_holds() && Kvcli("--json moves").out.find(
+                                     "\"moves\": []") != std::string::npos;
+      },
+      absl::Seconds(120)))
+      << Kvcli("nodes").out << Kvcli("moves").out;
+  for (int i = 0; i < 30; ++i) {
+    r = Kvcli(absl::StrCat("--r=3 get moved-", i));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, absl::StrCat("v", i));
+  }
 }
 
 }  // namespace
