@@ -243,19 +243,30 @@ absl::StatusOr<uint32_t> Client::Impl::ReplicationFactor() {
   return routing_.Get()->replication();
 }
 
+template <typename Request, typename Response>
+absl::Status Client::Impl::CallMaster(
+    grpc::Status (MasterService::Stub::*method)(grpc::ClientContext*,
+                                                const Request&, Response*),
+    const Request& request, Response* response) {
+  grpc::ClientContext context;
+  SetTimeout(context, options_.timeout);
+  absl::Status status =
+      FromGrpcStatus((master_.get()->*method)(&context, request, response));
+  // The master's own answers (bad argument, refusal, not formed) speak
+  // for themselves.
+  if (status.ok() || absl::IsInvalidArgument(status) ||
+      absl::IsFailedPrecondition(status) || absl::IsNotFound(status)) {
+    return status;
+  }
+  return absl::Status(status.code(), MasterError(status));
+}
+
 absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
   RETURN_IF_ERROR(ValidateKey(key));
   LookupRequest request;
   request.set_key(std::string(key));
   LookupResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
-  absl::Status status =
-      FromGrpcStatus(master_->Lookup(&context, request, &response));
-  if (absl::IsUnavailable(status)) {
-    return absl::Status(status.code(), MasterError(status));
-  }
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(CallMaster(&MasterService::Stub::Lookup, request, &response));
   KeyLocation location;
   location.partition = response.partition();
   location.epoch = response.epoch();
@@ -270,11 +281,8 @@ absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
 
 absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
   ClusterStatusResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
-  absl::Status status = FromGrpcStatus(
-      master_->ClusterStatus(&context, ClusterStatusRequest(), &response));
-  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  RETURN_IF_ERROR(CallMaster(&MasterService::Stub::ClusterStatus,
+                             ClusterStatusRequest(), &response));
   ClusterSummary summary;
   summary.epoch = response.epoch();
   summary.formed = response.directory_formed();
@@ -329,21 +337,15 @@ std::vector<MoveInfo> ToMoves(
 
 absl::StatusOr<MoveList> Client::Impl::Moves() {
   ListMovesResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
-  absl::Status status = FromGrpcStatus(
-      master_->ListMoves(&context, ListMovesRequest(), &response));
-  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  RETURN_IF_ERROR(CallMaster(&MasterService::Stub::ListMoves,
+                             ListMovesRequest(), &response));
   return MoveList{response.epoch(), ToMoves(response.moves())};
 }
 
 absl::StatusOr<MoveList> Client::Impl::Plan() {
   PlanResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
-  absl::Status status =
-      FromGrpcStatus(master_->Plan(&context, PlanRequest(), &response));
-  if (!status.ok()) return absl::Status(status.code(), MasterError(status));
+  RETURN_IF_ERROR(
+      CallMaster(&MasterService::Stub::Plan, PlanRequest(), &response));
   return MoveList{response.epoch(), ToMoves(response.moves())};
 }
 
@@ -354,14 +356,8 @@ absl::StatusOr<DecommissionResult> Client::Impl::Decommission(
   request.set_node_id(node_id);
   request.set_dry_run(dry_run);
   DecommissionResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
-  absl::Status status =
-      FromGrpcStatus(master_->Decommission(&context, request, &response));
-  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
-    return absl::Status(status.code(), MasterError(status));
-  }
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(
+      CallMaster(&MasterService::Stub::Decommission, request, &response));
   return DecommissionResult{response.epoch(), ToMoves(response.moves()),
                             response.removed()};
 }

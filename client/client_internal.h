@@ -65,6 +65,13 @@ class Client::Impl {
               absl::StatusOr<typename KvMethod<Request>::Response> result);
 
   absl::Status SyncRefresh();
+  // Calls a unary MasterService method with the client's timeout; errors
+  // that are about reaching the master name it.
+  template <typename Request, typename Response>
+  absl::Status CallMaster(
+      grpc::Status (MasterService::Stub::*method)(grpc::ClientContext*,
+                                                  const Request&, Response*),
+      const Request& request, Response* response);
   std::string MasterError(const absl::Status& status) const;
 
   // Constant after construction.

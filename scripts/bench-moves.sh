@@ -75,6 +75,9 @@ rereplicate() {
   kill -9 "${pids[n1]}"
   local killed first="" done
   killed=$(now)
+  # The new node joins once the dead one is DOWN, so that what moves is the
+  # replacement alone (a join next to an UP node would rebalance first).
+  until kvcli status >/dev/null 2>&1; [ $? -eq 3 ]; do sleep 0.1; done
   start_node 4 r1
   for _ in $(seq 3000); do
     if kvcli --json moves 2>/dev/null | grep -q '"partition"'; then first=$(now); break; fi

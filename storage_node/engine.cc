@@ -1,8 +1,14 @@
 #include "storage_node/engine.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "rocksdb/write_batch.h"
 #include "absl/time/clock.h"
 #include "common/hash.h"
 #include "common/hlc.h"
@@ -147,6 +153,58 @@ absl::StatusOr<bool> Engine::Apply(uint32_t partition, absl::string_view key,
   if (current.ok()) Account(stats_, partition, key, *current, -1);
   Account(stats_, partition, key, value, +1);
   return true;
+}
+
+absl::StatusOr<size_t> Engine::ApplyBatch(
+    uint32_t partition,
+    const google::protobuf::RepeatedPtrField<StreamedRow>& rows)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {  // locks a set of stripes, in order
+  std::vector<std::string> row_keys;
+  row_keys.reserve(rows.size());
+  std::vector<size_t> stripes;
+  for (const StreamedRow& row : rows) {
+    row_keys.push_back(EncodeRowKey(partition, row.key()));
+    stripes.push_back(StableHash(row_keys.back()) % stripes_.size());
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t i : stripes) stripes_[i].Lock();
+  absl::Cleanup unlock = [&] {
+    for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) {
+      stripes_[*it].Unlock();
+    }
+  };
+  std::vector<rocksdb::Slice> slices(row_keys.begin(), row_keys.end());
+  std::vector<std::string> current(row_keys.size());
+  std::vector<rocksdb::Status> found = db_->MultiGet(
+      rocksdb::ReadOptions(),
+      std::vector<rocksdb::ColumnFamilyHandle*>(row_keys.size(), handles_[0]),
+      slices, &current);
+  rocksdb::WriteBatch batch;
+  absl::flat_hash_map<uint32_t, PartitionStats> minus, plus;
+  size_t stored = 0;
+  for (int i = 0; i < rows.size(); ++i) {
+    const StreamedRow& row = rows[i];
+    std::optional<VersionedValue> old;
+    if (found[i].ok()) {
+      ASSIGN_OR_RETURN(old, DecodeRecord(current[i]));
+      if (CompareVersions(row.value().version(), old->version()) <= 0) continue;
+    } else if (!found[i].IsNotFound()) {
+      return FromRocks(found[i], "reading rows");
+    }
+    batch.Put(handles_[0], row_keys[i], EncodeRecord(row.value()));
+    if (old) Account(minus, partition, row.key(), *old, +1);
+    Account(plus, partition, row.key(), row.value(), +1);
+    ++stored;
+  }
+  if (stored == 0) return stored;
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return FromRocks(s, "writing rows");
+  absl::MutexLock lock(&stats_mu_);
+  PartitionStats& stats = stats_[partition];
+  stats.keys += plus[partition].keys - minus[partition].keys;
+  stats.bytes += plus[partition].bytes - minus[partition].bytes;
+  return stored;
 }
 
 absl::StatusOr<VersionedValue> Engine::Read(uint32_t partition,

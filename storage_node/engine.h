@@ -50,6 +50,13 @@ class Engine {
   absl::StatusOr<bool> Apply(uint32_t partition, absl::string_view key,
                              const VersionedValue& value);
 
+  // Apply() for many rows of one partition in one RocksDB write (one read
+  // of all their current versions, one write batch): how a joining replica
+  // takes a streamed chunk. Returns how many rows it stored.
+  absl::StatusOr<size_t> ApplyBatch(
+      uint32_t partition,
+      const google::protobuf::RepeatedPtrField<StreamedRow>& rows);
+
   // The newest version of `key`, tombstones included. NOT_FOUND when the key
   // was never written (or its tombstone was purged).
   absl::StatusOr<VersionedValue> Read(uint32_t partition,

@@ -218,12 +218,10 @@ absl::Status PartitionReceiver::CopyFrom(Stream* stream,
     uint64_t chunk_bytes = 0;
     for (const StreamedRow& row : chunk.rows()) {
       clock_->Observe(row.value().version());
-      if (auto s = engine_->Apply(partition, row.key(), row.value()); !s.ok()) {
-        applied = s.status();
-        break;
-      }
       chunk_bytes += row.key().size() + row.value().value().size();
     }
+    applied = engine_->ApplyBatch(partition, chunk.rows()).status();
+    if (!applied.ok()) break;
     copied += chunk_bytes;
     {
       absl::MutexLock lock(&stream->mu);

@@ -11,6 +11,7 @@ MiniCluster::MiniCluster(MiniClusterOptions options) : options_(options) {
   }
   nodes_.resize(options_.nodes);
   ports_.resize(options_.nodes, 0);
+  peer_factories_.resize(options_.nodes);
 }
 
 MiniCluster::~MiniCluster() {
@@ -46,6 +47,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.heartbeat_interval = options_.heartbeat_interval;
   options.hint_replay_interval = options_.hint_replay_interval;
   options.partition_drop_grace = options_.partition_drop_grace;
+  options.peer_proxy_factory = peer_factories_[i];
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();
   return absl::OkStatus();
@@ -102,9 +104,11 @@ absl::Status MiniCluster::RestartMaster() {
   return StartMaster();
 }
 
-absl::StatusOr<int> MiniCluster::AddNode(const std::string& rack) {
+absl::StatusOr<int> MiniCluster::AddNode(const std::string& rack,
+                                         PeerProxyFactory peers) {
   racks_.push_back(rack);
   ports_.push_back(0);
+  peer_factories_.push_back(std::move(peers));
   nodes_.emplace_back();
   const int i = num_nodes() - 1;
   RETURN_IF_ERROR(StartNode(i));

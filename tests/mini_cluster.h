@@ -66,8 +66,10 @@ class MiniCluster {
   absl::Status RestartNode(int i);
   void StopMaster();
   absl::Status RestartMaster();
-  // Starts one more node on `rack`; returns its index.
-  absl::StatusOr<int> AddNode(const std::string& rack);
+  // Starts one more node on `rack`, its peers reached through `peers`
+  // (tests/fault_injection.h) when given; returns its index.
+  absl::StatusOr<int> AddNode(const std::string& rack,
+                              PeerProxyFactory peers = {});
 
   absl::StatusOr<std::unique_ptr<Client>> NewClient(QueryMode mode) const;
 
@@ -83,6 +85,7 @@ class MiniCluster {
   std::vector<std::unique_ptr<StorageNode>> nodes_;
   std::vector<int> ports_;
   std::vector<std::string> racks_;
+  std::vector<PeerProxyFactory> peer_factories_;
 };
 
 }  // namespace quorumkv

@@ -4,6 +4,7 @@
 // directory has the shape placement requires. Every test runs in iterative
 // and in recursive mode.
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "gtest/gtest.h"
+#include "tests/fault_injection.h"
 #include "tests/mini_cluster.h"
 #include "tests/test_util.h"
 
@@ -171,6 +173,16 @@ class MoveTest : public ::testing::TestWithParam<QueryMode> {
     return false;
   }
 
+  // Whether a move that `matches` has streamed some bytes.
+  bool Streaming(const std::function<bool(const MoveInfo&)>& matches) {
+    auto moves = admin_->Moves();
+    if (!moves.ok()) return false;
+    for (const MoveInfo& m : moves->moves) {
+      if (matches(m) && m.bytes_streamed > 0) return true;
+    }
+    return false;
+  }
+
   void ExpectMovesDrained() {
     auto moves = admin_->Moves();
     ASSERT_OK(moves);
@@ -240,7 +252,8 @@ TEST_P(MoveTest, ThreeNodesAddedAreRebalancedWithMinimalMoves) {
   Writer writer(client_.get(), 150);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
-  const uint64_t completed_before = 0;
+  const uint64_t completed_before =
+      cluster_->master()->move_counters().completed;
   for (const char* rack : {"r1", "r2", "r3"}) ASSERT_OK(cluster_->AddNode(rack));
   std::vector<std::string> all;
   ASSERT_EVENTUALLY(cluster_->node(5)->registered(), absl::Seconds(20));
@@ -319,16 +332,8 @@ TEST_P(MoveTest, DestinationKilledMidStreamIsCancelledAndPlannedElsewhere) {
   auto added = cluster_->AddNode("r1");
   ASSERT_OK(added);
   const std::string doomed = cluster_->node(*added)->id();
-  ASSERT_EVENTUALLY(
-      [&] {
-        auto moves = admin_->Moves();
-        if (!moves.ok()) return false;
-        for (const MoveInfo& m : moves->moves) {
-          if (m.to == doomed && m.bytes_streamed > 0) return true;
-        }
-        return false;
-      }(),
-      kMoveDeadline);
+  ASSERT_EVENTUALLY(Streaming([&](const MoveInfo& m) { return m.to == doomed; }),
+                    kMoveDeadline);
   cluster_->StopNode(*added);
   // The move is cancelled; the doomed node never became a full replica.
   ASSERT_EVENTUALLY(Settled() && directory()->proto().moves_size() == 0,
@@ -344,6 +349,59 @@ TEST_P(MoveTest, DestinationKilledMidStreamIsCancelledAndPlannedElsewhere) {
   writer.Verify(client_.get(), 3);
 }
 
+TEST_P(MoveTest, StalledDestinationIsCancelledAndPlannedElsewhere) {
+  MiniClusterOptions options;
+  options.partitions = 8;
+  options.move_stall_timeout = absl::Seconds(2);
+  StartCluster(options);
+  Writer writer(client_.get(), 100);
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForMoreAcks(100));
+  // This node's every stream breaks at once: it stays UP but never makes
+  // progress.
+  auto faults = std::make_shared<PeerFaults>();
+  faults->drop_streams = true;
+  auto stalled = cluster_->AddNode("r1", FaultyPeers(faults));
+  ASSERT_OK(stalled);
+  const std::string stalled_id = cluster_->node(*stalled)->id();
+  ASSERT_EVENTUALLY(cluster_->master()->move_counters().cancelled > 0,
+                    kMoveDeadline);
+  EXPECT_EQ(Counts()[stalled_id], 0);
+  // A healthy node on the same rack gets the partitions instead.
+  auto healthy = cluster_->AddNode("r1");
+  ASSERT_OK(healthy);
+  ASSERT_EVENTUALLY(Counts()[cluster_->node(*healthy)->id()] > 0, kMoveDeadline);
+  EXPECT_EQ(Counts()[stalled_id], 0);
+  writer.Stop();
+  ASSERT_EVENTUALLY(Settled(), kMoveDeadline);
+  ASSERT_OK(cluster_->WaitForNodesToCatchUp());
+  writer.Verify(client_.get(), 3);
+}
+
+TEST_P(MoveTest, DestinationRestartedMidStreamStartsOver) {
+  MiniClusterOptions options = SlowMoves({});
+  options.partitions = 8;
+  // Long enough that the restart is not taken for a death (a restart that
+  // is, is cancelled and planned again: the test holds either way).
+  options.node_down_after = absl::Seconds(3);
+  StartCluster(options);
+  Writer writer(client_.get(), 200);
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForMoreAcks(200));
+  auto added = cluster_->AddNode("r1");
+  ASSERT_OK(added);
+  const std::string id = cluster_->node(*added)->id();
+  ASSERT_EVENTUALLY(Streaming([&](const MoveInfo& m) { return m.to == id; }),
+                    kMoveDeadline);
+  ASSERT_OK(cluster_->RestartNode(*added));
+  // Its streams start over when the master lists them again.
+  const std::vector<std::string> r1 = {cluster_->node(0)->id(), id};
+  ASSERT_EVENTUALLY(Settled() && Balanced(r1), kMoveDeadline);
+  writer.Stop();
+  ASSERT_OK(cluster_->WaitForNodesToCatchUp());
+  writer.Verify(client_.get(), 3);
+}
+
 TEST_P(MoveTest, SourceKilledMidStreamRestartsFromAnotherReplica) {
   MiniClusterOptions options = SlowMoves(SixNodes());
   options.replace_after = absl::Seconds(600);  // only the decommission moves
@@ -354,14 +412,7 @@ TEST_P(MoveTest, SourceKilledMidStreamRestartsFromAnotherReplica) {
   const std::string leaving = cluster_->node(0)->id();
   ASSERT_OK(admin_->Decommission(leaving, false));
   ASSERT_EVENTUALLY(
-      [&] {
-        auto moves = admin_->Moves();
-        if (!moves.ok()) return false;
-        for (const MoveInfo& m : moves->moves) {
-          if (m.from == leaving && m.bytes_streamed > 0) return true;
-        }
-        return false;
-      }(),
+      Streaming([&](const MoveInfo& m) { return m.from == leaving; }),
       kMoveDeadline);
   // The source dies mid-stream: the destinations copy from the other
   // replicas instead, and the drain completes without it.
