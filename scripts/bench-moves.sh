@@ -57,6 +57,7 @@ node_field() {  # node_field PORT FIELD: a number from `kvcli --json nodes`
     grep -o "\"$2\": [0-9]*" | grep -o '[0-9]*$'
 }
 p99() { grep -o 'p99=[0-9.]*' | cut -d= -f2; }
+ops() { grep -o '= [0-9]* ops/s' | grep -o '[0-9]*'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 rereplicate() {
@@ -102,10 +103,11 @@ p99_rounds() {
     --duration=1s --w=2 --r=2 >/dev/null
   local bench=("$bin/kvbench" --master=$master --workload=put --keys="$keys"
                --value_size=100 --inflight=64 --duration=5s --w=2)
-  local idle=() moving=() next=4 racks=(r1 r2 r3)
+  local idle=() moving=() idle_ops=() moving_ops=() next=4 racks=(r1 r2 r3) out t0
   for round in $(seq "$rounds"); do
     wait_healthy
-    idle+=("$("${bench[@]}" | p99)")
+    out=$("${bench[@]}")
+    idle+=("$(echo "$out" | p99)"); idle_ops+=("$(echo "$out" | ops)")
     # Moves: odd rounds a node joins, even rounds the last one leaves.
     if [ $((round % 2)) -eq 1 ]; then
       start_node $next "${racks[$(((next - 1) % 3))]}"
@@ -114,15 +116,23 @@ p99_rounds() {
     else
       kvcli decommission "$(kvcli --json nodes | grep -o "\"id\": \"[0-9a-f]*\", \"address\": \"127.0.0.1:$((base + 100 + last))\"" | grep -o '[0-9a-f]\{12\}')" >/dev/null
     fi
+    t0=$(now)
     for _ in $(seq 100); do kvcli --json moves | grep -q '"partition"' && break; sleep 0.05; done
-    moving+=("$("${bench[@]}" | p99)")
-    echo "round $round: idle p99 ${idle[-1]} ms, during moves p99 ${moving[-1]} ms" \
-         "(moves still in flight after: $(kvcli --json moves | grep -o '"partition"' | wc -l))"
+    out=$("${bench[@]}")
+    moving+=("$(echo "$out" | p99)"); moving_ops+=("$(echo "$out" | ops)")
+    wait_healthy
+    echo "round $round: idle p99 ${idle[-1]} ms ${idle_ops[-1]} ops/s;" \
+         "during moves p99 ${moving[-1]} ms ${moving_ops[-1]} ops/s;" \
+         "moves took $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
   done
-  local mi mm
+  local mi mm oi om
   mi=$(printf '%s\n' "${idle[@]}" | median)
   mm=$(printf '%s\n' "${moving[@]}" | median)
-  awk -v i="$mi" -v m="$mm" 'BEGIN { printf "median p99: idle %.2f ms, during moves %.2f ms (%.2fx idle)\n", i, m, m / i }'
+  oi=$(printf '%s\n' "${idle_ops[@]}" | median)
+  om=$(printf '%s\n' "${moving_ops[@]}" | median)
+  awk -v i="$mi" -v m="$mm" -v oi="$oi" -v om="$om" 'BEGIN {
+    printf "median p99: idle %.2f ms, during moves %.2f ms (%.2fx idle)\n", i, m, m / i;
+    printf "median ops/s: idle %d, during moves %d (%.2fx idle)\n", oi, om, om / oi }'
 }
 
 case "${1:-}" in
