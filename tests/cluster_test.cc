@@ -52,7 +52,7 @@ class ClusterTest : public ::testing::TestWithParam<QueryMode> {
 };
 
 TEST_P(ClusterTest, PutGetDeleteRoundTrip) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   std::map<std::string, std::string> expected;
   for (int i = 0; i < 100; ++i) {
     const std::string key = absl::StrCat("key-", i);
@@ -94,7 +94,7 @@ TEST_P(ClusterTest, PutGetDeleteRoundTrip) {
 }
 
 TEST_P(ClusterTest, RejectsBadInputAndChangesNothing) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_OK(client_->Put("k", "original"));
   RequestOptions w4;
   w4.w = 4;
@@ -121,7 +121,7 @@ TEST_P(ClusterTest, RejectsBadInputAndChangesNothing) {
 }
 
 TEST_P(ClusterTest, QuorumsWithOneReplicaDown) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string key = "quorum-key";
   ASSERT_OK(client_->Put(key, "v1"));
   const std::vector<int> replicas = ReplicasOf(key);
@@ -158,7 +158,7 @@ TEST_P(ClusterTest, QuorumsWithOneReplicaDown) {
 TEST_P(ClusterTest, QuorumReadRepairsStaleReplicaBeforeAnswering) {
   MiniClusterOptions options;
   options.hint_replay_interval = absl::Hours(1);  // only repair may fix it
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   const std::string key = "repair-key";
   ASSERT_OK(client_->Put(key, "old"));
   const std::vector<int> replicas = ReplicasOf(key);
@@ -185,7 +185,7 @@ TEST_P(ClusterTest, QuorumReadRepairsStaleReplicaBeforeAnswering) {
 TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
   MiniClusterOptions options;
   options.nodes = 6;
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   ASSERT_OK(client_->Put("warm-up", "x"));  // the client caches a directory
   const std::string key = "moved-key";
   if (GetParam() == QueryMode::kIterative) {
@@ -239,7 +239,7 @@ TEST_P(ClusterTest, ConcurrentRefreshesAreCoalesced) {
   }
   MiniClusterOptions options;
   options.nodes = 6;
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   ASSERT_OK(client_->Put("warm-up", "x"));
   RoutingCache& routing = ClientTestPeer::Impl(*client_).routing();
   // Every partition moved to the nodes that do not hold it, one epoch ago.
@@ -279,7 +279,7 @@ TEST_P(ClusterTest, ConcurrentRefreshesAreCoalesced) {
 TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
   MiniClusterOptions options;
   options.nodes = 4;  // N=3 on 4 nodes: the dead node holds some partitions
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   constexpr int kKeys = 200;
   std::map<std::string, std::string> acknowledged;
   // Returns how many writes of the round failed.
@@ -328,7 +328,7 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
 }
 
 TEST_P(ClusterTest, LoadStatisticsReachTheMaster) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   RequestOptions all;
   all.w = 3;
   uint64_t bytes = 0;
@@ -375,7 +375,7 @@ TEST_P(ClusterTest, LoadStatisticsReachTheMaster) {
 }
 
 TEST_P(ClusterTest, MasterRestartKeepsDirectoryAndEpoch) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_OK(client_->Put("before", "1"));
   const Directory before = cluster_->master()->directory()->proto();
   ASSERT_OK(cluster_->RestartMaster());
@@ -393,7 +393,7 @@ TEST_P(ClusterTest, MasterRestartKeepsDirectoryAndEpoch) {
 }
 
 TEST_P(ClusterTest, MasterDownServesIterativeOnly) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_OK(client_->Put("k", "v"));
   cluster_->StopMaster();
   RequestOptions quick;
@@ -435,7 +435,7 @@ TEST_P(ClusterTest, UnformedClusterSaysHowManyNodesAreMissing) {
 }
 
 TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
   constexpr int kRequests = 300;
   absl::Mutex mu;
   int done = 0;

@@ -4,6 +4,11 @@
 #include "common/status_macros.h"
 
 namespace quorumkv {
+namespace {
+
+constexpr absl::Duration kStartDeadline = absl::Seconds(60);
+
+}  // namespace
 
 MiniCluster::MiniCluster(MiniClusterOptions options) : options_(options) {
   for (int i = 0; i < options_.nodes; ++i) {
@@ -61,20 +66,27 @@ absl::Status MiniCluster::StartProcesses() {
 
 absl::Status MiniCluster::Start() {
   RETURN_IF_ERROR(StartProcesses());
-  if (!WaitFor([&] { return master_->directory()->formed(); })) {
-    return absl::DeadlineExceededError("directory not formed");
+  // Generous: CI runs beside other work on two cores.
+  if (!WaitFor([&] { return master_->directory()->formed(); },
+               kStartDeadline)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "directory not formed after ", absl::FormatDuration(kStartDeadline)));
   }
   return WaitForNodesToCatchUp();
 }
 
 absl::Status MiniCluster::WaitForNodesToCatchUp() {
-  const bool caught_up = WaitFor([&] {
-    const uint64_t epoch = master_->directory()->epoch();
-    for (const auto& node : nodes_) {
-      if (node != nullptr && node->directory()->epoch() != epoch) return false;
-    }
-    return true;
-  });
+  const bool caught_up = WaitFor(
+      [&] {
+        const uint64_t epoch = master_->directory()->epoch();
+        for (const auto& node : nodes_) {
+          if (node != nullptr && node->directory()->epoch() != epoch) {
+            return false;
+          }
+        }
+        return true;
+      },
+      kStartDeadline);
   return caught_up ? absl::OkStatus()
                    : absl::DeadlineExceededError(
                          "nodes did not reach the master's epoch");

@@ -78,7 +78,12 @@ class Writer {
       RequestOptions options;
       options.r = static_cast<int>(n);
       options.timeout = absl::Seconds(10);
-      auto got = reader->Get(key, options);
+      // A peer that just came back may refuse connections for up to a
+      // second (gRPC's reconnect backoff): an error is retried, a wrong
+      // value is not.
+      absl::StatusOr<ReadResult> got;
+      WaitFor([&] { return (got = reader->Get(key, options)).ok(); },
+              absl::Seconds(10));
       ASSERT_TRUE(got.ok()) << key << ": " << got.status();
       EXPECT_TRUE(got->value == w.acked || w.tried_after.count(got->value))
           << key << " reads " << got->value.substr(0, 16) << ", last acked "
@@ -200,13 +205,16 @@ MiniClusterOptions SixNodes() {
   options.racks = 3;
   options.partitions = 12;
   options.initial_nodes = 6;
+  // Heartbeats every 100 ms: a busy CI machine must not make a live node
+  // look DOWN, let alone replaced.
+  options.node_down_after = absl::Seconds(2);
   return options;
 }
 
 TEST_P(MoveTest, DeadNodeIsReplacedOnItsRack) {
   MiniClusterOptions options = SixNodes();
-  options.replace_after = absl::Milliseconds(500);
-  StartCluster(options);
+  options.replace_after = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 150);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
@@ -228,8 +236,8 @@ TEST_P(MoveTest, DeadNodeIsReplacedOnItsRack) {
 
 TEST_P(MoveTest, ReturningReplacedNodeKeepsNothingStale) {
   MiniClusterOptions options = SixNodes();
-  options.replace_after = absl::Milliseconds(500);
-  StartCluster(options);
+  options.replace_after = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 100);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
@@ -248,7 +256,7 @@ TEST_P(MoveTest, ReturningReplacedNodeKeepsNothingStale) {
 TEST_P(MoveTest, ThreeNodesAddedAreRebalancedWithMinimalMoves) {
   MiniClusterOptions options;
   options.partitions = 16;
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 150);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
@@ -274,7 +282,7 @@ TEST_P(MoveTest, ThreeNodesAddedAreRebalancedWithMinimalMoves) {
 }
 
 TEST_P(MoveTest, DecommissionDrainsThenRemoves) {
-  StartCluster(SixNodes());
+  ASSERT_NO_FATAL_FAILURE(StartCluster(SixNodes()));
   Writer writer(client_.get(), 150);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
@@ -303,7 +311,7 @@ TEST_P(MoveTest, DecommissionDrainsThenRemoves) {
 
 TEST_P(MoveTest, DecommissionIsRefusedWhenRacksWouldNotSuffice) {
   MiniClusterOptions options;  // 3 nodes, 3 racks, N=3
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   auto refused = admin_->Decommission(cluster_->node(0)->id(), false);
   EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
   EXPECT_NE(refused.status().message().find("distinct racks"), std::string::npos)
@@ -325,7 +333,7 @@ MiniClusterOptions SlowMoves(MiniClusterOptions options) {
 TEST_P(MoveTest, DestinationKilledMidStreamIsCancelledAndPlannedElsewhere) {
   MiniClusterOptions options = SlowMoves({});
   options.partitions = 8;
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 200);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(200));
@@ -353,7 +361,7 @@ TEST_P(MoveTest, StalledDestinationIsCancelledAndPlannedElsewhere) {
   MiniClusterOptions options;
   options.partitions = 8;
   options.move_stall_timeout = absl::Seconds(2);
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 100);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(100));
@@ -384,7 +392,7 @@ TEST_P(MoveTest, DestinationRestartedMidStreamStartsOver) {
   // Long enough that the restart is not taken for a death (a restart that
   // is, is cancelled and planned again: the test holds either way).
   options.node_down_after = absl::Seconds(3);
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 200);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(200));
@@ -405,7 +413,7 @@ TEST_P(MoveTest, DestinationRestartedMidStreamStartsOver) {
 TEST_P(MoveTest, SourceKilledMidStreamRestartsFromAnotherReplica) {
   MiniClusterOptions options = SlowMoves(SixNodes());
   options.replace_after = absl::Seconds(600);  // only the decommission moves
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 200);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(200));
@@ -427,7 +435,7 @@ TEST_P(MoveTest, SourceKilledMidStreamRestartsFromAnotherReplica) {
 TEST_P(MoveTest, MasterRestartedMidMoveResumesIt) {
   MiniClusterOptions options = SlowMoves({});
   options.partitions = 8;
-  StartCluster(options);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   Writer writer(client_.get(), 200);
   writer.Start();
   ASSERT_TRUE(writer.WaitForMoreAcks(200));
