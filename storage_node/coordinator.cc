@@ -228,10 +228,15 @@ void Coordinator::FetchFrom(
 void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
                        std::string key, uint32_t r, absl::Time deadline,
                        ReadDone done) {
-  std::vector<std::string> order = {self_id_};
+  // This node first, then peers that answer, then those whose last call
+  // failed for want of the peer (still asked if the first ones fail).
+  std::vector<std::string> order = {self_id_}, unhealthy;
   for (const std::string& id : directory->Replicas(partition)) {
-    if (id != self_id_) order.push_back(id);
+    if (id == self_id_) continue;
+    Peer* peer = PeerOf(*directory, id);
+    (peer == nullptr || peer->healthy() ? order : unhealthy).push_back(id);
   }
+  order.insert(order.end(), unhealthy.begin(), unhealthy.end());
   ReadRequest request;
   request.set_partition(partition);
   request.set_key(std::move(key));

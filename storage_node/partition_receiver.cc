@@ -109,13 +109,6 @@ std::vector<StreamProgress> PartitionReceiver::Progress() const {
   return result;
 }
 
-std::vector<uint32_t> PartitionReceiver::Streaming() const {
-  std::vector<uint32_t> result;
-  absl::MutexLock lock(&mu_);
-  for (const auto& [key, stream] : streams_) result.push_back(key.first);
-  return result;
-}
-
 void PartitionReceiver::Stop() {
   std::map<StreamKey, std::unique_ptr<Stream>> streams;
   {

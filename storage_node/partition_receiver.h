@@ -46,8 +46,6 @@ class PartitionReceiver {
   void SetTasks(const std::vector<StreamTask>& tasks);
   // The progress of every stream, for the next heartbeat.
   std::vector<StreamProgress> Progress() const;
-  // Partitions being streamed in now.
-  std::vector<uint32_t> Streaming() const;
   void Stop();
 
  private:
