@@ -48,13 +48,7 @@ absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
   RETURN_IF_ERROR(ValidateAddress("node address", node.address()));
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(membership_->Register(request, now));
-  std::vector<PlacementCandidate> registered;
-  for (const Member& m : membership_->Snapshot(now)) {
-    if (m.state != UP) continue;
-    registered.push_back(
-        {m.node.id(), m.node.rack(), m.load.free_bytes()});
-  }
-  RETURN_IF_ERROR(directory_->OnRegistered(node, registered));
+  moves_->OnRegistered(node);
   QKV_LOG(INFO) << "node " << node.id() << " registered from "
                 << node.address() << " (rack " << node.rack() << ")";
   *response->mutable_directory() = directory_->Get()->proto();

@@ -110,8 +110,35 @@ std::vector<PlannerNode> MoveTracker::ClusterShape(
   return nodes;
 }
 
+void MoveTracker::OnRegistered(const NodeDescriptor& node) {
+  {
+    absl::MutexLock lock(&mu_);
+    registrations_.push_back(node);
+  }
+  Wake();
+}
+
 absl::Duration MoveTracker::Tick() {
   const absl::Time now = absl::Now();
+  std::vector<NodeDescriptor> registrations;
+  {
+    absl::MutexLock lock(&mu_);
+    registrations.swap(registrations_);
+  }
+  if (!registrations.empty()) {
+    std::vector<PlacementCandidate> registered;
+    for (const Member& m : membership_->Snapshot(now)) {
+      if (m.state == UP) {
+        registered.push_back({m.node.id(), m.node.rack(), m.load.free_bytes()});
+      }
+    }
+    for (const NodeDescriptor& node : registrations) {
+      if (absl::Status s = directory_->OnRegistered(node, registered); !s.ok()) {
+        QKV_LOG(ERROR) << "cannot record node " << node.id()
+                       << " in the directory: " << s;
+      }
+    }
+  }
   const std::vector<Member> members = membership_->Snapshot(now);
   std::vector<PendingDecommission> decommissions;
   absl::Status status = directory_->Mutate(

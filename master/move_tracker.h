@@ -9,6 +9,9 @@
 // elsewhere. A restarted master finds its moves in the directory and
 // resumes them.
 //
+// It also records registrations in the directory (and forms it), so that
+// no disk sync happens on a gRPC callback thread.
+//
 // Every `interval` (and when woken) the tracker notices by itself nodes that
 // have been DOWN for longer than --replace_after, switches completed moves,
 // cancels failed ones, marks drained nodes REMOVED and starts what the
@@ -63,6 +66,12 @@ class MoveTracker {
   void Stop();
   // Runs a tick now (a move completed, a node was decommissioned).
   void Wake();
+
+  // A node registered: on the next tick (at once), its descriptor is
+  // recorded in the directory, or the directory formed, persisted there
+  // rather than on the caller's gRPC thread. The node learns the result by
+  // its directory long poll.
+  void OnRegistered(const NodeDescriptor& node);
 
   // Records a node's stream progress from its heartbeat and returns the
   // streams it must run. `*waiting` tells whether a move to the node waits
@@ -142,6 +151,7 @@ class MoveTracker {
       ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);
   std::vector<PendingDecommission> decommissions_ ABSL_GUARDED_BY(mu_);
+  std::vector<NodeDescriptor> registrations_ ABSL_GUARDED_BY(mu_);
 
   PeriodicTask task_;  // Last: stopped before the rest is destroyed.
 };
