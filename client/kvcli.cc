@@ -276,7 +276,7 @@ absl::Status RunPlan(Context& ctx) {
   return absl::OkStatus();
 }
 
-// Refusals are the user's to fix (DESIGN 7: exit 2 with the reason).
+// Refusals are the user's to fix (exit 2 with the reason, as the README says).
 absl::Status AsUsageError(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status) || absl::IsNotFound(status)) {
     return absl::InvalidArgumentError(status.message());

@@ -35,7 +35,7 @@ class DirectoryView {
   uint32_t PartitionOf(absl::string_view key) const;
   // Ordered full replica ids of `partition`; empty when it is out of range.
   const std::vector<std::string>& Replicas(uint32_t partition) const;
-  // Joining replica ids of `partition` (DESIGN 6): they receive writes but
+  // Joining replica ids of `partition` (docs/moves.md): they receive writes but
   // count toward no quorum and serve no reads.
   const std::vector<std::string>& Joining(uint32_t partition) const;
   // Whether `node_id` is a full replica of `partition`.

@@ -1,4 +1,4 @@
-// What to move (DESIGN 6): a pure function of the cluster's state, tested
+// What to move (docs/moves.md): a pure function of the cluster's state, tested
 // over many cluster shapes without a cluster. The move tracker runs it on
 // every tick and starts what the throttle allows; `kvcli plan` and
 // `kvcli decommission --dry-run` show its answer.
@@ -65,7 +65,7 @@ std::vector<PlannedMove> PlanMoves(const Directory& directory,
 uint64_t MinimalRebalanceMoves(const Directory& directory,
                                const std::vector<PlannerNode>& nodes);
 
-// "replace", "rebalance", "decommission" (DESIGN 7).
+// "replace", "rebalance", "decommission" (kvcli moves --json).
 const char* MoveReasonName(MoveReason reason);
 
 }  // namespace quorumkv

@@ -1,4 +1,4 @@
-// The master's partition state machine (DESIGN 6): the moves in flight,
+// The master's partition state machine (docs/moves.md): the moves in flight,
 // persisted in the directory, and the timer that drives them.
 //
 // A move is planned (master/move_planner), started (its destination joins

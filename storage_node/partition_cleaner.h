@@ -1,5 +1,5 @@
 // Deletes what a storage node keeps of partitions it holds no more: the
-// rows and the hints of a partition that moved away (DESIGN 6 step 4), of
+// rows and the hints of a partition that moved away (docs/moves.md, step 4), of
 // a move to this node that was cancelled, or of partitions a replaced node
 // still had when it came back.
 //

@@ -1,4 +1,4 @@
-// The destination side of moves (DESIGN 6): copies in the partitions the
+// The destination side of moves (docs/moves.md): copies in the partitions the
 // master asks this node to join, from the sources the master names, and
 // reports progress with every heartbeat until the master makes the node a
 // full replica (or cancels the move).

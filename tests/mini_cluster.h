@@ -28,7 +28,7 @@ struct MiniClusterOptions {
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   absl::Duration hint_replay_interval = absl::Milliseconds(200);
   absl::Duration node_down_after = absl::Seconds(1);
-  // Moves (DESIGN 6), quick for tests.
+  // Moves (docs/moves.md), quick for tests.
   absl::Duration replace_after = absl::Seconds(60);
   uint32_t max_moves_per_node = 2;
   uint64_t stream_rate = 0;  // unlimited

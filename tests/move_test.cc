@@ -1,4 +1,4 @@
-// Moves on an in-process cluster (DESIGN 6): a writer keeps writing (W=2)
+// Moves on an in-process cluster (docs/moves.md): a writer keeps writing (W=2)
 // while nodes die, join, leave, and the master restarts; afterwards every
 // acknowledged key reads back with its latest value at R=N, and the
 // directory has the shape placement requires. Every test runs in iterative

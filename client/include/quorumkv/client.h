@@ -116,7 +116,7 @@ struct ClusterSummary {
   std::vector<NodeSummary> nodes;
 };
 
-// A partition moving from one node to another (DESIGN 6).
+// A partition moving from one node to another (docs/moves.md).
 struct MoveInfo {
   uint32_t partition = 0;
   std::string from;    // empty when the move adds a missing replica
