@@ -320,12 +320,7 @@ std::vector<MoveInfo> ToMoves(
     info.partition = m.move().partition();
     info.from = m.move().from_node();
     info.to = m.move().to_node();
-    switch (m.move().reason()) {
-      case MOVE_REPLACE: info.reason = "replace"; break;
-      case MOVE_REBALANCE: info.reason = "rebalance"; break;
-      case MOVE_DECOMMISSION: info.reason = "decommission"; break;
-      default: info.reason = "unknown";
-    }
+    info.reason = MoveReasonName(m.move().reason());
     info.state = m.state();
     info.bytes_streamed = m.bytes_streamed();
     info.started_ms = m.move().started_ms();

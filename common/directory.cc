@@ -73,6 +73,15 @@ const NodeDescriptor* DirectoryView::FindNode(absl::string_view node_id) const {
   return it == nodes_by_id_.end() ? nullptr : it->second;
 }
 
+const char* MoveReasonName(MoveReason reason) {
+  switch (reason) {
+    case MOVE_REPLACE: return "replace";
+    case MOVE_REBALANCE: return "rebalance";
+    case MOVE_DECOMMISSION: return "decommission";
+    default: return "unknown";
+  }
+}
+
 absl::Status NotFormedError(uint64_t registered_nodes, uint32_t initial_nodes) {
   return absl::UnavailableError(absl::StrCat(
       "the cluster is not formed yet: ", registered_nodes, " of ",

@@ -57,6 +57,9 @@ class DirectoryView {
 
 using DirectoryPtr = std::shared_ptr<const DirectoryView>;
 
+// "replace", "rebalance", "decommission" (as `kvcli moves --json` shows).
+const char* MoveReasonName(MoveReason reason);
+
 // The UNAVAILABLE answer to data requests while the directory is not formed.
 absl::Status NotFormedError(uint64_t registered_nodes, uint32_t initial_nodes);
 

@@ -272,13 +272,4 @@ uint64_t MinimalRebalanceMoves(const Directory& directory,
   return std::max(excess, deficit);
 }
 
-const char* MoveReasonName(MoveReason reason) {
-  switch (reason) {
-    case MOVE_REPLACE: return "replace";
-    case MOVE_REBALANCE: return "rebalance";
-    case MOVE_DECOMMISSION: return "decommission";
-    default: return "unknown";
-  }
-}
-
 }  // namespace quorumkv

@@ -65,9 +65,6 @@ std::vector<PlannedMove> PlanMoves(const Directory& directory,
 uint64_t MinimalRebalanceMoves(const Directory& directory,
                                const std::vector<PlannerNode>& nodes);
 
-// "replace", "rebalance", "decommission" (kvcli moves --json).
-const char* MoveReasonName(MoveReason reason);
-
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_MASTER_MOVE_PLANNER_H_
