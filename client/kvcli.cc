@@ -1,4 +1,4 @@
-// kvcli: the QuorumKV command-line client (DESIGN.md section 7).
+// kvcli: the QuorumKV command-line client (commands and exit codes: README).
 //
 // Exit codes: 0 success; 1 key not found; 2 bad usage or invalid argument;
 // 3 unavailable (quorum not reached, master or node unreachable, deadline);

@@ -1,5 +1,5 @@
-// Limits every entry point enforces (DESIGN.md section 2), with errors that
-// name the limit.
+// Limits every entry point enforces (keys 1 B..4 KiB, values up to
+// 4 MiB), with errors that name the limit.
 #ifndef QUORUMKV_COMMON_LIMITS_H_
 #define QUORUMKV_COMMON_LIMITS_H_
 

@@ -1,4 +1,4 @@
-// Rack-aware, load-aware replica placement (DESIGN.md section 3).
+// Rack-aware, load-aware replica placement (README, "How it works").
 //
 // Pure functions: the master feeds them its membership and load, and gets
 // back which nodes should hold which partitions. Deterministic for equal

@@ -39,6 +39,16 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& ids,
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
+// Whether `id` is a full or joining replica of any partition.
+bool HoldsAnything(const Directory& directory, const std::string& id) {
+  for (const PartitionReplicas& p : directory.assignments()) {
+    if (Contains(p.node_ids(), id) || Contains(p.joining_ids(), id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 MoveTracker::MoveTracker(const MoveTrackerOptions& options,
@@ -125,9 +135,11 @@ absl::Duration MoveTracker::Tick() {
     absl::MutexLock lock(&mu_);
     registrations.swap(registrations_);
   }
+  // Registrations happened before this snapshot: it includes them.
+  const std::vector<Member> members = membership_->Snapshot(now);
   if (!registrations.empty()) {
     std::vector<PlacementCandidate> registered;
-    for (const Member& m : membership_->Snapshot(now)) {
+    for (const Member& m : members) {
       if (m.state == UP) {
         registered.push_back({m.node.id(), m.node.rack(), m.load.free_bytes()});
       }
@@ -139,7 +151,6 @@ absl::Duration MoveTracker::Tick() {
       }
     }
   }
-  const std::vector<Member> members = membership_->Snapshot(now);
   std::vector<PendingDecommission> decommissions;
   absl::Status status = directory_->Mutate(
       [&](Directory& next, uint64_t next_epoch) {
@@ -151,11 +162,7 @@ absl::Duration MoveTracker::Tick() {
               Contains(next.removed(), d.node_id)) {
             continue;
           }
-          bool holds = false;
-          for (const PartitionReplicas& p : next.assignments()) {
-            holds = holds || Contains(p.node_ids(), d.node_id) ||
-                    Contains(p.joining_ids(), d.node_id);
-          }
+          const bool holds = HoldsAnything(next, d.node_id);
           *(holds ? next.add_decommissioning() : next.add_removed()) = d.node_id;
           d.response.set_removed(!holds);
           QKV_LOG(INFO) << "node " << d.node_id
@@ -251,11 +258,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
   for (const std::string& id :
        std::vector<std::string>(next.decommissioning().begin(),
                                 next.decommissioning().end())) {
-    bool holds = false;
-    for (const PartitionReplicas& p : next.assignments()) {
-      holds = holds || Contains(p.node_ids(), id) || Contains(p.joining_ids(), id);
-    }
-    if (holds) continue;
+    if (HoldsAnything(next, id)) continue;
     EraseId(next.mutable_decommissioning(), id);
     *next.add_removed() = id;
     QKV_LOG(INFO) << "node " << id << " is drained: REMOVED";
@@ -318,9 +321,12 @@ std::vector<StreamTask> MoveTracker::OnHeartbeat(
 
   std::vector<StreamTask> tasks;
   DirectoryPtr directory = directory_->Get();
-  const std::vector<Member> members = membership_->Snapshot(now);
+  // Every node heartbeats every second: copy the members' state only for
+  // one that has a move to run.
+  std::vector<Member> members;
   for (const Move& move : directory->proto().moves()) {
     if (move.to_node() != heartbeat.node_id()) continue;
+    if (members.empty()) members = membership_->Snapshot(now);
     const std::vector<std::string>& full = directory->Replicas(move.partition());
     // The stream starts once every live coordinator of the partition sends
     // its writes to the destination too.

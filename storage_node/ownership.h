@@ -1,5 +1,6 @@
-// Whether this node may serve a request for a partition (DESIGN.md 5:
-// WrongNode), shared by the node's client and replica services.
+// Whether this node may serve a request for a partition, or must answer
+// WrongNode (as Redis Cluster answers MOVED). Shared by the node's client
+// and replica services.
 #ifndef QUORUMKV_STORAGE_NODE_OWNERSHIP_H_
 #define QUORUMKV_STORAGE_NODE_OWNERSHIP_H_
 

@@ -1,6 +1,6 @@
 // System test: the real binaries, started by deploy/local-cluster.sh on
 // 127.0.0.1 exactly as a user starts them, driven through kvcli. Checks
-// round trips in both modes and every exit code of DESIGN.md section 7.
+// round trips in both modes and every exit code kvcli documents (README).
 #include <sys/wait.h>
 
 #include <cstdlib>
