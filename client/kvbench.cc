@@ -1,232 +1,499 @@
 // kvbench: a load generator for QuorumKV. Keeps --inflight requests in
-// flight through the SDK's async API for --duration and prints throughput,
-// latency percentiles and errors by code.
-#include <algorithm>
-#include <atomic>
+// flight through the SDK's async API (optionally at a fixed --rate) for
+// --duration, prints a progress line every second, and reports throughput,
+// latency percentiles and errors by code, each figure also as a ratio to a
+// ping baseline measured against the same storage nodes in the same run
+// (docs/benchmarks.md).
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "client/bench/key_chooser.h"
+#include "client/bench/latency_histogram.h"
 #include "client/include/quorumkv/client.h"
+#include "common/grpc_util.h"
+#include "common/limits.h"
 #include "common/process.h"
+#include "common/rpc_status.h"
+#include "common/timer_queue.h"
+#include "proto/health.grpc.pb.h"
 
-ABSL_FLAG(std::string, master, "127.0.0.1:7000", "master host:port");
+ABSL_FLAG(std::string, master, "",
+          "master host:port (default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
-ABSL_FLAG(std::string, workload, "put", "put, get or mixed");
+ABSL_FLAG(std::string, workload, "put",
+          "ping (gRPC health check of the storage nodes), put, get, mixed "
+          "(--read_fraction gets), or YCSB's a (50% reads, 50% updates), b "
+          "(95/5), c (reads only)");
 ABSL_FLAG(double, read_fraction, 0.5, "share of gets in the mixed workload");
+ABSL_FLAG(std::string, distribution, "uniform",
+          "which keys requests touch: uniform or zipfian (YCSB, theta 0.99)");
 ABSL_FLAG(int, keys, 10000, "size of the keyspace");
 ABSL_FLAG(int, inflight, 64, "requests kept in flight");
+ABSL_FLAG(double, rate, 0,
+          "requests per second to issue (0: as fast as --inflight allows); "
+          "latency is measured from when each request was due");
 ABSL_FLAG(int, value_size, 100, "bytes per value");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "measured time");
+ABSL_FLAG(absl::Duration, baseline, absl::Seconds(3),
+          "length of the ping run measured first, against which every "
+          "figure is given as 'x ping' (0: no baseline)");
 ABSL_FLAG(int, w, 0, "write quorum (0: N/2+1)");
 ABSL_FLAG(int, r, 0, "read quorum (0: N/2+1)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "per-request timeout");
 ABSL_FLAG(bool, preload, true,
-          "write every key once before a get or mixed run");
+          "write every key once before a workload that reads");
+ABSL_FLAG(bool, json, false, "print the final report as one JSON object");
+ABSL_FLAG(bool, progress, true, "print a progress line every second");
 
 namespace quorumkv {
 namespace {
 
-enum class Workload { kPut, kGet, kMixed };
+struct Workload {
+  std::string name;
+  bool ping = false;
+  double read_fraction = 0;  // the rest are puts
+};
 
-class Bench {
+absl::StatusOr<Workload> ParseWorkload(const std::string& name,
+                                       double read_fraction) {
+  if (name == "ping") return Workload{name, true, 0};
+  if (name == "put") return Workload{name, false, 0};
+  if (name == "get" || name == "c") return Workload{name, false, 1};
+  if (name == "a") return Workload{name, false, 0.5};
+  if (name == "b") return Workload{name, false, 0.95};
+  if (name == "mixed") {
+    if (read_fraction < 0 || read_fraction > 1) {
+      return absl::InvalidArgumentError("--read_fraction must be in [0, 1]");
+    }
+    return Workload{name, false, read_fraction};
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--workload must be ping, put, get, mixed, a, b or c, not \"", name,
+      "\""));
+}
+
+// What one measured run produced.
+struct RunResult {
+  std::string workload;
+  absl::Duration elapsed;
+  uint64_t ok = 0;
+  LatencyHistogram latency;  // successful requests only
+  std::map<std::string, uint64_t> errors;
+  std::map<std::string, std::string> first_error;
+
+  double ops_per_sec() const { return ok / absl::ToDoubleSeconds(elapsed); }
+  uint64_t failed() const {
+    uint64_t n = 0;
+    for (const auto& [code, count] : errors) n += count;
+    return n;
+  }
+};
+
+// Sends one request and calls back with its outcome; implementations are
+// thread-safe.
+class Target {
  public:
-  Bench(Client* client, Workload workload, double read_fraction, int keys,
-        std::string value, RequestOptions request)
-      : client_(client),
-        workload_(workload),
-        read_fraction_(read_fraction),
-        keys_(keys),
-        value_(std::move(value)),
-        request_(request) {}
+  virtual ~Target() = default;
+  virtual void Issue(uint64_t key, bool read,
+                     std::function<void(absl::Status)> done) = 0;
+};
 
-  // Runs `inflight` request loops until `end`; returns when all are done.
-  void Run(int inflight, absl::Time end, bool record) {
-    end_ = end;
-    record_ = record;
-    {
-      absl::MutexLock lock(&mu_);
-      loops_ = inflight;
-    }
-    for (int i = 0; i < inflight; ++i) Next();
-    absl::MutexLock lock(&mu_);
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return loops_ == 0;
-    };
-    mu_.Await(absl::Condition(&done));
-  }
+// Puts and gets through the SDK.
+class StoreTarget final : public Target {
+ public:
+  StoreTarget(Client* client, RequestOptions request, std::string value)
+      : client_(client), request_(request), value_(std::move(value)) {}
 
-  // Writes every key once, `inflight` at a time.
-  void Preload(int inflight) {
-    preload_next_ = 0;
-    preloading_ = true;
-    Run(inflight, absl::InfiniteFuture(), /*record=*/false);
-    preloading_ = false;
-  }
-
-  void Report(absl::Duration elapsed) {
-    absl::MutexLock lock(&mu_);
-    std::sort(latencies_ms_.begin(), latencies_ms_.end());
-    auto pct = [&](double p) {
-      if (latencies_ms_.empty()) return 0.0;
-      size_t i = static_cast<size_t>(p * (latencies_ms_.size() - 1));
-      return latencies_ms_[i];
-    };
-    const double seconds = absl::ToDoubleSeconds(elapsed);
-    std::cout << absl::StrFormat(
-        "ops: %d ok in %.1f s = %.0f ops/s\n"
-        "latency ms: p50=%.3f p99=%.3f p999=%.3f max=%.3f\n",
-        ok_, seconds, ok_ / seconds, pct(0.50), pct(0.99), pct(0.999),
-        latencies_ms_.empty() ? 0.0 : latencies_ms_.back());
-    std::cout << "errors:";
-    if (errors_.empty()) std::cout << " none";
-    for (const auto& [code, count] : errors_) {
-      std::cout << " " << code << "=" << count;
-    }
-    std::cout << "\n";
-    for (const auto& [code, message] : first_error_) {
-      std::cout << "  first " << code << ": " << message << "\n";
+  void Issue(uint64_t key, bool read,
+             std::function<void(absl::Status)> done) override {
+    const std::string name = KeyChooser::KeyName(key);
+    if (read) {
+      client_->GetAsync(name, request_,
+                        [done = std::move(done)](absl::StatusOr<ReadResult> r) {
+                          done(r.status());
+                        });
+    } else {
+      client_->PutAsync(name, value_, request_,
+                        [done = std::move(done)](absl::StatusOr<WriteResult> r) {
+                          done(r.status());
+                        });
     }
   }
 
  private:
-  std::string KeyAt(int i) { return absl::StrCat("bench-", i); }
+  Client* const client_;
+  const RequestOptions request_;
+  const std::string value_;
+};
 
-  void Next() {
-    if (preloading_) {
-      const int i = preload_next_.fetch_add(1);
-      if (i >= keys_) return LoopDone();
-      return Issue(true, KeyAt(i));
+// The baseline: the standard gRPC health check of the storage nodes, round
+// robin, one plain round trip each.
+class PingTarget final : public Target {
+ public:
+  PingTarget(const std::vector<std::string>& addresses, absl::Duration timeout)
+      : timeout_(timeout) {
+    for (const std::string& address : addresses) {
+      stubs_.push_back(grpc::health::v1::Health::NewStub(MakeChannel(address)));
     }
-    if (absl::Now() >= end_) return LoopDone();
-    bool write;
-    std::string key;
-    {
-      absl::MutexLock lock(&mu_);
-      key = KeyAt(absl::Uniform(rng_, 0, keys_));
-      write = workload_ == Workload::kPut ||
-              (workload_ == Workload::kMixed &&
-               !absl::Bernoulli(rng_, read_fraction_));
-    }
-    Issue(write, key);
   }
 
-  void Issue(bool write, const std::string& key) {
-    const absl::Time start = absl::Now();
-    auto finish = [this, start](const absl::Status& status) {
-      Record(status, absl::Now() - start);
-      Next();
+  void Issue(uint64_t key, bool, std::function<void(absl::Status)> done) override {
+    struct Call {
+      grpc::ClientContext context;
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
     };
-    if (write) {
-      client_->PutAsync(key, value_, request_,
-                        [finish](absl::StatusOr<WriteResult> r) {
-                          finish(r.status());
-                        });
-    } else {
-      client_->GetAsync(key, request_,
-                        [finish](absl::StatusOr<ReadResult> r) {
-                          finish(r.status());
-                        });
+    auto call = std::make_shared<Call>();
+    SetTimeout(call->context, timeout_);
+    stubs_[key % stubs_.size()]->async()->Check(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          done(FromGrpcStatus(status));
+        });
+  }
+
+ private:
+  const absl::Duration timeout_;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> stubs_;
+};
+
+// Keeps `inflight` requests going against a target until a deadline (or
+// until every key was written once, for a preload).
+class Runner {
+ public:
+  Runner(Target* target, KeyChooser* keys, double read_fraction, double rate,
+         bool progress)
+      : target_(target),
+        keys_(keys),
+        read_fraction_(read_fraction),
+        rate_(rate),
+        progress_(progress) {}
+
+  RunResult Run(const std::string& name, int inflight, absl::Duration duration) {
+    return Drive(name, inflight, duration, std::nullopt);
+  }
+  // Writes keys 0..count-1 once each; no rate limit.
+  RunResult Preload(int inflight, uint64_t count) {
+    return Drive("preload", inflight, absl::InfiniteDuration(), count);
+  }
+
+ private:
+  RunResult Drive(const std::string& name, int inflight,
+                  absl::Duration duration, std::optional<uint64_t> sequential) {
+    {
+      absl::MutexLock lock(&mu_);
+      result_ = RunResult();
+      result_.workload = name;
+      loops_ = inflight;
+      issued_ = 0;
+      sequential_ = sequential;
+      start_ = absl::Now();
+      end_ = start_ + duration;
     }
+    absl::Notification finished;
+    std::thread reporter;
+    if (progress_) {
+      reporter = std::thread([this, &finished, name] { Progress(name, &finished); });
+    }
+    for (int i = 0; i < inflight; ++i) Next();
+    RunResult result;
+    {
+      absl::MutexLock lock(&mu_);
+      auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return loops_ == 0;
+      };
+      mu_.Await(absl::Condition(&done));
+      result_.elapsed = std::min(absl::Now(), end_) - start_;
+      result = std::move(result_);
+    }
+    finished.Notify();
+    if (reporter.joinable()) reporter.join();
+    return result;
+  }
+
+  // One line a second on stderr: what the last second did.
+  void Progress(const std::string& name, absl::Notification* finished) {
+    uint64_t last_ok = 0, last_failed = 0;
+    absl::Time last = absl::Now();
+    while (!finished->WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      uint64_t ok, failed;
+      {
+        absl::MutexLock lock(&mu_);
+        ok = result_.ok;
+        failed = result_.failed();
+      }
+      const absl::Time now = absl::Now();
+      std::fprintf(stderr, "[%s] %.0f ops/s, %llu errors, %llu ok so far\n",
+                   name.c_str(), (ok - last_ok) / absl::ToDoubleSeconds(now - last),
+                   static_cast<unsigned long long>(failed - last_failed),
+                   static_cast<unsigned long long>(ok));
+      last_ok = ok;
+      last_failed = failed;
+      last = now;
+    }
+  }
+
+  void Next() {
+    uint64_t key;
+    bool read = false;
+    absl::Time due;
+    {
+      absl::MutexLock lock(&mu_);
+      const uint64_t n = issued_++;
+      if (sequential_) {
+        if (n >= *sequential_) return LoopDone();
+        key = n;
+        due = absl::Now();
+      } else {
+        due = rate_ > 0 ? start_ + absl::Seconds(n / rate_) : absl::Now();
+        if (due >= end_ || absl::Now() >= end_) return LoopDone();
+        key = keys_->Next();
+        read = read_fraction_ > 0 &&
+               (read_fraction_ >= 1 || absl::Bernoulli(rng_, read_fraction_));
+      }
+    }
+    if (due > absl::Now()) {
+      timers_.RunAt(due, [this, key, read, due] { Issue(key, read, due); });
+    } else {
+      Issue(key, read, due);
+    }
+  }
+
+  void Issue(uint64_t key, bool read, absl::Time due) {
+    target_->Issue(key, read, [this, due](absl::Status status) {
+      Record(status, absl::Now() - due);
+      Next();
+    });
   }
 
   void Record(const absl::Status& status, absl::Duration latency) {
-    if (!record_) return;
     absl::MutexLock lock(&mu_);
     if (status.ok()) {
-      ++ok_;
-      latencies_ms_.push_back(absl::ToDoubleMilliseconds(latency));
+      ++result_.ok;
+      result_.latency.Record(latency);
       return;
     }
     const std::string code = absl::StatusCodeToString(status.code());
-    ++errors_[code];
-    first_error_.emplace(code, std::string(status.message()));
+    ++result_.errors[code];
+    result_.first_error.emplace(code, std::string(status.message()));
   }
 
-  void LoopDone() {
-    absl::MutexLock lock(&mu_);
-    --loops_;
-  }
+  void LoopDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { --loops_; }
 
-  Client* const client_;
-  const Workload workload_;
+  Target* const target_;
+  KeyChooser* const keys_;
   const double read_fraction_;
-  const int keys_;
-  const std::string value_;
-  const RequestOptions request_;
-  absl::Time end_;
-  bool record_ = false;
-  std::atomic<bool> preloading_{false};
-  std::atomic<int> preload_next_{0};
+  const double rate_;
+  const bool progress_;
 
   absl::Mutex mu_;
+  RunResult result_ ABSL_GUARDED_BY(mu_);
   int loops_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<uint64_t> sequential_ ABSL_GUARDED_BY(mu_);
+  absl::Time start_ ABSL_GUARDED_BY(mu_);
+  absl::Time end_ ABSL_GUARDED_BY(mu_);
   absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
-  int64_t ok_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::string> first_error_ ABSL_GUARDED_BY(mu_);
+
+  TimerQueue timers_;  // Last: drained before the rest is destroyed.
 };
 
-int Fail(const std::string& message) {
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+std::string Ratio(double value, double baseline) {
+  return baseline > 0 ? absl::StrFormat("%.2fx ping", value / baseline) : "-";
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      absl::StrAppend(&out, "\\", std::string(1, c));
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonRun(const RunResult& run) {
+  std::vector<std::string> errors;
+  for (const auto& [code, count] : run.errors) {
+    errors.push_back(absl::StrCat(JsonString(code), ": ", count));
+  }
+  return absl::StrFormat(
+      "{\"workload\": %s, \"seconds\": %.3f, \"ok\": %d, \"ops_per_sec\": "
+      "%.1f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"p999\": %.3f, "
+      "\"max\": %.3f}, \"errors\": {%s}}",
+      JsonString(run.workload), absl::ToDoubleSeconds(run.elapsed), run.ok,
+      run.ops_per_sec(), Ms(run.latency.Percentile(0.5)),
+      Ms(run.latency.Percentile(0.99)), Ms(run.latency.Percentile(0.999)),
+      Ms(run.latency.max()), absl::StrJoin(errors, ", "));
+}
+
+void PrintRun(const RunResult& run, const RunResult* ping) {
+  const double base_ops = ping ? ping->ops_per_sec() : 0;
+  const double base_p99 = ping ? Ms(ping->latency.Percentile(0.99)) : 0;
+  const double p99 = Ms(run.latency.Percentile(0.99));
+  std::cout << absl::StrFormat(
+      "%s: %d ok in %.1f s = %.0f ops/s (%s)\n"
+      "  latency ms: p50=%.3f p99=%.3f (%s) p999=%.3f max=%.3f\n",
+      run.workload, run.ok, absl::ToDoubleSeconds(run.elapsed),
+      run.ops_per_sec(), Ratio(run.ops_per_sec(), base_ops),
+      Ms(run.latency.Percentile(0.5)), p99,
+      base_p99 > 0 ? absl::StrFormat("%.2fx ping", p99 / base_p99) : "-",
+      Ms(run.latency.Percentile(0.999)), Ms(run.latency.max()));
+  std::cout << "  errors:";
+  if (run.errors.empty()) std::cout << " none";
+  for (const auto& [code, count] : run.errors) {
+    std::cout << " " << code << "=" << count;
+  }
+  std::cout << "\n";
+  for (const auto& [code, message] : run.first_error) {
+    std::cout << "  first " << code << ": " << message << "\n";
+  }
+}
+
+int Fail(int code, const std::string& message) {
   std::cerr << "kvbench: " << message << "\n";
-  return 2;
+  return code;
 }
 
 int Main() {
   ClientOptions options;
   options.master = absl::GetFlag(FLAGS_master);
+  if (options.master.empty()) {
+    const char* env = std::getenv("KV_MASTER");
+    options.master = env != nullptr && *env != '\0' ? env : "127.0.0.1:7000";
+  }
   auto mode = ParseQueryMode(absl::GetFlag(FLAGS_mode));
-  if (!mode.ok()) return Fail(std::string(mode.status().message()));
+  if (!mode.ok()) return Fail(2, std::string(mode.status().message()));
   options.mode = *mode;
   options.timeout = absl::GetFlag(FLAGS_timeout);
-  const std::string name = absl::GetFlag(FLAGS_workload);
-  Workload workload;
-  if (name == "put") {
-    workload = Workload::kPut;
-  } else if (name == "get") {
-    workload = Workload::kGet;
-  } else if (name == "mixed") {
-    workload = Workload::kMixed;
-  } else {
-    return Fail("--workload must be put, get or mixed");
+  auto workload = ParseWorkload(absl::GetFlag(FLAGS_workload),
+                                absl::GetFlag(FLAGS_read_fraction));
+  if (!workload.ok()) return Fail(2, std::string(workload.status().message()));
+  auto distribution = ParseKeyDistribution(absl::GetFlag(FLAGS_distribution));
+  if (!distribution.ok()) {
+    return Fail(2, std::string(distribution.status().message()));
   }
   const int keys = absl::GetFlag(FLAGS_keys);
   const int inflight = absl::GetFlag(FLAGS_inflight);
   const int value_size = absl::GetFlag(FLAGS_value_size);
+  const double rate = absl::GetFlag(FLAGS_rate);
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  if (keys < 1 || inflight < 1 || value_size < 0 ||
-      duration <= absl::ZeroDuration()) {
-    return Fail("--keys and --inflight must be >= 1, --value_size >= 0, "
-                "--duration > 0");
+  const absl::Duration baseline = absl::GetFlag(FLAGS_baseline);
+  if (keys < 1) return Fail(2, "--keys must be >= 1");
+  if (inflight < 1 || inflight > 100000) {
+    return Fail(2, "--inflight must be in 1..100000");
+  }
+  if (value_size < 0 || static_cast<size_t>(value_size) > kMaxValueBytes) {
+    return Fail(2, absl::StrCat("--value_size must be in 0..", kMaxValueBytes));
+  }
+  if (rate < 0) return Fail(2, "--rate must be >= 0");
+  if (duration <= absl::ZeroDuration()) return Fail(2, "--duration must be > 0");
+  if (baseline < absl::ZeroDuration()) return Fail(2, "--baseline must be >= 0");
+  if (options.timeout <= absl::ZeroDuration()) {
+    return Fail(2, "--timeout must be > 0");
   }
   auto client = Client::Create(options);
-  if (!client.ok()) return Fail(std::string(client.status().message()));
+  if (!client.ok()) return Fail(2, std::string(client.status().message()));
   RequestOptions request;
   request.w = absl::GetFlag(FLAGS_w);
   request.r = absl::GetFlag(FLAGS_r);
+  const bool json = absl::GetFlag(FLAGS_json);
+  const bool progress = absl::GetFlag(FLAGS_progress);
 
-  Bench bench(client->get(), workload, absl::GetFlag(FLAGS_read_fraction),
-              keys, std::string(value_size, 'v'), request);
-  std::cout << absl::StrFormat(
-      "kvbench: workload=%s mode=%s keys=%d inflight=%d value_size=%d "
-      "duration=%s w=%d r=%d\n",
-      name, QueryModeName(options.mode), keys, inflight, value_size,
-      absl::FormatDuration(duration), request.w, request.r);
-  if (workload != Workload::kPut && absl::GetFlag(FLAGS_preload)) {
-    bench.Preload(inflight);
+  // The ping target needs the storage nodes' addresses.
+  std::vector<std::string> nodes;
+  if (workload->ping || baseline > absl::ZeroDuration()) {
+    auto summary = (*client)->Nodes();
+    if (!summary.ok()) {
+      return Fail(3, absl::StrCat("cannot list the storage nodes: ",
+                                  summary.status().message()));
+    }
+    for (const NodeSummary& node : summary->nodes) {
+      if (node.node.state == "UP") nodes.push_back(node.node.address);
+    }
+    if (nodes.empty()) return Fail(3, "no storage node is UP");
   }
-  const absl::Time start = absl::Now();
-  bench.Run(inflight, start + duration, /*record=*/true);
-  bench.Report(absl::Now() - start);
+  KeyChooser chooser(*distribution, keys);
+  std::optional<PingTarget> ping;
+  if (!nodes.empty()) ping.emplace(nodes, options.timeout);
+  StoreTarget store(client->get(), request, std::string(value_size, 'v'));
+
+  if (!json) {
+    std::cout << absl::StrFormat(
+        "kvbench: workload=%s mode=%s distribution=%s keys=%d inflight=%d "
+        "rate=%s value_size=%d duration=%s w=%d r=%d nodes=%d\n",
+        workload->name, QueryModeName(options.mode),
+        absl::GetFlag(FLAGS_distribution), keys, inflight,
+        rate > 0 ? absl::StrCat(rate, "/s") : "max", value_size,
+        absl::FormatDuration(duration), request.w, request.r, nodes.size());
+  }
+  std::optional<RunResult> preload, base;
+  if (!workload->ping && workload->read_fraction > 0 &&
+      absl::GetFlag(FLAGS_preload)) {
+    Runner runner(&store, &chooser, 0, 0, progress);
+    preload = runner.Preload(inflight, keys);
+    if (!json) {
+      std::cout << absl::StrFormat(
+          "preload: %d keys in %.2f s = %.0f puts/s, %d errors\n", preload->ok,
+          absl::ToDoubleSeconds(preload->elapsed), preload->ops_per_sec(),
+          preload->failed());
+    }
+  }
+  if (!workload->ping && baseline > absl::ZeroDuration()) {
+    Runner runner(&*ping, &chooser, 0, rate, progress);
+    base = runner.Run("ping", inflight, baseline);
+  }
+  Target* target = workload->ping ? static_cast<Target*>(&*ping) : &store;
+  Runner runner(target, &chooser, workload->read_fraction, rate, progress);
+  const RunResult run = runner.Run(workload->name, inflight, duration);
+
+  if (json) {
+    std::cout << absl::StrFormat(
+        "{\"workload\": %s, \"mode\": %s, \"distribution\": %s, \"keys\": %d, "
+        "\"inflight\": %d, \"rate\": %.1f, \"value_size\": %d, \"w\": %d, "
+        "\"r\": %d, \"run\": %s",
+        JsonString(workload->name), JsonString(QueryModeName(options.mode)),
+        JsonString(absl::GetFlag(FLAGS_distribution)), keys, inflight, rate,
+        value_size, request.w, request.r, JsonRun(run));
+    if (base) {
+      std::cout << absl::StrFormat(
+          ", \"ping\": %s, \"x_ping\": %.3f, \"p99_x_ping\": %.3f",
+          JsonRun(*base), run.ops_per_sec() / base->ops_per_sec(),
+          Ms(run.latency.Percentile(0.99)) /
+              Ms(base->latency.Percentile(0.99)));
+    }
+    if (preload) std::cout << ", \"preload\": " << JsonRun(*preload);
+    std::cout << "}\n";
+  } else {
+    if (base) PrintRun(*base, nullptr);
+    PrintRun(run, base ? &*base : nullptr);
+  }
+  if (run.ok == 0 && run.failed() > 0) {
+    return Fail(3, absl::StrCat("every request failed; first error: ",
+                                run.first_error.begin()->first, ": ",
+                                run.first_error.begin()->second));
+  }
+  if (run.ok == 0) return Fail(3, "no request completed");
   return 0;
 }
 
@@ -234,9 +501,10 @@ int Main() {
 }  // namespace quorumkv
 
 int main(int argc, char** argv) {
-  quorumkv::ParseDaemonFlags(argc, argv,
-                             "kvbench [--master=HOST:PORT] [--workload=put] "
-                             "[--inflight=64] [--duration=10s] ...");
+  quorumkv::ParseDaemonFlags(
+      argc, argv,
+      "kvbench [--master=HOST:PORT] [--workload=ping|put|get|mixed|a|b|c] "
+      "[--inflight=64] [--duration=10s] [--rate=N] [--json] ...");
   const int code = quorumkv::Main();
   std::cout.flush();
   quorumkv::ExitProcess(code);

@@ -4,6 +4,7 @@
 #include "common/limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 
@@ -25,6 +26,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
     std::string* address) {
+  // Every server answers the standard health check (grpc.health.v1): load
+  // balancers, probes and kvbench's ping baseline use it.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
