@@ -165,15 +165,23 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
     return;
   }
   const uint32_t partition = directory->PartitionOf(call->request.key());
+  const std::vector<std::string>& replicas = directory->Replicas(partition);
+  // Writes go to the first replica, whose role placement spreads over the
+  // nodes; reads take turns over the replicas, so that every replica serves.
+  const size_t first =
+      std::is_same_v<Request, GetRequest> && !replicas.empty()
+          ? next_reader_.fetch_add(1, std::memory_order_relaxed) %
+                replicas.size()
+          : 0;
   // First the replicas this call has not failed on, UP ones before DOWN.
   const NodeDescriptor* target = nullptr;
   for (bool allow_down : {false, true}) {
-    for (const std::string& id : directory->Replicas(partition)) {
+    for (size_t i = 0; i < replicas.size() && target == nullptr; ++i) {
+      const std::string& id = replicas[(first + i) % replicas.size()];
       if (call->avoid.contains(id) || (!allow_down && routing_.IsDown(id))) {
         continue;
       }
       target = directory->FindNode(id);
-      if (target != nullptr) break;
     }
     if (target != nullptr) break;
   }

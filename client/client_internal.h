@@ -2,6 +2,7 @@
 #ifndef QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
 #define QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -80,6 +81,7 @@ class Client::Impl {
   const std::unique_ptr<KvService::Stub> master_kv_;
   StubPool<KvService> nodes_;
   RoutingCache routing_;
+  std::atomic<size_t> next_reader_{0};  // which replica the next read tries
 
   mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;

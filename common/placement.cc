@@ -1,6 +1,7 @@
 #include "common/placement.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
@@ -63,6 +64,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PlacePartitions(
   }
   PartitionCounts counts;
   std::vector<std::vector<std::string>> assignments(partitions);
+  std::vector<std::vector<std::string>*> lists;
+  for (auto& replicas : assignments) lists.push_back(&replicas);
   for (auto& replicas : assignments) {
     std::vector<const PlacementCandidate*> chosen;
     while (chosen.size() < replication) {
@@ -72,7 +75,46 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PlacePartitions(
       replicas.push_back(next->id);
     }
   }
+  BalanceLeaders(lists);
   return assignments;
+}
+
+int BalanceLeaders(std::vector<std::vector<std::string>*>& replica_lists) {
+  // Ordered by id so that equal input gives equal output.
+  std::map<std::string, uint32_t> leads;
+  for (const std::vector<std::string>* list : replica_lists) {
+    for (const std::string& id : *list) leads.emplace(id, 0);
+    if (!list->empty()) ++leads[list->front()];
+  }
+  absl::flat_hash_set<const std::vector<std::string>*> changed;
+  // Each swap lowers the sum of squared lead counts, so this ends; the bound
+  // only guards against a bug.
+  for (size_t step = 0; step < replica_lists.size() * replica_lists.size();
+       ++step) {
+    // The partition led by the most loaded leader that has a member at
+    // least two leads lighter; the lightest such member takes over.
+    std::vector<std::string>* best_list = nullptr;
+    size_t best_index = 0;
+    int64_t best_gain = 1;
+    for (std::vector<std::string>* list : replica_lists) {
+      if (list->size() < 2) continue;
+      const uint32_t lead = leads[list->front()];
+      for (size_t i = 1; i < list->size(); ++i) {
+        const int64_t gain = int64_t{lead} - leads[(*list)[i]];
+        if (gain > best_gain) {
+          best_gain = gain;
+          best_list = list;
+          best_index = i;
+        }
+      }
+    }
+    if (best_list == nullptr) break;
+    --leads[best_list->front()];
+    ++leads[(*best_list)[best_index]];
+    std::swap(best_list->front(), (*best_list)[best_index]);
+    changed.insert(best_list);
+  }
+  return static_cast<int>(changed.size());
 }
 
 }  // namespace quorumkv

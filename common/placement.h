@@ -41,6 +41,14 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PlacePartitions(
     const std::vector<PlacementCandidate>& candidates, uint32_t partitions,
     uint32_t replication);
 
+// Reorders replica lists (never changing who holds what) so that every node
+// appearing in them is first, the coordinator of writes and the first choice
+// of readers, of within one of the mean number of partitions where the sets
+// allow. Each step swaps one partition's first replica with a less loaded
+// member, so an already balanced directory is left as it is. Returns how
+// many lists changed.
+int BalanceLeaders(std::vector<std::vector<std::string>*>& replica_lists);
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_COMMON_PLACEMENT_H_

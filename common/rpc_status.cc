@@ -39,6 +39,21 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return result;
 }
 
+void ToPeerError(const absl::Status& status, PeerError* error) {
+  error->set_code(static_cast<int32_t>(status.code()));
+  error->set_message(std::string(status.message()));
+  if (auto detail = GetErrorDetail(status)) *error->mutable_detail() = *detail;
+}
+
+absl::Status FromPeerError(const PeerError& error) {
+  const auto code = static_cast<absl::StatusCode>(error.code());
+  if (code == absl::StatusCode::kOk) {
+    return absl::InternalError("peer sent an error without a code");
+  }
+  if (error.has_detail()) return WithDetail(code, error.message(), error.detail());
+  return absl::Status(code, error.message());
+}
+
 absl::Status WrongNodeError(const WrongNode& detail,
                             absl::string_view message) {
   ErrorDetail error;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/placement.h"
 
 namespace quorumkv {
 namespace {
@@ -293,6 +294,24 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
                   << planned.to << " started ("
                   << MoveReasonName(planned.reason) << ", epoch " << next_epoch
                   << ")";
+    changed = true;
+  }
+
+  // 4. Keep the coordinator role (first replica) spread: switches and
+  // placements shift it, and reordering a list moves no data.
+  std::vector<std::vector<std::string>> orders;
+  orders.reserve(next.assignments_size());
+  for (const PartitionReplicas& p : next.assignments()) {
+    orders.emplace_back(p.node_ids().begin(), p.node_ids().end());
+  }
+  std::vector<std::vector<std::string>*> lists;
+  for (auto& order : orders) lists.push_back(&order);
+  if (BalanceLeaders(lists) > 0) {
+    for (int p = 0; p < next.assignments_size(); ++p) {
+      auto* ids = next.mutable_assignments(p)->mutable_node_ids();
+      ids->Assign(orders[p].begin(), orders[p].end());
+    }
+    QKV_LOG(INFO) << "coordinator role rebalanced over the replicas";
     changed = true;
   }
   return changed;

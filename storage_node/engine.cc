@@ -52,19 +52,72 @@ class TombstonePurger : public rocksdb::CompactionFilter {
   const absl::Duration grace_;
 };
 
-void Account(absl::flat_hash_map<uint32_t, PartitionStats>& stats,
-             uint32_t partition, absl::string_view key,
-             const VersionedValue& value, int sign) {
-  if (value.tombstone()) return;
-  PartitionStats& s = stats[partition];
-  const uint64_t bytes = key.size() + value.value().size();
-  if (sign > 0) {
-    s.keys += 1;
-    s.bytes += bytes;
-  } else {
-    s.keys -= 1;
-    s.bytes -= bytes;
+constexpr char kStatsFamily[] = "stats";
+// Present in the stats family once it counts every row: a database written
+// before the statistics were kept is scanned once, then never again.
+constexpr char kStatsCompleteKey[] = "complete";
+
+// A change to a partition's statistics; stored as 16 bytes (keys, bytes:
+// int64 little-endian), and summed by RocksDB as a merge operand.
+struct StatsDelta {
+  int64_t keys = 0;
+  int64_t bytes = 0;
+
+  void Add(absl::string_view key, const VersionedValue& value, int sign) {
+    if (value.tombstone()) return;
+    keys += sign;
+    bytes += sign * static_cast<int64_t>(key.size() + value.value().size());
   }
+  std::string Encode() const {
+    std::string out(16, '\0');
+    for (int i = 0; i < 8; ++i) {
+      out[i] = static_cast<char>((static_cast<uint64_t>(keys) >> (8 * i)) & 0xff);
+      out[8 + i] =
+          static_cast<char>((static_cast<uint64_t>(bytes) >> (8 * i)) & 0xff);
+    }
+    return out;
+  }
+  static std::optional<StatsDelta> Decode(absl::string_view in) {
+    if (in.size() != 16) return std::nullopt;
+    uint64_t k = 0, b = 0;
+    for (int i = 0; i < 8; ++i) {
+      k |= uint64_t{static_cast<uint8_t>(in[i])} << (8 * i);
+      b |= uint64_t{static_cast<uint8_t>(in[8 + i])} << (8 * i);
+    }
+    return StatsDelta{static_cast<int64_t>(k), static_cast<int64_t>(b)};
+  }
+};
+
+// Sums StatsDelta operands, so that a write adds to a partition's counters
+// without reading them.
+class StatsAdder : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    StatsDelta sum;
+    if (existing != nullptr) {
+      auto old = StatsDelta::Decode(
+          absl::string_view(existing->data(), existing->size()));
+      if (!old) return false;  // corruption: RocksDB reports it
+      sum = *old;
+    }
+    auto delta =
+        StatsDelta::Decode(absl::string_view(value.data(), value.size()));
+    if (!delta) return false;
+    sum.keys += delta->keys;
+    sum.bytes += delta->bytes;
+    *new_value = sum.Encode();
+    return true;
+  }
+  const char* Name() const override { return "quorumkv.StatsAdder"; }
+};
+
+std::string StatsKey(uint32_t partition) { return EncodeRowKey(partition, ""); }
+
+void ApplyDelta(PartitionStats& stats, const StatsDelta& delta) {
+  stats.keys += delta.keys;
+  stats.bytes += delta.bytes;
 }
 
 }  // namespace
@@ -75,29 +128,45 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   auto purger = std::make_unique<TombstonePurger>(options.tombstone_grace);
+  auto adder = std::make_unique<StatsAdder>();
   rocksdb::ColumnFamilyOptions rows_options;
   rows_options.compaction_filter = purger.get();
+  rocksdb::ColumnFamilyOptions stats_options;
+  stats_options.merge_operator.reset(adder.get(), [](auto*) {});
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rows_options},
-      {kHintsFamily, rocksdb::ColumnFamilyOptions()}};
+      {kHintsFamily, rocksdb::ColumnFamilyOptions()},
+      {kStatsFamily, stats_options}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening RocksDB in ", dir));
-  std::unique_ptr<Engine> engine(new Engine(std::move(purger),
-                                            std::unique_ptr<rocksdb::DB>(raw),
-                                            std::move(handles)));
+  std::unique_ptr<Engine> engine(new Engine(
+      std::move(purger), std::move(adder), std::unique_ptr<rocksdb::DB>(raw),
+      std::move(handles), options.sync_writes));
   if (absl::Status st = engine->LoadStats(); !st.ok()) return st;
   return engine;
 }
 
+namespace {
+rocksdb::WriteOptions MakeWriteOptions(bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return options;
+}
+}  // namespace
+
 Engine::Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+               std::unique_ptr<rocksdb::MergeOperator> adder,
                std::unique_ptr<rocksdb::DB> db,
-               std::vector<rocksdb::ColumnFamilyHandle*> handles)
+               std::vector<rocksdb::ColumnFamilyHandle*> handles,
+               bool sync_writes)
     : purger_(std::move(purger)),
+      adder_(std::move(adder)),
       db_(std::move(db)),
       handles_(std::move(handles)),
+      write_options_(MakeWriteOptions(sync_writes)),
       hints_(std::make_unique<HintStore>(db_.get(), handles_[1])) {}
 
 Engine::~Engine() {
@@ -109,9 +178,37 @@ Engine::~Engine() {
 }
 
 absl::Status Engine::LoadStats() {
+  std::string marker;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), stats_family(),
+                               kStatsCompleteKey, &marker);
+  if (s.IsNotFound()) return ScanStats();
+  if (!s.ok()) return FromRocks(s, "reading statistics");
   absl::flat_hash_map<uint32_t, PartitionStats> stats;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+      db_->NewIterator(rocksdb::ReadOptions(), stats_family()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint32_t partition;
+    absl::string_view rest;
+    const absl::string_view key(it->key().data(), it->key().size());
+    if (key.size() != 4 || !DecodeRowKey(key, &partition, &rest)) continue;
+    auto delta = StatsDelta::Decode(
+        absl::string_view(it->value().data(), it->value().size()));
+    if (!delta) {
+      return absl::DataLossError(absl::StrCat(
+          "corrupt statistics of partition ", partition));
+    }
+    ApplyDelta(stats[partition], *delta);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading statistics");
+  absl::MutexLock lock(&stats_mu_);
+  stats_ = std::move(stats);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ScanStats() {
+  absl::flat_hash_map<uint32_t, StatsDelta> counted;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), rows()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     uint32_t partition;
     absl::string_view key;
@@ -119,51 +216,50 @@ absl::Status Engine::LoadStats() {
                       &partition, &key)) {
       continue;
     }
-    auto value = DecodeRecord(
-        absl::string_view(it->value().data(), it->value().size()));
-    if (!value.ok()) return value.status();
-    Account(stats, partition, key, *value, +1);
+    ASSIGN_OR_RETURN(RecordHeader header,
+                     DecodeRecordHeader(absl::string_view(
+                         it->value().data(), it->value().size())));
+    if (header.tombstone) continue;
+    StatsDelta& d = counted[partition];
+    d.keys += 1;
+    d.bytes += key.size() + header.value_bytes;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scanning rows");
+  rocksdb::WriteBatch batch;
+  absl::flat_hash_map<uint32_t, PartitionStats> stats;
+  for (const auto& [partition, delta] : counted) {
+    batch.Put(stats_family(), StatsKey(partition), delta.Encode());
+    ApplyDelta(stats[partition], delta);
+  }
+  batch.Put(stats_family(), kStatsCompleteKey, "");
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "storing statistics"));
   absl::MutexLock lock(&stats_mu_);
   stats_ = std::move(stats);
   return absl::OkStatus();
 }
 
-absl::Mutex& Engine::StripeFor(absl::string_view row_key) {
-  return stripes_[StableHash(row_key) % stripes_.size()];
-}
-
 absl::StatusOr<bool> Engine::Apply(uint32_t partition, absl::string_view key,
                                    const VersionedValue& value) {
-  const std::string row_key = EncodeRowKey(partition, key);
-  absl::MutexLock stripe(&StripeFor(row_key));
-  auto current = Read(partition, key);
-  if (!current.ok() && !absl::IsNotFound(current.status())) {
-    return current.status();
-  }
-  if (current.ok() &&
-      CompareVersions(value.version(), current->version()) <= 0) {
-    return false;
-  }
-  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), handles_[0], row_key,
-                               EncodeRecord(value));
-  if (!s.ok()) return FromRocks(s, "writing row");
-  absl::MutexLock lock(&stats_mu_);
-  if (current.ok()) Account(stats_, partition, key, *current, -1);
-  Account(stats_, partition, key, value, +1);
-  return true;
+  const RowWrite row{partition, key, &value};
+  std::vector<bool> stored;
+  RETURN_IF_ERROR(ApplyMany(absl::MakeConstSpan(&row, 1), &stored));
+  return stored[0];
 }
 
-absl::StatusOr<size_t> Engine::ApplyBatch(
-    uint32_t partition,
-    const google::protobuf::RepeatedPtrField<StreamedRow>& rows)
+absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
+                               std::vector<bool>* stored)
     ABSL_NO_THREAD_SAFETY_ANALYSIS {  // locks a set of stripes, in order
+  const size_t n = rows.size();
+  stored->assign(n, false);
+  if (n == 0) return absl::OkStatus();
   std::vector<std::string> row_keys;
-  row_keys.reserve(rows.size());
+  row_keys.reserve(n);
   std::vector<size_t> stripes;
-  for (const StreamedRow& row : rows) {
-    row_keys.push_back(EncodeRowKey(partition, row.key()));
+  stripes.reserve(n);
+  for (const RowWrite& row : rows) {
+    row_keys.push_back(EncodeRowKey(row.partition, row.key));
     stripes.push_back(StableHash(row_keys.back()) % stripes_.size());
   }
   std::sort(stripes.begin(), stripes.end());
@@ -175,46 +271,80 @@ absl::StatusOr<size_t> Engine::ApplyBatch(
     }
   };
   std::vector<rocksdb::Slice> slices(row_keys.begin(), row_keys.end());
-  std::vector<std::string> current(row_keys.size());
-  std::vector<rocksdb::Status> found = db_->MultiGet(
-      rocksdb::ReadOptions(),
-      std::vector<rocksdb::ColumnFamilyHandle*>(row_keys.size(), handles_[0]),
-      slices, &current);
+  std::vector<rocksdb::PinnableSlice> current(n);
+  std::vector<rocksdb::Status> found(n);
+  db_->MultiGet(rocksdb::ReadOptions(), this->rows(), n, slices.data(),
+                current.data(), found.data());
+
   rocksdb::WriteBatch batch;
-  absl::flat_hash_map<uint32_t, PartitionStats> minus, plus;
-  size_t stored = 0;
-  for (int i = 0; i < rows.size(); ++i) {
-    const StreamedRow& row = rows[i];
-    std::optional<VersionedValue> old;
-    if (found[i].ok()) {
-      ASSIGN_OR_RETURN(old, DecodeRecord(current[i]));
-      if (CompareVersions(row.value().version(), old->version()) <= 0) continue;
+  absl::flat_hash_map<uint32_t, StatsDelta> deltas;
+  // The newest row of this call per row key: what a later one must beat.
+  absl::flat_hash_map<absl::string_view, size_t> newest;
+  for (size_t i = 0; i < n; ++i) {
+    const RowWrite& row = rows[i];
+    const VersionedValue& value = *row.value;
+    StatsDelta& delta = deltas[row.partition];
+    auto earlier = newest.find(row_keys[i]);
+    if (earlier != newest.end()) {
+      const VersionedValue& prev = *rows[earlier->second].value;
+      if (CompareVersions(value.version(), prev.version()) <= 0) continue;
+      delta.Add(row.key, prev, -1);
+    } else if (found[i].ok()) {
+      ASSIGN_OR_RETURN(RecordHeader header,
+                       DecodeRecordHeader(absl::string_view(
+                           current[i].data(), current[i].size())));
+      if (CompareToStored(value.version(), header) <= 0) continue;
+      if (!header.tombstone) {
+        delta.keys -= 1;
+        delta.bytes -= row.key.size() + header.value_bytes;
+      }
     } else if (!found[i].IsNotFound()) {
       return FromRocks(found[i], "reading rows");
     }
-    batch.Put(handles_[0], row_keys[i], EncodeRecord(row.value()));
-    if (old) Account(minus, partition, row.key(), *old, +1);
-    Account(plus, partition, row.key(), row.value(), +1);
-    ++stored;
+    batch.Put(this->rows(), row_keys[i], EncodeRecord(value));
+    delta.Add(row.key, value, +1);
+    newest[row_keys[i]] = i;
+    (*stored)[i] = true;
   }
-  if (stored == 0) return stored;
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return FromRocks(s, "writing rows");
+  if (batch.Count() == 0) return absl::OkStatus();
+  for (const auto& [partition, delta] : deltas) {
+    if (delta.keys != 0 || delta.bytes != 0) {
+      batch.Merge(stats_family(), StatsKey(partition), delta.Encode());
+    }
+  }
+  rocksdb::Status s = db_->Write(write_options_, &batch);
+  if (!s.ok()) {
+    stored->assign(n, false);
+    return FromRocks(s, "writing rows");
+  }
   absl::MutexLock lock(&stats_mu_);
-  PartitionStats& stats = stats_[partition];
-  stats.keys += plus[partition].keys - minus[partition].keys;
-  stats.bytes += plus[partition].bytes - minus[partition].bytes;
-  return stored;
+  for (const auto& [partition, delta] : deltas) {
+    ApplyDelta(stats_[partition], delta);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> Engine::ApplyBatch(
+    uint32_t partition,
+    const google::protobuf::RepeatedPtrField<StreamedRow>& rows) {
+  std::vector<RowWrite> writes;
+  writes.reserve(rows.size());
+  for (const StreamedRow& row : rows) {
+    writes.push_back({partition, row.key(), &row.value()});
+  }
+  std::vector<bool> stored;
+  RETURN_IF_ERROR(ApplyMany(writes, &stored));
+  return static_cast<size_t>(std::count(stored.begin(), stored.end(), true));
 }
 
 absl::StatusOr<VersionedValue> Engine::Read(uint32_t partition,
                                             absl::string_view key) const {
-  std::string bytes;
+  rocksdb::PinnableSlice bytes;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[0],
                                EncodeRowKey(partition, key), &bytes);
   if (s.IsNotFound()) return absl::NotFoundError("key not found");
   if (!s.ok()) return FromRocks(s, "reading row");
-  return DecodeRecord(bytes);
+  return DecodeRecord(absl::string_view(bytes.data(), bytes.size()));
 }
 
 absl::Status Engine::Compact() {
@@ -282,10 +412,11 @@ bool Engine::HasRows(uint32_t partition) const {
 }
 
 absl::Status Engine::DropPartition(uint32_t partition) {
-  rocksdb::Status s =
-      db_->DeleteRange(rocksdb::WriteOptions(), handles_[0],
-                       EncodeRowKey(partition, ""),
-                       EncodeRowKey(partition + 1, ""));
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(rows(), EncodeRowKey(partition, ""),
+                    EncodeRowKey(partition + 1, ""));
+  batch.Delete(stats_family(), StatsKey(partition));
+  rocksdb::Status s = db_->Write(write_options_, &batch);
   if (!s.ok()) return FromRocks(s, "dropping partition rows");
   absl::MutexLock lock(&stats_mu_);
   stats_.erase(partition);

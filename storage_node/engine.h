@@ -17,11 +17,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/merge_operator.h"
 #include "storage_node/hints.h"
 
 namespace quorumkv {
@@ -35,12 +37,25 @@ struct EngineOptions {
   // Tombstones younger than this are kept, so a replica that missed a
   // delete cannot resurrect the value through repair or hints.
   absl::Duration tombstone_grace = absl::Hours(24);
+  // Sync the write-ahead log before a write returns. Each ApplyMany() is one
+  // RocksDB write, so the rows of one peer-stream message share one sync.
+  bool sync_writes = false;
+};
+
+// One row to store: views into the caller's data, which must outlive the
+// call.
+struct RowWrite {
+  uint32_t partition = 0;
+  absl::string_view key;
+  const VersionedValue* value = nullptr;
 };
 
 class Engine {
  public:
-  // Opens or creates the database in `dir`. Scans it once to count keys and
-  // bytes per partition.
+  // Opens or creates the database in `dir`. Per-partition statistics are
+  // kept in the database itself, updated in the same write as the rows, so
+  // opening reads a few dozen counters instead of every row (a database
+  // written before they existed is scanned once, then never again).
   static absl::StatusOr<std::unique_ptr<Engine>> Open(
       const std::string& dir, const EngineOptions& options = {});
   ~Engine();
@@ -50,9 +65,17 @@ class Engine {
   absl::StatusOr<bool> Apply(uint32_t partition, absl::string_view key,
                              const VersionedValue& value);
 
-  // Apply() for many rows of one partition in one RocksDB write (one read
-  // of all their current versions, one write batch): how a joining replica
-  // takes a streamed chunk. Returns how many rows it stored.
+  // Apply() for many rows in one RocksDB write: one MultiGet of their
+  // stored headers (the version to beat, never the value), one write batch
+  // with the rows and the statistics they change. How the rows of a
+  // peer-stream message and of a streamed chunk are stored. `stored[i]` says
+  // whether rows[i] was newer than what the node held; a later row for the
+  // same key competes with the earlier one. The status fails the whole call.
+  absl::Status ApplyMany(absl::Span<const RowWrite> rows,
+                         std::vector<bool>* stored);
+
+  // ApplyMany() for a streamed chunk of one partition. Returns how many rows
+  // it stored.
   absl::StatusOr<size_t> ApplyBatch(
       uint32_t partition,
       const google::protobuf::RepeatedPtrField<StreamedRow>& rows);
@@ -102,15 +125,23 @@ class Engine {
 
  private:
   Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+         std::unique_ptr<rocksdb::MergeOperator> adder,
          std::unique_ptr<rocksdb::DB> db,
-         std::vector<rocksdb::ColumnFamilyHandle*> handles);
+         std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync_writes);
+  // Reads the stored statistics; scans every row once when the database
+  // has none yet, and stores what it counted.
   absl::Status LoadStats();
-  absl::Mutex& StripeFor(absl::string_view row_key);
+  absl::Status ScanStats();
+  rocksdb::ColumnFamilyHandle* rows() const { return handles_[0]; }
+  rocksdb::ColumnFamilyHandle* stats_family() const { return handles_[2]; }
 
-  // Constant after construction. The compaction filter outlives the DB.
+  // Constant after construction. The compaction filter and the merge
+  // operator outlive the DB.
   std::unique_ptr<rocksdb::CompactionFilter> purger_;
+  std::unique_ptr<rocksdb::MergeOperator> adder_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [rows, hints]
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [rows, hints, stats]
+  const rocksdb::WriteOptions write_options_;
   std::unique_ptr<HintStore> hints_;
 
   // Serialize read-modify-write of one key; never held across a network

@@ -76,21 +76,34 @@ absl::StatusOr<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
   RecordHeader header;
   header.tombstone = (static_cast<uint8_t>(bytes[1]) & kTombstoneFlag) != 0;
   header.wall_ms = GetLittleEndian<uint64_t>(bytes.data() + 2);
+  header.logical = GetLittleEndian<uint32_t>(bytes.data() + 10);
+  const uint16_t id_len = GetLittleEndian<uint16_t>(bytes.data() + 14);
+  if (bytes.size() < kHeaderBytes + id_len) return Corrupt("node id truncated");
+  header.node_id = bytes.substr(kHeaderBytes, id_len);
+  header.value_bytes = bytes.size() - kHeaderBytes - id_len;
   return header;
+}
+
+int CompareToStored(const Version& version, const RecordHeader& stored) {
+  if (version.wall_ms() != stored.wall_ms) {
+    return version.wall_ms() < stored.wall_ms ? -1 : 1;
+  }
+  if (version.logical() != stored.logical) {
+    return version.logical() < stored.logical ? -1 : 1;
+  }
+  return absl::string_view(version.node_id()).compare(stored.node_id);
 }
 
 absl::StatusOr<VersionedValue> DecodeRecord(absl::string_view bytes) {
   auto header = DecodeRecordHeader(bytes);
   if (!header.ok()) return header.status();
-  const uint16_t id_len = GetLittleEndian<uint16_t>(bytes.data() + 14);
-  if (bytes.size() < kHeaderBytes + id_len) return Corrupt("node id truncated");
   VersionedValue value;
   value.set_tombstone(header->tombstone);
   Version* version = value.mutable_version();
   version->set_wall_ms(header->wall_ms);
-  version->set_logical(GetLittleEndian<uint32_t>(bytes.data() + 10));
-  version->set_node_id(std::string(bytes.substr(kHeaderBytes, id_len)));
-  value.set_value(std::string(bytes.substr(kHeaderBytes + id_len)));
+  version->set_logical(header->logical);
+  version->set_node_id(std::string(header->node_id));
+  value.set_value(std::string(bytes.substr(bytes.size() - header->value_bytes)));
   return value;
 }
 

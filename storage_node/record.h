@@ -28,12 +28,20 @@ std::string EncodeRecord(const VersionedValue& value);
 // DATA_LOSS when `bytes` is not a record of a known format.
 absl::StatusOr<VersionedValue> DecodeRecord(absl::string_view bytes);
 
-// Reads only the header: cheap for large values (compaction filters).
+// Reads only the header, copying nothing: how a write learns the version
+// it must beat, and the size it replaces, without decoding the value.
 struct RecordHeader {
   bool tombstone = false;
   uint64_t wall_ms = 0;
+  uint32_t logical = 0;
+  absl::string_view node_id;  // points into the decoded bytes
+  size_t value_bytes = 0;
 };
 absl::StatusOr<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
+
+// <0, 0, >0 as `version` is older than, equal to, newer than the stored
+// one; the order of CompareVersions (common/hlc.h).
+int CompareToStored(const Version& version, const RecordHeader& stored);
 
 }  // namespace quorumkv
 

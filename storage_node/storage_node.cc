@@ -114,6 +114,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->options = options;
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
+  engine_options.sync_writes = options.sync_writes;
   ASSIGN_OR_RETURN(
       impl->engine,
       Engine::Open((std::filesystem::path(options.data_dir) / "db").string(),

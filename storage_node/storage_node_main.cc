@@ -13,12 +13,17 @@ ABSL_FLAG(std::string, advertise, "",
           "host:port others reach this node at (default: --listen)");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(1),
           "interval between heartbeats to the master");
+ABSL_FLAG(bool, sync_writes, false,
+          "sync RocksDB's write-ahead log before acknowledging a write (rows "
+          "arriving together share one sync); off: a write survives a crash "
+          "of the process but not of the machine");
 
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv,
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
-      "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s]");
+      "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
+      "[--sync_writes]");
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.master = absl::GetFlag(FLAGS_master);
@@ -26,6 +31,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.advertise = absl::GetFlag(FLAGS_advertise);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   quorumkv::SetLogTag(absl::StrCat("node ", options.rack, " ", options.listen));
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::StorageNode>(

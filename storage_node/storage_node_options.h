@@ -27,6 +27,8 @@ struct StorageNodeOptions {
   // How often stored hints are offered to their replicas.
   absl::Duration hint_replay_interval = absl::Seconds(1);
   absl::Duration tombstone_grace = absl::Hours(24);
+  // See EngineOptions::sync_writes.
+  bool sync_writes = false;
   // How long a partition stays unheld before its rows are deleted, so that
   // reads already routed to this node finish.
   absl::Duration partition_drop_grace = absl::Seconds(5);

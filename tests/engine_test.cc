@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "storage_node/record.h"
 #include "tests/test_util.h"
 
@@ -90,6 +91,78 @@ TEST_F(EngineTest, StatsCountLiveKeysAndSurviveReopen) {
   Reopen();
   check();
   EXPECT_EQ(engine_->Read(3, "a")->value(), "1");
+}
+
+TEST_F(EngineTest, ApplyManyKeepsTheNewestOfEachKeyAndCountsOnce) {
+  ASSERT_OK(engine_->Apply(1, "k", Value(5, "stored")));
+  const VersionedValue older = Value(4, "older"), v10 = Value(10, "ten"),
+                       v7 = Value(7, "seven"), v12 = Value(12, "twelve!"),
+                       other = Value(1, "x");
+  // Against the stored row, then against each other within one call.
+  const std::vector<RowWrite> rows = {{1, "k", &older}, {1, "k", &v10},
+                                      {1, "k", &v7},    {1, "k", &v12},
+                                      {2, "o", &other}};
+  std::vector<bool> stored;
+  ASSERT_OK(engine_->ApplyMany(rows, &stored));
+  EXPECT_EQ(stored, (std::vector<bool>{false, true, false, true, true}));
+  EXPECT_EQ(engine_->Read(1, "k")->value(), "twelve!");
+  auto stats = engine_->Stats();
+  EXPECT_EQ(stats[1].keys, 1u);
+  EXPECT_EQ(stats[1].bytes, 8u);  // "k" + "twelve!"
+  EXPECT_EQ(stats[2].keys, 1u);
+  Reopen();
+  EXPECT_EQ(engine_->Stats()[1].bytes, 8u);
+}
+
+TEST_F(EngineTest, DroppedPartitionsStayDroppedInTheStatistics) {
+  ASSERT_OK(engine_->Apply(3, "a", Value(1, "12345")));
+  ASSERT_OK(engine_->Apply(4, "b", Value(1, "1")));
+  ASSERT_OK(engine_->DropPartition(3));
+  Reopen();
+  auto stats = engine_->Stats();
+  EXPECT_FALSE(stats.contains(3));
+  EXPECT_EQ(stats[4].keys, 1u);
+  // Writes after the drop count from zero.
+  ASSERT_OK(engine_->Apply(3, "c", Value(2, "xy")));
+  Reopen();
+  EXPECT_EQ(engine_->Stats()[3].keys, 1u);
+  EXPECT_EQ(engine_->Stats()[3].bytes, 3u);
+}
+
+TEST_F(EngineTest, ADatabaseWithoutStoredStatisticsIsCountedOnce) {
+  // The layout before statistics were stored: rows and hints only.
+  const std::string path = dir_.Sub("older");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"hints", rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, families, &handles,
+                                  &raw)
+                    .ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0],
+                        EncodeRowKey(9, "old"), EncodeRecord(Value(1, "abc")))
+                    .ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0],
+                        EncodeRowKey(9, "gone"),
+                        EncodeRecord(Value(1, "", /*tombstone=*/true)))
+                    .ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  auto older = Engine::Open(path);
+  ASSERT_OK(older);
+  EXPECT_EQ((*older)->Stats()[9].keys, 1u);
+  EXPECT_EQ((*older)->Stats()[9].bytes, 6u);  // "old" + "abc"
+  ASSERT_OK((*older)->Apply(9, "new", Value(2, "z")));
+  older->reset();
+  older = Engine::Open(path);
+  ASSERT_OK(older);
+  EXPECT_EQ((*older)->Stats()[9].keys, 2u);
 }
 
 TEST_F(EngineTest, HintsAreDurableAndOrdered) {

@@ -86,7 +86,52 @@ TEST(PlacementTest, PropertiesHoldOverManyClusterShapes) {
             << n.id << " holds " << counts[n.id] << ", mean " << mean;
       }
     }
+    // Every node coordinates: the first replica is spread as evenly as the
+    // holdings allow, whatever the rack sizes.
+    std::map<std::string, int> leads;
+    for (const auto& replicas : *placed) ++leads[replicas.front()];
+    if (equal_racks) {
+      const double mean = double(shape.partitions) / nodes.size();
+      for (const auto& n : nodes) {
+        EXPECT_LT(std::abs(leads[n.id] - mean), 1.0)
+            << n.id << " leads " << leads[n.id] << ", mean " << mean;
+      }
+    }
   }
+}
+
+TEST(PlacementTest, BalanceLeadersOnlyReordersAndSpreadsTheFirstReplica) {
+  // Every list led by "a": the worst case a directory formed before the
+  // coordinator role was spread can be in.
+  std::vector<std::vector<std::string>> assignments(
+      12, std::vector<std::string>{"a", "b", "c"});
+  std::vector<std::vector<std::string>*> lists;
+  for (auto& a : assignments) lists.push_back(&a);
+  EXPECT_EQ(BalanceLeaders(lists), 8);
+  std::map<std::string, int> leads;
+  for (const auto& replicas : assignments) {
+    EXPECT_EQ(std::set<std::string>(replicas.begin(), replicas.end()),
+              (std::set<std::string>{"a", "b", "c"}));
+    ++leads[replicas.front()];
+  }
+  EXPECT_EQ(leads, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
+  // Balanced already: nothing changes.
+  EXPECT_EQ(BalanceLeaders(lists), 0);
+}
+
+TEST(PlacementTest, ScatterWidthOfSixNodesOnThreeRacks) {
+  // docs/placement.md quotes this figure: six nodes, two per rack, N=3 and
+  // 64 partitions form two replica sets, the fewest that give every node a
+  // share (of 2*2*2 = 8 that rack-awareness allows), so only 2 of the 20
+  // ways three nodes can fail at once lose data.
+  const auto nodes = Nodes({{2, 2, 2}, 64, 3});
+  auto placed = PlacePartitions(nodes, 64, 3);
+  ASSERT_OK(placed);
+  std::set<std::set<std::string>> sets;
+  for (const auto& replicas : *placed) {
+    sets.emplace(replicas.begin(), replicas.end());
+  }
+  EXPECT_EQ(sets.size(), 2u);
 }
 
 TEST(PlacementTest, PrefersFreeSpaceAmongEquals) {
