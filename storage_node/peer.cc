@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/grpc_util.h"
 #include "common/rpc_status.h"
+#include "storage_node/peer_stream.h"
 
 namespace quorumkv {
 namespace {
@@ -13,32 +15,52 @@ namespace {
 class GrpcPeerProxy final : public PeerProxy {
  public:
   explicit GrpcPeerProxy(const std::string& address)
-      : stub_(ReplicaService::NewStub(MakeChannel(address))) {}
+      : channel_(MakeChannel(address)),
+        stub_(ReplicaService::NewStub(channel_)),
+        stream_(address, ReplicaService::NewStub(channel_)) {}
 
-  void Apply(grpc::ClientContext* context, const ApplyRequest* request,
-             ApplyResponse* response, Done done) override {
-    stub_->async()->Apply(context, request, response, std::move(done));
+  void Apply(const ApplyRequest& request, absl::Time deadline,
+             Done<ApplyResponse> done) override {
+    PeerRequest wrapped;
+    *wrapped.mutable_apply() = request;
+    stream_.Send(std::move(wrapped), deadline,
+                 [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
+                   if (!reply.ok()) return done(reply.status());
+                   done(std::move(*reply->mutable_apply()));
+                 });
   }
-  void Read(grpc::ClientContext* context, const ReadRequest* request,
-            ReadResponse* response, Done done) override {
-    stub_->async()->Read(context, request, response, std::move(done));
+  void Read(const ReadRequest& request, absl::Time deadline,
+            Done<ReadResponse> done) override {
+    PeerRequest wrapped;
+    *wrapped.mutable_read() = request;
+    stream_.Send(std::move(wrapped), deadline,
+                 [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
+                   if (!reply.ok()) return done(reply.status());
+                   done(std::move(*reply->mutable_read()));
+                 });
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
       const StreamPartitionRequest& request) override {
     return stub_->StreamPartition(context, request);
   }
+  void ExpireOverdue(absl::Time now) override { stream_.ExpireOverdue(now); }
 
  private:
+  const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<ReplicaService::Stub> stub_;
+  PeerStream stream_;
 };
 
 // Failures that say the peer itself is not answering, as opposed to an
 // answer the peer gave.
-bool PeerUnreachable(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+bool PeerUnreachable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
 }
+
+// How often request deadlines are enforced: a small fraction of any
+// deadline a request has.
+constexpr absl::Duration kSweepInterval = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -51,7 +73,12 @@ PeerProxyFactory GrpcPeerProxyFactory() {
 Peer::Peer(std::string address, std::unique_ptr<PeerProxy> proxy)
     : address_(std::move(address)), proxy_(std::move(proxy)) {}
 
-void Peer::Record(const grpc::Status& status) {
+void Peer::Begin() {
+  absl::MutexLock lock(&mu_);
+  ++in_flight_;
+}
+
+void Peer::Record(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   --in_flight_;
   if (status.ok()) {
@@ -79,43 +106,30 @@ void Peer::WaitIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
-template <typename Response, typename Request, typename Method>
-void Peer::Call(const Request& request, absl::Time deadline, Method method,
-                std::function<void(absl::StatusOr<Response>)> done) {
-  struct State {
-    grpc::ClientContext context;
-    Request request;
-    Response response;
-  };
-  auto state = std::make_shared<State>();
-  state->request = request;
-  state->context.set_deadline(absl::ToChronoTime(deadline));
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_flight_;
-  }
-  (proxy_.get()->*method)(
-      &state->context, &state->request, &state->response,
-      [this, state, done = std::move(done)](grpc::Status status) {
-        // Record() last: PeerSet::WaitIdle may return, and the node shut
-        // down, as soon as the count drops.
-        if (status.ok()) {
-          done(std::move(state->response));
-        } else {
-          done(FromGrpcStatus(status));
-        }
-        Record(status);
-      });
-}
-
+// Record() last: PeerSet::WaitIdle may return, and the node shut down, as
+// soon as the count drops.
 void Peer::Apply(const ApplyRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ApplyResponse>)> done) {
-  Call<ApplyResponse>(request, deadline, &PeerProxy::Apply, std::move(done));
+  Begin();
+  proxy_->Apply(request, deadline,
+                [this, done = std::move(done)](
+                    absl::StatusOr<ApplyResponse> response) {
+                  const absl::Status status = response.status();
+                  done(std::move(response));
+                  Record(status);
+                });
 }
 
 void Peer::Read(const ReadRequest& request, absl::Time deadline,
                 std::function<void(absl::StatusOr<ReadResponse>)> done) {
-  Call<ReadResponse>(request, deadline, &PeerProxy::Read, std::move(done));
+  Begin();
+  proxy_->Read(request, deadline,
+               [this, done = std::move(done)](
+                   absl::StatusOr<ReadResponse> response) {
+                 const absl::Status status = response.status();
+                 done(std::move(response));
+                 Record(status);
+               });
 }
 
 absl::StatusOr<ApplyResponse> Peer::ApplyAndWait(const ApplyRequest& request,
@@ -136,24 +150,41 @@ Peer::StreamPartition(grpc::ClientContext* context,
   return proxy_->StreamPartition(context, request);
 }
 
-PeerSet::PeerSet(PeerProxyFactory factory) : factory_(std::move(factory)) {}
+PeerSet::PeerSet(PeerProxyFactory factory)
+    : factory_(std::move(factory)), sweeper_([this] {
+        const absl::Time now = absl::Now();
+        for (Peer* peer : All()) peer->proxy_->ExpireOverdue(now);
+        return kSweepInterval;
+      }) {
+  sweeper_.Start();
+}
 
-PeerSet::~PeerSet() { WaitIdle(); }
+PeerSet::~PeerSet() {
+  WaitIdle();
+  sweeper_.Stop();
+}
 
 Peer* PeerSet::Get(const std::string& address) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = peers_.find(address);
+    if (it != peers_.end()) return it->second.get();
+  }
   absl::MutexLock lock(&mu_);
   std::unique_ptr<Peer>& peer = peers_[address];
   if (peer == nullptr) peer = std::make_unique<Peer>(address, factory_(address));
   return peer.get();
 }
 
-void PeerSet::WaitIdle() {
+std::vector<Peer*> PeerSet::All() {
   std::vector<Peer*> peers;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [address, peer] : peers_) peers.push_back(peer.get());
-  }
-  for (Peer* peer : peers) peer->WaitIdle();
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [address, peer] : peers_) peers.push_back(peer.get());
+  return peers;
+}
+
+void PeerSet::WaitIdle() {
+  for (Peer* peer : All()) peer->WaitIdle();
 }
 
 }  // namespace quorumkv

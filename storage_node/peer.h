@@ -19,28 +19,34 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
 #include "proto/replica.grpc.pb.h"
 
 namespace quorumkv {
 
-// The wire under a Peer. The default one calls the peer's ReplicaService
-// over a channel of its own; tests wrap it.
+// The wire under a Peer. The default one sends writes and reads over the
+// per-peer stream (storage_node/peer_stream.h) and partition streams over a
+// call of their own; tests wrap it.
 class PeerProxy {
  public:
-  using Done = std::function<void(grpc::Status)>;
+  template <typename Response>
+  using Done = std::function<void(absl::StatusOr<Response>)>;
   virtual ~PeerProxy() = default;
-  // As gRPC's callback API: `done` runs once, on a gRPC thread; the context,
-  // request and response outlive it.
-  virtual void Apply(grpc::ClientContext* context, const ApplyRequest* request,
-                     ApplyResponse* response, Done done) = 0;
-  virtual void Read(grpc::ClientContext* context, const ReadRequest* request,
-                    ReadResponse* response, Done done) = 0;
+  // `done` runs once, on a gRPC thread or the deadline sweeper's, with the
+  // peer's answer or why there is none.
+  virtual void Apply(const ApplyRequest& request, absl::Time deadline,
+                     Done<ApplyResponse> done) = 0;
+  virtual void Read(const ReadRequest& request, absl::Time deadline,
+                    Done<ReadResponse> done) = 0;
   // A blocking reader of the partition stream; for background threads only.
   virtual std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>
   StreamPartition(grpc::ClientContext* context,
                   const StreamPartitionRequest& request) = 0;
+  // Fails the requests whose deadline is at or before `now`; called every
+  // few milliseconds by the PeerSet.
+  virtual void ExpireOverdue(absl::Time /*now*/) {}
 };
 
 // Makes the proxy for a peer at `address`.
@@ -79,10 +85,10 @@ class Peer {
   void WaitIdle();
 
  private:
-  template <typename Response, typename Request, typename Method>
-  void Call(const Request& request, absl::Time deadline, Method method,
-            std::function<void(absl::StatusOr<Response>)> done);
-  void Record(const grpc::Status& status);
+  friend class PeerSet;
+  // Counts a call in; Record() counts it out with its outcome.
+  void Begin();
+  void Record(const absl::Status& status);
 
   const std::string address_;
   const std::unique_ptr<PeerProxy> proxy_;
@@ -92,22 +98,27 @@ class Peer {
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
 };
 
-// The peers of one storage node, by address, created on first use.
+// The peers of one storage node, by address, created on first use. Runs
+// the sweeper that enforces every request's deadline.
 class PeerSet {
  public:
   explicit PeerSet(PeerProxyFactory factory = GrpcPeerProxyFactory());
   ~PeerSet();  // Waits until no call is in flight.
 
-  // Never null; lives as long as the set.
+  // Never null; lives as long as the set. Read-mostly: a reader lock finds
+  // a known peer.
   Peer* Get(const std::string& address);
   // Blocks until no call to any peer is in flight (each has a deadline).
   void WaitIdle();
 
  private:
+  std::vector<Peer*> All();
+
   const PeerProxyFactory factory_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_
       ABSL_GUARDED_BY(mu_);
+  PeriodicTask sweeper_;  // Last: stopped before the peers go.
 };
 
 }  // namespace quorumkv

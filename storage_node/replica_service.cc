@@ -18,47 +18,29 @@ ReplicaServiceImpl::ReplicaServiceImpl(std::string self_id, Engine* engine,
       directory_(directory),
       request_refresh_(std::move(request_refresh)) {}
 
-absl::Status ReplicaServiceImpl::CheckAccepts(uint32_t partition,
+absl::Status ReplicaServiceImpl::CheckAccepts(const DirectoryView& directory,
+                                              uint32_t partition,
                                               uint64_t sender_epoch,
                                               bool joining_ok) const {
-  DirectoryPtr directory = directory_->Get();
-  if (sender_epoch > directory->epoch()) {
+  if (sender_epoch > directory.epoch()) {
     request_refresh_();
     return absl::OkStatus();
   }
-  if (joining_ok && directory->IsJoining(self_id_, partition)) {
+  if (joining_ok && directory.IsJoining(self_id_, partition)) {
     return absl::OkStatus();
   }
-  return CheckHolds(*directory, self_id_, partition);
+  return CheckHolds(directory, self_id_, partition);
 }
 
-grpc::ServerUnaryReactor* ReplicaServiceImpl::Apply(
-    grpc::CallbackServerContext* context, const ApplyRequest* request,
-    ApplyResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+void ReplicaServiceImpl::AnswerRead(const ReadRequest& request,
+                                    const DirectoryView& directory,
+                                    PeerReply* reply) {
   absl::Status status =
-      CheckAccepts(request->partition(), request->directory_epoch(),
-                   /*joining_ok=*/true);
-  if (status.ok()) {
-    clock_->Observe(request->value().version());
-    auto applied = engine_->Apply(request->partition(), request->key(),
-                                  request->value());
-    status = applied.status();
-    if (applied.ok()) response->set_applied(*applied);
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* ReplicaServiceImpl::Read(
-    grpc::CallbackServerContext* context, const ReadRequest* request,
-    ReadResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status =
-      CheckAccepts(request->partition(), request->directory_epoch(),
+      CheckAccepts(directory, request.partition(), request.directory_epoch(),
                    /*joining_ok=*/false);
   if (status.ok()) {
-    auto value = engine_->Read(request->partition(), request->key());
+    auto value = engine_->Read(request.partition(), request.key());
+    ReadResponse* response = reply->mutable_read();
     if (value.ok()) {
       clock_->Observe(value->version());
       response->set_found(true);
@@ -67,8 +49,136 @@ grpc::ServerUnaryReactor* ReplicaServiceImpl::Read(
       status = value.status();
     }
   }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  if (!status.ok()) ToPeerError(status, reply->mutable_error());
+}
+
+void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
+                                PeerReplyBatch* replies) {
+  const DirectoryPtr directory = directory_->Get();
+  std::vector<RowWrite> writes;
+  std::vector<PeerReply*> write_replies;
+  for (PeerRequest& request : *batch.mutable_requests()) {
+    PeerReply* reply = replies->add_replies();
+    reply->set_id(request.id());
+    if (request.has_read()) {
+      AnswerRead(request.read(), *directory, reply);
+      continue;
+    }
+    if (!request.has_apply()) {
+      ToPeerError(absl::InvalidArgumentError("request without an operation"),
+                  reply->mutable_error());
+      continue;
+    }
+    const ApplyRequest& apply = request.apply();
+    absl::Status accepted =
+        CheckAccepts(*directory, apply.partition(), apply.directory_epoch(),
+                     /*joining_ok=*/true);
+    if (!accepted.ok()) {
+      ToPeerError(accepted, reply->mutable_error());
+      continue;
+    }
+    clock_->Observe(apply.value().version());
+    writes.push_back({apply.partition(), apply.key(), &apply.value()});
+    write_replies.push_back(reply);
+  }
+  if (writes.empty()) return;
+  std::vector<bool> stored;
+  const absl::Status status = engine_->ApplyMany(writes, &stored);
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (status.ok()) {
+      write_replies[i]->mutable_apply()->set_applied(stored[i]);
+    } else {
+      ToPeerError(status, write_replies[i]->mutable_error());
+    }
+  }
+}
+
+namespace {
+
+// One peer's Exchange call. Reads one message at a time and answers it
+// inline (local RocksDB work only); replies produced while a write is on
+// its way are merged into the next one.
+class ExchangeHandler final
+    : public grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch> {
+ public:
+  using Answer = std::function<void(PeerRequestBatch&, PeerReplyBatch*)>;
+  explicit ExchangeHandler(Answer answer) : answer_(std::move(answer)) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The peer closed its side or went away: finish once replies are out.
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      MaybeFinish();
+      return;
+    }
+    PeerReplyBatch replies;
+    answer_(in_, &replies);
+    in_.Clear();
+    {
+      absl::MutexLock lock(&mu_);
+      if (queued_.replies_size() == 0) {
+        queued_.Swap(&replies);
+      } else {
+        for (PeerReply& r : *replies.mutable_replies()) {
+          queued_.mutable_replies()->Add(std::move(r));
+        }
+      }
+      MaybeWrite();
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      broken_ = true;
+      MaybeFinish();
+      return;
+    }
+    MaybeWrite();
+    MaybeFinish();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || broken_ || finished_ || queued_.replies_size() == 0) return;
+    out_.Clear();
+    out_.Swap(&queued_);
+    writing_ = true;
+    StartWrite(&out_);
+  }
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || reading_ || writing_) return;
+    if (!broken_ && queued_.replies_size() > 0) return;
+    finished_ = true;
+    Finish(grpc::Status::OK);
+  }
+
+  const Answer answer_;
+  PeerRequestBatch in_;  // only the reading side touches it
+  absl::Mutex mu_;
+  PeerReplyBatch out_ ABSL_GUARDED_BY(mu_);
+  PeerReplyBatch queued_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = true;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch>*
+ReplicaServiceImpl::Exchange(grpc::CallbackServerContext*) {
+  return new ExchangeHandler(
+      [this](PeerRequestBatch& batch, PeerReplyBatch* replies) {
+        Answer(batch, replies);
+      });
 }
 
 namespace {

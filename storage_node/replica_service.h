@@ -1,5 +1,6 @@
 // ReplicaService (proto/replica.proto) of a storage node: what coordinators,
-// read repair and hint replay call on this replica. Local work only; every
+// read repair and hint replay send this replica over the per-peer stream,
+// and the source side of partition streams. Local work only; every
 // handler finishes on the callback thread without waiting on the network.
 #ifndef QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
 #define QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
@@ -21,12 +22,11 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
                      const DirectoryHolder* directory,
                      std::function<void()> request_refresh);
 
-  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context,
-                                  const ApplyRequest* request,
-                                  ApplyResponse* response) override;
-  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
-                                 const ReadRequest* request,
-                                 ReadResponse* response) override;
+  // The server side of the per-peer stream: each message is answered as a
+  // whole, its writes stored in one engine call, its replies sent as one
+  // message (or merged with the next while one is being sent).
+  grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch>* Exchange(
+      grpc::CallbackServerContext* context) override;
   // The source side of a move: the partition's rows from one snapshot, one
   // bounded chunk per write, the next one read when the last is sent.
   grpc::ServerWriteReactor<PartitionChunk>* StreamPartition(
@@ -37,8 +37,12 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   // Replicas accept writes for partitions they hold or join and, during a
   // move the coordinator already knows of, for those a newer directory
   // gives them. Reads only for partitions they hold in full.
-  absl::Status CheckAccepts(uint32_t partition, uint64_t sender_epoch,
-                            bool joining_ok) const;
+  absl::Status CheckAccepts(const DirectoryView& directory, uint32_t partition,
+                            uint64_t sender_epoch, bool joining_ok) const;
+  // Answers every request of `batch` into `replies`.
+  void Answer(PeerRequestBatch& batch, PeerReplyBatch* replies);
+  void AnswerRead(const ReadRequest& request, const DirectoryView& directory,
+                  PeerReply* reply);
 
   const std::string self_id_;
   Engine* const engine_;

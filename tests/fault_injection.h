@@ -25,17 +25,17 @@ class FaultyPeerProxy final : public PeerProxy {
                   std::shared_ptr<PeerFaults> faults)
       : real_(std::move(real)), faults_(std::move(faults)) {}
 
-  void Apply(grpc::ClientContext* context, const ApplyRequest* request,
-             ApplyResponse* response, Done done) override {
+  void Apply(const ApplyRequest& request, absl::Time deadline,
+             Done<ApplyResponse> done) override {
     if (faults_->drop_writes) {
-      done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped by the test"));
+      done(absl::UnavailableError("dropped by the test"));
       return;
     }
-    real_->Apply(context, request, response, std::move(done));
+    real_->Apply(request, deadline, std::move(done));
   }
-  void Read(grpc::ClientContext* context, const ReadRequest* request,
-            ReadResponse* response, Done done) override {
-    real_->Read(context, request, response, std::move(done));
+  void Read(const ReadRequest& request, absl::Time deadline,
+            Done<ReadResponse> done) override {
+    real_->Read(request, deadline, std::move(done));
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
@@ -44,6 +44,7 @@ class FaultyPeerProxy final : public PeerProxy {
     if (faults_->drop_streams) context->TryCancel();
     return real_->StreamPartition(context, request);
   }
+  void ExpireOverdue(absl::Time now) override { real_->ExpireOverdue(now); }
 
  private:
   const std::unique_ptr<PeerProxy> real_;
