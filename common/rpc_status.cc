@@ -39,13 +39,13 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return result;
 }
 
-void ToPeerError(const absl::Status& status, PeerError* error) {
+void ToRequestError(const absl::Status& status, RequestError* error) {
   error->set_code(static_cast<int32_t>(status.code()));
   error->set_message(std::string(status.message()));
   if (auto detail = GetErrorDetail(status)) *error->mutable_detail() = *detail;
 }
 
-absl::Status FromPeerError(const PeerError& error) {
+absl::Status FromRequestError(const RequestError& error) {
   const auto code = static_cast<absl::StatusCode>(error.code());
   if (code == absl::StatusCode::kOk) {
     return absl::InternalError("peer sent an error without a code");

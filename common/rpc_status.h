@@ -11,16 +11,16 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 #include "proto/kv.pb.h"
-#include "proto/replica.pb.h"
 
 namespace quorumkv {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// A status inside a batch of the per-peer stream, detail included.
-void ToPeerError(const absl::Status& status, PeerError* error);
-absl::Status FromPeerError(const PeerError& error);
+// A status inside a batch (KvService.Batch, the per-peer stream), detail
+// included.
+void ToRequestError(const absl::Status& status, RequestError* error);
+absl::Status FromRequestError(const RequestError& error);
 
 // FAILED_PRECONDITION carrying `detail`: the receiver does not hold the
 // partition at its epoch, or the sender's directory is newer.

@@ -17,13 +17,13 @@ class GrpcPeerProxy final : public PeerProxy {
   explicit GrpcPeerProxy(const std::string& address)
       : channel_(MakeChannel(address)),
         stub_(ReplicaService::NewStub(channel_)),
-        stream_(address, ReplicaService::NewStub(channel_)) {}
+        stream_(ConnectPeerStream(address, channel_)) {}
 
   void Apply(const ApplyRequest& request, absl::Time deadline,
              Done<ApplyResponse> done) override {
     PeerRequest wrapped;
     *wrapped.mutable_apply() = request;
-    stream_.Send(std::move(wrapped), deadline,
+    stream_->Send(std::move(wrapped), deadline,
                  [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
                    if (!reply.ok()) return done(reply.status());
                    done(std::move(*reply->mutable_apply()));
@@ -33,7 +33,7 @@ class GrpcPeerProxy final : public PeerProxy {
             Done<ReadResponse> done) override {
     PeerRequest wrapped;
     *wrapped.mutable_read() = request;
-    stream_.Send(std::move(wrapped), deadline,
+    stream_->Send(std::move(wrapped), deadline,
                  [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
                    if (!reply.ok()) return done(reply.status());
                    done(std::move(*reply->mutable_read()));
@@ -44,12 +44,12 @@ class GrpcPeerProxy final : public PeerProxy {
       const StreamPartitionRequest& request) override {
     return stub_->StreamPartition(context, request);
   }
-  void ExpireOverdue(absl::Time now) override { stream_.ExpireOverdue(now); }
+  void ExpireOverdue(absl::Time now) override { stream_->ExpireOverdue(now); }
 
  private:
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<ReplicaService::Stub> stub_;
-  PeerStream stream_;
+  const std::unique_ptr<PeerStream> stream_;
 };
 
 // Failures that say the peer itself is not answering, as opposed to an

@@ -49,7 +49,7 @@ void ReplicaServiceImpl::AnswerRead(const ReadRequest& request,
       status = value.status();
     }
   }
-  if (!status.ok()) ToPeerError(status, reply->mutable_error());
+  if (!status.ok()) ToRequestError(status, reply->mutable_error());
 }
 
 void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
@@ -65,7 +65,7 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
       continue;
     }
     if (!request.has_apply()) {
-      ToPeerError(absl::InvalidArgumentError("request without an operation"),
+      ToRequestError(absl::InvalidArgumentError("request without an operation"),
                   reply->mutable_error());
       continue;
     }
@@ -74,7 +74,7 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
         CheckAccepts(*directory, apply.partition(), apply.directory_epoch(),
                      /*joining_ok=*/true);
     if (!accepted.ok()) {
-      ToPeerError(accepted, reply->mutable_error());
+      ToRequestError(accepted, reply->mutable_error());
       continue;
     }
     clock_->Observe(apply.value().version());
@@ -88,7 +88,7 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
     if (status.ok()) {
       write_replies[i]->mutable_apply()->set_applied(stored[i]);
     } else {
-      ToPeerError(status, write_replies[i]->mutable_error());
+      ToRequestError(status, write_replies[i]->mutable_error());
     }
   }
 }

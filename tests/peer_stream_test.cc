@@ -1,4 +1,5 @@
-// The per-peer stream (storage_node/peer_stream.h) against a scripted peer
+// The per-peer stream (storage_node/peer_stream.h, common/batch_stream.h)
+// against a scripted peer
 // on 127.0.0.1: batching, order, answers when the peer vanishes, bounded
 // memory when it stalls, deadlines.
 #include "storage_node/peer_stream.h"
@@ -158,9 +159,8 @@ class PeerStreamTest : public ::testing::Test {
     server_ = *std::move(server);
     address_ = bound;
   }
-  std::unique_ptr<PeerStream> Connect(PeerStreamOptions options = {}) {
-    return std::make_unique<PeerStream>(
-        address_, ReplicaService::NewStub(MakeChannel(address_)), options);
+  std::unique_ptr<PeerStream> Connect(BatchStreamOptions options = {}) {
+    return ConnectPeerStream(address_, MakeChannel(address_), options);
   }
   absl::Time Soon() { return absl::Now() + absl::Seconds(20); }
 
@@ -179,7 +179,7 @@ TEST_F(PeerStreamTest, ManyWritesTravelInFewMessagesInOrder) {
   }
   ASSERT_TRUE(answers.AllIn(absl::Seconds(20)));
   EXPECT_EQ(answers.count(absl::StatusCode::kOk), kWrites);
-  const PeerStreamCounters counters = stream->counters();
+  const BatchStreamCounters counters = stream->counters();
   EXPECT_EQ(counters.requests, kWrites);
   EXPECT_LE(counters.messages, 100u) << "writes were not batched";
   EXPECT_EQ(counters.streams, 1u);
@@ -205,7 +205,7 @@ TEST_F(PeerStreamTest, APeerThatVanishesMidBatchStillAnswersEveryWrite) {
 }
 
 TEST_F(PeerStreamTest, AStalledPeerCostsBoundedMemoryAndItsWritesAreRefused) {
-  PeerStreamOptions options;
+  BatchStreamOptions options;
   options.max_queued_bytes = 256 * 1024;
   auto stream = Connect(options);
   Answers answers;

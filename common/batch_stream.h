@@ -1,0 +1,380 @@
+// A batching stream of requests to one server: one long-lived bidi call
+// that carries many requests per message, each with its own id, deadline
+// and answer. The per-peer stream between storage nodes
+// (storage_node/peer_stream.h) and the SDK's stream to each node
+// (client/node_stream.h) are both one.
+//
+// Requests queue while a message is on its way; when it has gone, everything
+// queued leaves as the next message (up to a batch limit). So an idle stream
+// sends a request at once, and a busy one sends fewer, fuller messages: no
+// timer holds a request back. The server batches its replies the same way.
+//
+// Every request gets exactly one answer: the server's reply; UNAVAILABLE when
+// the stream broke before the reply came (the request may or may not have
+// taken effect) or when too many bytes are already queued for the server
+// (it was not sent); DEADLINE_EXCEEDED when its deadline passed first
+// (ExpireOverdue). A broken stream is replaced by a new one on the next
+// request.
+//
+// Request must have `id`, RequestBatch a repeated `requests`, Reply `id` and
+// an optional RequestError `error`, ReplyBatch a repeated `replies`.
+//
+// Thread-safe. `done` callbacks run on gRPC threads or on the thread that
+// calls ExpireOverdue, never under a lock of this object.
+#ifndef QUORUMKV_COMMON_BATCH_STREAM_H_
+#define QUORUMKV_COMMON_BATCH_STREAM_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/rpc_status.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/client_callback.h"
+
+namespace quorumkv {
+
+struct BatchStreamOptions {
+  // A message holds at most this many requests, or this many bytes (but
+  // always at least one request, however large).
+  size_t max_batch_requests = 512;
+  size_t max_batch_bytes = 1 << 20;
+  // Bytes of requests waiting to be sent, beyond which new ones are refused
+  // at once: a server that does not keep up costs bounded memory.
+  size_t max_queued_bytes = 64 << 20;
+};
+
+struct BatchStreamCounters {
+  uint64_t requests = 0;  // sent
+  uint64_t messages = 0;  // batches sent
+  uint64_t refused = 0;   // refused because the queue was full
+  uint64_t streams = 0;   // calls started
+};
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+class BatchStream {
+ public:
+  using Done = std::function<void(absl::StatusOr<Reply>)>;
+  using Reactor = grpc::ClientBidiReactor<RequestBatch, ReplyBatch>;
+  // Binds a new call of the streaming method to `reactor` (for a generated
+  // stub: stub->async()->Method(context, reactor)).
+  using Bind = std::function<void(grpc::ClientContext*, Reactor*)>;
+
+  // `what` names the server in errors ("peer 10.0.0.2:7101").
+  BatchStream(std::string what, Bind bind, BatchStreamOptions options = {})
+      : what_(std::move(what)), bind_(std::move(bind)), options_(options) {}
+  // Cancels the stream and fails every request still waiting; returns once
+  // gRPC has let go of the call.
+  ~BatchStream();
+  BatchStream(const BatchStream&) = delete;
+  BatchStream& operator=(const BatchStream&) = delete;
+
+  // Queues `request` (its id is set here) for the next message. A reply
+  // that carries an error arrives as that error.
+  void Send(Request request, absl::Time deadline, Done done);
+
+  // Fails, with DEADLINE_EXCEEDED, the requests whose deadline is at or
+  // before `now`. The owner calls it every few milliseconds.
+  void ExpireOverdue(absl::Time now);
+
+  BatchStreamCounters counters() const {
+    absl::MutexLock lock(&mu_);
+    return counters_;
+  }
+  size_t queued_bytes() const {
+    absl::MutexLock lock(&mu_);
+    return queued_bytes_;
+  }
+
+ private:
+  class Call;
+  struct Queued {
+    Request request;
+    size_t bytes;
+    absl::Time deadline;
+    Done done;
+  };
+  struct Pending {
+    absl::Time deadline;
+    Done done;
+    uint64_t call;  // the generation of the call that carried it
+  };
+
+  // Starts the next message if the call is free and requests are queued.
+  void Pump();
+  void OnReplies(ReplyBatch& batch);
+  void OnWriteDone(uint64_t generation, bool ok);
+  void OnCallDone(uint64_t generation, const absl::Status& status);
+
+  const std::string what_;
+  const Bind bind_;
+  const BatchStreamOptions options_;
+
+  mutable absl::Mutex mu_;
+  Call* call_ ABSL_GUARDED_BY(mu_) = nullptr;  // the live call, if any
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  int live_calls_ ABSL_GUARDED_BY(mu_) = 0;  // not yet done, current included
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  BatchStreamCounters counters_ ABSL_GUARDED_BY(mu_);
+};
+
+// Implementation.
+
+// One streaming call. gRPC owns it from StartCall until OnDone; the stream
+// takes a reference while it cancels it, so it is deleted by whoever lets go
+// last.
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final : public Reactor {
+ public:
+  Call(BatchStream* stream, uint64_t generation)
+      : stream_(stream), generation_(generation) {
+    stream_->bind_(&context_, this);
+  }
+
+  void Start() {
+    this->StartRead(&in_);
+    this->StartCall();
+  }
+  void Ref() { refs_.fetch_add(1); }
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+  void Cancel() { context_.TryCancel(); }
+  // The message being written; touched by the stream only between choosing
+  // this call for a write (under its lock) and OnWriteDone.
+  RequestBatch& out() { return out_; }
+  void Write() { this->StartWrite(&out_); }
+
+  void OnWriteDone(bool ok) override { stream_->OnWriteDone(generation_, ok); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    stream_->OnReplies(in_);
+    in_.Clear();
+    this->StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    stream_->OnCallDone(generation_, FromGrpcStatus(status));
+    Unref();
+  }
+
+ private:
+  BatchStream* const stream_;
+  const uint64_t generation_;
+  std::atomic<int> refs_{1};
+  grpc::ClientContext context_;
+  RequestBatch out_;
+  ReplyBatch in_;
+};
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
+  Call* call = nullptr;
+  std::deque<Queued> unsent;
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    call = call_;
+    if (call != nullptr) call->Ref();
+    unsent.swap(queue_);
+    queued_bytes_ = 0;
+  }
+  for (Queued& q : unsent) {
+    q.done(absl::CancelledError(
+        absl::StrCat(what_, ": shutting down")));
+  }
+  if (call != nullptr) {
+    call->Cancel();
+    call->Unref();
+  }
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return live_calls_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(Request request, absl::Time deadline, Done done) {
+  const size_t bytes = request.ByteSizeLong();
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_) {
+      refused = absl::CancelledError(
+          absl::StrCat(what_, ": shutting down"));
+    } else if (!queue_.empty() &&
+               queued_bytes_ + bytes > options_.max_queued_bytes) {
+      ++counters_.refused;
+      refused = absl::UnavailableError(absl::StrCat(
+          what_, " is not keeping up: ", queued_bytes_,
+          " bytes already queued for it"));
+    } else {
+      request.set_id(++next_id_);
+      queue_.push_back(Queued{std::move(request), bytes, deadline,
+                              std::move(done)});
+      queued_bytes_ += bytes;
+    }
+  }
+  if (!refused.ok()) {
+    done(std::move(refused));
+    return;
+  }
+  Pump();
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
+  Call* start = nullptr;
+  Call* write = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_ || queue_.empty()) return;
+    if (call_ == nullptr) {
+      call_ = new Call(this, ++generation_);
+      ++live_calls_;
+      ++counters_.streams;
+      writing_ = false;
+      start = call_;
+    }
+    if (!writing_) {
+      RequestBatch& batch = call_->out();
+      batch.Clear();
+      size_t bytes = 0;
+      while (!queue_.empty() &&
+             static_cast<size_t>(batch.requests_size()) <
+                 options_.max_batch_requests &&
+             (batch.requests_size() == 0 ||
+              bytes + queue_.front().bytes <= options_.max_batch_bytes)) {
+        Queued& q = queue_.front();
+        pending_.emplace(q.request.id(),
+                         Pending{q.deadline, std::move(q.done), generation_});
+        bytes += q.bytes;
+        queued_bytes_ -= q.bytes;
+        batch.mutable_requests()->Add(std::move(q.request));
+        queue_.pop_front();
+      }
+      writing_ = true;
+      ++counters_.messages;
+      counters_.requests += batch.requests_size();
+      write = call_;
+    }
+  }
+  // Outside the lock: gRPC may run reactions on this thread. A write may
+  // precede StartCall; gRPC holds it until the call starts.
+  if (write != nullptr) write->Write();
+  if (start != nullptr) start->Start();
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(uint64_t generation, bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (generation != generation_) return;  // a call already replaced
+    writing_ = false;
+    // A failed write means the call is broken: its OnDone fails what it
+    // carried, and the next request starts a new call.
+    if (!ok) call_ = nullptr;
+  }
+  Pump();
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnReplies(ReplyBatch& batch) {
+  std::vector<std::pair<Done, Reply*>> ready;
+  ready.reserve(batch.replies_size());
+  {
+    absl::MutexLock lock(&mu_);
+    for (Reply& reply : *batch.mutable_replies()) {
+      auto it = pending_.find(reply.id());
+      if (it == pending_.end()) continue;  // expired meanwhile
+      ready.emplace_back(std::move(it->second.done), &reply);
+      pending_.erase(it);
+    }
+  }
+  for (auto& [done, reply] : ready) {
+    if (reply->has_error()) {
+      done(FromRequestError(reply->error()));
+    } else {
+      done(std::move(*reply));
+    }
+  }
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t generation, const absl::Status& status) {
+  std::vector<Done> failed;
+  bool more;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.call == generation) {
+        failed.push_back(std::move(it->second.done));
+        pending_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (call_ != nullptr && generation_ == generation) {
+      call_ = nullptr;
+      writing_ = false;
+    }
+    more = !closing_ && !queue_.empty();
+  }
+  const absl::Status broken = absl::UnavailableError(absl::StrCat(
+      "stream to ", what_, " broke before it answered: ",
+      status.ok() ? "closed by the peer" : status.message()));
+  for (Done& done : failed) done(broken);
+  if (more) Pump();
+  // Last: the destructor may return once no call is live.
+  absl::MutexLock lock(&mu_);
+  --live_calls_;
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::Time now) {
+  std::vector<Done> expired;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (it->deadline <= now) {
+        expired.push_back(std::move(it->done));
+        queued_bytes_ -= it->bytes;
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.deadline <= now) {
+        expired.push_back(std::move(it->second.done));
+        pending_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (Done& done : expired) {
+    done(absl::DeadlineExceededError(
+        absl::StrCat(what_, " did not answer in time")));
+  }
+}
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_COMMON_BATCH_STREAM_H_
