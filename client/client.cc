@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -193,18 +194,22 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
     return;
   }
   call->request.set_directory_epoch(directory->epoch());
-  call->context = std::make_unique<grpc::ClientContext>();
-  call->context->set_deadline(absl::ToChronoTime(call->deadline));
+  KvRequest batched;
+  *KvMethod<Request>::Wrap(batched) = call->request;
+  batched.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(call->deadline - absl::Now()), 1,
+      std::numeric_limits<uint32_t>::max())));
   const std::string node_id = target->id();
   const std::string address = target->address();
-  KvMethod<Request>::Call(
-      nodes_.Get(address), call->context.get(), &call->request,
-      &call->response,
-      [this, call, node_id, address](grpc::Status grpc_status) {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        if (status.ok()) {
-          Finish(call, std::move(call->response));
-        } else if (GetWrongNode(status)) {
+  nodes_.Get(address)->Send(
+      std::move(batched), call->deadline,
+      [this, call, node_id, address](absl::StatusOr<KvReply> reply) {
+        if (reply.ok()) {
+          Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
+          return;
+        }
+        const absl::Status& status = reply.status();
+        if (GetWrongNode(status)) {
           call->last_error = status;
           RefreshAndRetry(call);
         } else if (NodeUnreachable(status)) {
@@ -213,7 +218,7 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
           call->avoid.insert(node_id);
           Attempt(call);
         } else {
-          Finish(call, std::move(status));
+          Finish(call, status);
         }
       });
 }

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "client/include/quorumkv/client.h"
+#include "client/node_stream.h"
 #include "client/routing_cache.h"
 #include "common/timer_queue.h"
 #include "common/directory.h"
@@ -79,7 +80,7 @@ class Client::Impl {
   const ClientOptions options_;
   const std::unique_ptr<MasterService::Stub> master_;
   const std::unique_ptr<KvService::Stub> master_kv_;
-  StubPool<KvService> nodes_;
+  NodeStreams nodes_;
   RoutingCache routing_;
   std::atomic<size_t> next_reader_{0};  // which replica the next read tries
 

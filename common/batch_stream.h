@@ -4,10 +4,12 @@
 // (storage_node/peer_stream.h) and the SDK's stream to each node
 // (client/node_stream.h) are both one.
 //
-// Requests queue while a message is on its way; when it has gone, everything
-// queued leaves as the next message (up to a batch limit). So an idle stream
-// sends a request at once, and a busy one sends fewer, fuller messages: no
-// timer holds a request back. The server batches its replies the same way.
+// Requests queue while a message is on its way, and while their thread
+// holds a BatchCork (common/batch_cork.h: the callbacks of one reply
+// message, the requests of one incoming message); then everything queued
+// leaves as the next message (up to a batch limit). So an idle stream sends
+// a request at once, and a busy one sends fewer, fuller messages: no timer
+// holds a request back. The server batches its replies the same way.
 //
 // Every request gets exactly one answer: the server's reply; UNAVAILABLE when
 // the stream broke before the reply came (the request may or may not have
@@ -38,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/batch_cork.h"
 #include "common/rpc_status.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
@@ -52,6 +55,10 @@ struct BatchStreamOptions {
   // Bytes of requests waiting to be sent, beyond which new ones are refused
   // at once: a server that does not keep up costs bounded memory.
   size_t max_queued_bytes = 64 << 20;
+  // Messages sent and not yet fully answered, beyond which requests wait
+  // (0: no limit). A small window makes batches grow with the load: while
+  // the peer works on one message, the next one fills.
+  size_t max_unanswered_messages = 0;
 };
 
 struct BatchStreamCounters {
@@ -108,7 +115,8 @@ class BatchStream {
   struct Pending {
     absl::Time deadline;
     Done done;
-    uint64_t call;  // the generation of the call that carried it
+    uint64_t call;     // the generation of the call that carried it
+    uint64_t message;  // the message that carried it
   };
 
   // Starts the next message if the call is free and requests are queued.
@@ -116,6 +124,9 @@ class BatchStream {
   void OnReplies(ReplyBatch& batch);
   void OnWriteDone(uint64_t generation, bool ok);
   void OnCallDone(uint64_t generation, const absl::Status& status);
+  // Forgets a pending request; true when that completes its message and so
+  // may let the next one go.
+  bool Answered(const Pending& pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string what_;
   const Bind bind_;
@@ -131,6 +142,9 @@ class BatchStream {
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_message_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests still unanswered, per message that has any.
+  absl::flat_hash_map<uint64_t, int> unanswered_ ABSL_GUARDED_BY(mu_);
   BatchStreamCounters counters_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -164,7 +178,11 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final : public
   void OnWriteDone(bool ok) override { stream_->OnWriteDone(generation_, ok); }
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows
-    stream_->OnReplies(in_);
+    {
+      // What the callbacks send in turn leaves batched too.
+      BatchCork cork;
+      stream_->OnReplies(in_);
+    }
     in_.Clear();
     this->StartRead(&in_);
   }
@@ -235,7 +253,12 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(Request request
     done(std::move(refused));
     return;
   }
-  Pump();
+  // Under a cork the request leaves with the others its thread is making.
+  if (!BatchCork::Defer(this, [](void* self) {
+        static_cast<BatchStream*>(self)->Pump();
+      })) {
+    Pump();
+  }
 }
 
 template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
@@ -252,7 +275,9 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
       writing_ = false;
       start = call_;
     }
-    if (!writing_) {
+    if (!writing_ && (options_.max_unanswered_messages == 0 ||
+                      unanswered_.size() < options_.max_unanswered_messages)) {
+      const uint64_t message = ++next_message_;
       RequestBatch& batch = call_->out();
       batch.Clear();
       size_t bytes = 0;
@@ -262,13 +287,14 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
              (batch.requests_size() == 0 ||
               bytes + queue_.front().bytes <= options_.max_batch_bytes)) {
         Queued& q = queue_.front();
-        pending_.emplace(q.request.id(),
-                         Pending{q.deadline, std::move(q.done), generation_});
+        pending_.emplace(q.request.id(), Pending{q.deadline, std::move(q.done),
+                                                 generation_, message});
         bytes += q.bytes;
         queued_bytes_ -= q.bytes;
         batch.mutable_requests()->Add(std::move(q.request));
         queue_.pop_front();
       }
+      unanswered_[message] = batch.requests_size();
       writing_ = true;
       ++counters_.messages;
       counters_.requests += batch.requests_size();
@@ -298,15 +324,18 @@ template <typename Request, typename Reply, typename RequestBatch, typename Repl
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnReplies(ReplyBatch& batch) {
   std::vector<std::pair<Done, Reply*>> ready;
   ready.reserve(batch.replies_size());
+  bool released = false;
   {
     absl::MutexLock lock(&mu_);
     for (Reply& reply : *batch.mutable_replies()) {
       auto it = pending_.find(reply.id());
       if (it == pending_.end()) continue;  // expired meanwhile
       ready.emplace_back(std::move(it->second.done), &reply);
+      released |= Answered(it->second);
       pending_.erase(it);
     }
   }
+  if (released) Pump();
   for (auto& [done, reply] : ready) {
     if (reply->has_error()) {
       done(FromRequestError(reply->error()));
@@ -325,6 +354,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t 
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.call == generation) {
         failed.push_back(std::move(it->second.done));
+        Answered(it->second);
         pending_.erase(it++);
       } else {
         ++it;
@@ -349,6 +379,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t 
 template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::Time now) {
   std::vector<Done> expired;
+  bool released = false;
   {
     absl::MutexLock lock(&mu_);
     for (auto it = queue_.begin(); it != queue_.end();) {
@@ -363,6 +394,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.deadline <= now) {
         expired.push_back(std::move(it->second.done));
+        released |= Answered(it->second);
         pending_.erase(it++);
       } else {
         ++it;
@@ -373,6 +405,16 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::
     done(absl::DeadlineExceededError(
         absl::StrCat(what_, " did not answer in time")));
   }
+  if (released) Pump();
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+bool BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Answered(
+    const Pending& pending) {
+  auto it = unanswered_.find(pending.message);
+  if (it == unanswered_.end() || --it->second > 0) return false;
+  unanswered_.erase(it);
+  return true;
 }
 
 }  // namespace quorumkv

@@ -2,6 +2,8 @@
 // them (the master's relay, the SDK's retry loop) is written once:
 //
 //   KvMethod<PutRequest>::Call(stub, &context, &request, &response, done);
+//
+// and as members of a KvService.Batch message (Wrap, Unwrap).
 #ifndef QUORUMKV_COMMON_KV_METHODS_H_
 #define QUORUMKV_COMMON_KV_METHODS_H_
 
@@ -16,7 +18,7 @@ namespace quorumkv {
 template <typename Request>
 struct KvMethod;
 
-#define QKV_DEFINE_KV_METHOD(Method, quorum_field, quorum_label)          \
+#define QKV_DEFINE_KV_METHOD(Method, field, quorum_field, quorum_label)   \
   template <>                                                             \
   struct KvMethod<Method##Request> {                                      \
     using Request = Method##Request;                                      \
@@ -30,11 +32,17 @@ struct KvMethod;
                      std::function<void(grpc::Status)> done) {            \
       stub->async()->Method(context, request, response, std::move(done)); \
     }                                                                     \
+    static Request* Wrap(KvRequest& batched) {                            \
+      return batched.mutable_##field();                                   \
+    }                                                                     \
+    static Response* Unwrap(KvReply& reply) {                             \
+      return reply.mutable_##field();                                     \
+    }                                                                     \
   }
 
-QKV_DEFINE_KV_METHOD(Put, w, "W");
-QKV_DEFINE_KV_METHOD(Get, r, "R");
-QKV_DEFINE_KV_METHOD(Delete, w, "W");
+QKV_DEFINE_KV_METHOD(Put, put, w, "W");
+QKV_DEFINE_KV_METHOD(Get, get, r, "R");
+QKV_DEFINE_KV_METHOD(Delete, del, w, "W");
 
 #undef QKV_DEFINE_KV_METHOD
 

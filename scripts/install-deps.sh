@@ -7,6 +7,7 @@ PACKAGES=(
   cmake g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
+  libbenchmark-dev
 )
 
 missing=()

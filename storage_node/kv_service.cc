@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "common/batch_stream_server.h"
 #include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
@@ -32,10 +34,9 @@ absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
 }
 
 template <typename Response>
-void NodeKvService::Write(grpc::CallbackServerContext* context,
-                          grpc::ServerUnaryReactor* reactor,
-                          const std::string& key, VersionedValue value,
-                          uint32_t w, uint64_t epoch, Response* response) {
+void NodeKvService::Write(const std::string& key, VersionedValue value,
+                          uint32_t w, uint64_t epoch, absl::Time deadline,
+                          Done<Response> done) {
   DirectoryPtr directory;
   uint32_t partition = 0;
   absl::Status status = Admit(key, epoch, &directory, &partition);
@@ -43,34 +44,89 @@ void NodeKvService::Write(grpc::CallbackServerContext* context,
       status.ok() ? ResolveQuorum("W", w, directory->replication())
                   : absl::StatusOr<uint32_t>(status);
   if (!quorum.ok()) {
-    reactor->Finish(ToGrpcStatus(quorum.status()));
+    done(quorum.status());
     return;
   }
   load_->RecordWrite();
   coordinator_->Write(
       std::move(directory), partition, key, std::move(value), *quorum,
-      DeadlineOf(*context, kDefaultDeadline),
-      [reactor, response](absl::StatusOr<WriteOutcome> outcome) {
-        if (outcome.ok()) {
-          *response->mutable_version() = outcome->version;
-          response->set_acks(outcome->acks);
-        }
-        reactor->Finish(ToGrpcStatus(outcome.status()));
+      deadline,
+      [done = std::move(done)](absl::StatusOr<WriteOutcome> outcome) {
+        if (!outcome.ok()) return done(outcome.status());
+        Response response;
+        *response.mutable_version() = outcome->version;
+        response.set_acks(outcome->acks);
+        done(std::move(response));
       });
 }
+
+void NodeKvService::HandlePut(const PutRequest& request, absl::Time deadline,
+                              Done<PutResponse> done) {
+  if (absl::Status s = ValidateValue(request.value()); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  VersionedValue value;
+  value.set_value(request.value());
+  Write<PutResponse>(request.key(), std::move(value), request.w(),
+                     request.directory_epoch(), deadline, std::move(done));
+}
+
+void NodeKvService::HandleDelete(const DeleteRequest& request,
+                                 absl::Time deadline,
+                                 Done<DeleteResponse> done) {
+  VersionedValue tombstone;
+  tombstone.set_tombstone(true);
+  Write<DeleteResponse>(request.key(), std::move(tombstone), request.w(),
+                        request.directory_epoch(), deadline, std::move(done));
+}
+
+void NodeKvService::HandleGet(const GetRequest& request, absl::Time deadline,
+                              Done<GetResponse> done) {
+  DirectoryPtr directory;
+  uint32_t partition = 0;
+  absl::Status status = Admit(request.key(), request.directory_epoch(),
+                              &directory, &partition);
+  absl::StatusOr<uint32_t> quorum =
+      status.ok() ? ResolveQuorum("R", request.r(), directory->replication())
+                  : absl::StatusOr<uint32_t>(status);
+  if (!quorum.ok()) {
+    done(quorum.status());
+    return;
+  }
+  load_->RecordRead();
+  coordinator_->Read(
+      std::move(directory), partition, request.key(), *quorum, deadline,
+      [done = std::move(done)](absl::StatusOr<VersionedValue> value) {
+        if (!value.ok()) return done(value.status());
+        if (value->tombstone()) return done(absl::NotFoundError("key not found"));
+        GetResponse response;
+        response.set_value(std::move(*value->mutable_value()));
+        *response.mutable_version() = value->version();
+        done(std::move(response));
+      });
+}
+
+namespace {
+
+// Finishes a unary call with `response` or the error.
+template <typename Response>
+std::function<void(absl::StatusOr<Response>)> FinishUnary(
+    grpc::ServerUnaryReactor* reactor, Response* out) {
+  return [reactor, out](absl::StatusOr<Response> response) {
+    if (response.ok()) *out = *std::move(response);
+    reactor->Finish(ToGrpcStatus(response.status()));
+  };
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* NodeKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateValue(request->value()); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  VersionedValue value;
-  value.set_value(request->value());
-  Write(context, reactor, request->key(), std::move(value), request->w(),
-        request->directory_epoch(), response);
+  HandlePut(*request, DeadlineOf(*context, kDefaultDeadline),
+            FinishUnary(reactor, response));
   return reactor;
 }
 
@@ -78,10 +134,8 @@ grpc::ServerUnaryReactor* NodeKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  VersionedValue tombstone;
-  tombstone.set_tombstone(true);
-  Write(context, reactor, request->key(), std::move(tombstone), request->w(),
-        request->directory_epoch(), response);
+  HandleDelete(*request, DeadlineOf(*context, kDefaultDeadline),
+               FinishUnary(reactor, response));
   return reactor;
 }
 
@@ -89,33 +143,65 @@ grpc::ServerUnaryReactor* NodeKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  DirectoryPtr directory;
-  uint32_t partition = 0;
-  absl::Status status = Admit(request->key(), request->directory_epoch(),
-                              &directory, &partition);
-  absl::StatusOr<uint32_t> quorum =
-      status.ok() ? ResolveQuorum("R", request->r(), directory->replication())
-                  : absl::StatusOr<uint32_t>(status);
-  if (!quorum.ok()) {
-    reactor->Finish(ToGrpcStatus(quorum.status()));
-    return reactor;
-  }
-  load_->RecordRead();
-  coordinator_->Read(
-      std::move(directory), partition, request->key(), *quorum,
-      DeadlineOf(*context, kDefaultDeadline),
-      [reactor, response](absl::StatusOr<VersionedValue> value) {
-        if (value.ok() && value->tombstone()) {
-          reactor->Finish(ToGrpcStatus(absl::NotFoundError("key not found")));
-          return;
-        }
-        if (value.ok()) {
-          response->set_value(std::move(*value->mutable_value()));
-          *response->mutable_version() = value->version();
-        }
-        reactor->Finish(ToGrpcStatus(value.status()));
-      });
+  HandleGet(*request, DeadlineOf(*context, kDefaultDeadline),
+            FinishUnary(reactor, response));
   return reactor;
+}
+
+void NodeKvService::HandleBatched(const KvRequest& request,
+                                  std::function<void(KvReply)> reply) {
+  const absl::Time deadline =
+      absl::Now() + (request.timeout_ms() > 0
+                         ? absl::Milliseconds(request.timeout_ms())
+                         : kDefaultDeadline);
+  // Fills the reply's result through `unwrap`, or its error.
+  auto answer = [id = request.id(), reply = std::move(reply)](
+                    auto unwrap) {
+    return [id, reply, unwrap](auto response) {
+      KvReply out;
+      out.set_id(id);
+      if (response.ok()) {
+        *unwrap(out) = *std::move(response);
+      } else {
+        ToRequestError(response.status(), out.mutable_error());
+      }
+      reply(std::move(out));
+    };
+  };
+  switch (request.op_case()) {
+    case KvRequest::kPut:
+      HandlePut(request.put(), deadline,
+                answer([](KvReply& r) { return r.mutable_put(); }));
+      return;
+    case KvRequest::kGet:
+      HandleGet(request.get(), deadline,
+                answer([](KvReply& r) { return r.mutable_get(); }));
+      return;
+    case KvRequest::kDel:
+      HandleDelete(request.del(), deadline,
+                   answer([](KvReply& r) { return r.mutable_del(); }));
+      return;
+    case KvRequest::OP_NOT_SET:
+      break;
+  }
+  KvReply out;
+  out.set_id(request.id());
+  ToRequestError(absl::InvalidArgumentError("request without an operation"),
+                 out.mutable_error());
+  reply(std::move(out));
+}
+
+grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
+    grpc::CallbackServerContext*) {
+  using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
+  return new Server([this](KvRequestBatch& batch, Server::Responder out) {
+    for (const KvRequest& request : batch.requests()) {
+      HandleBatched(request, [out](KvReply reply) mutable {
+        out.Send(std::move(reply));
+      });
+    }
+  },
+                    &open_streams_);
 }
 
 }  // namespace quorumkv

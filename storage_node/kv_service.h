@@ -1,13 +1,15 @@
 // KvService (proto/kv.proto) of a storage node: validates client requests,
 // checks that this node holds the key's partition (WrongNode otherwise) and
-// hands them to the Coordinator. Handlers return at once; the reactor
-// finishes when the quorum is in.
+// hands them to the Coordinator. Requests arrive one per call or many per
+// message on a Batch stream; both end in the same handlers, which return at
+// once and answer when the quorum is in.
 #ifndef QUORUMKV_STORAGE_NODE_KV_SERVICE_H_
 #define QUORUMKV_STORAGE_NODE_KV_SERVICE_H_
 
 #include <functional>
 
 #include "absl/time/time.h"
+#include "common/batch_stream_server.h"
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
@@ -33,22 +35,43 @@ class NodeKvService final : public KvService::CallbackService {
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const DeleteRequest* request,
                                    DeleteResponse* response) override;
+  grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
+      grpc::CallbackServerContext* context) override;
+
+  // Ends the open Batch/Exchange streams once what they carry is answered;
+  // called before the server shuts down, which would otherwise wait for
+  // them.
+  void CloseStreams() { open_streams_.CloseAll(); }
 
  private:
+  template <typename Response>
+  using Done = std::function<void(absl::StatusOr<Response>)>;
+
+  // What each method does, whichever way the request came. `done` runs
+  // once, on any thread.
+  void HandlePut(const PutRequest& request, absl::Time deadline,
+                 Done<PutResponse> done);
+  void HandleGet(const GetRequest& request, absl::Time deadline,
+                 Done<GetResponse> done);
+  void HandleDelete(const DeleteRequest& request, absl::Time deadline,
+                    Done<DeleteResponse> done);
+  // One request of a Batch message.
+  void HandleBatched(const KvRequest& request,
+                     std::function<void(KvReply)> reply);
+
   // Checks shared by every request; fills the partition and the directory
   // to route by.
   absl::Status Admit(absl::string_view key, uint64_t sender_epoch,
                      DirectoryPtr* directory, uint32_t* partition) const;
   template <typename Response>
-  void Write(grpc::CallbackServerContext* context,
-             grpc::ServerUnaryReactor* reactor, const std::string& key,
-             VersionedValue value, uint32_t w, uint64_t epoch,
-             Response* response);
+  void Write(const std::string& key, VersionedValue value, uint32_t w,
+             uint64_t epoch, absl::Time deadline, Done<Response> done);
 
   Coordinator* const coordinator_;
   const DirectoryHolder* const directory_;
   LoadTracker* const load_;
   const std::function<void()> request_refresh_;
+  OpenStreams open_streams_;
 };
 
 }  // namespace quorumkv

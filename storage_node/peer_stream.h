@@ -18,10 +18,18 @@ namespace quorumkv {
 using PeerStream =
     BatchStream<PeerRequest, PeerReply, PeerRequestBatch, PeerReplyBatch>;
 
+// How the per-peer stream batches: a peer answers each message as a whole,
+// at once, so while one message is with it the next one fills.
+inline BatchStreamOptions PeerStreamOptions() {
+  BatchStreamOptions options;
+  options.max_unanswered_messages = 1;
+  return options;
+}
+
 // A stream to the peer at `address` over `channel`.
 inline std::unique_ptr<PeerStream> ConnectPeerStream(
     const std::string& address, std::shared_ptr<grpc::Channel> channel,
-    BatchStreamOptions options = {}) {
+    BatchStreamOptions options = PeerStreamOptions()) {
   std::shared_ptr<ReplicaService::Stub> stub = ReplicaService::NewStub(channel);
   return std::make_unique<PeerStream>(
       "peer " + address,

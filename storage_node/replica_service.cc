@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/batch_stream_server.h"
 #include "common/rpc_status.h"
 #include "storage_node/ownership.h"
 
@@ -93,92 +94,18 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
   }
 }
 
-namespace {
-
-// One peer's Exchange call. Reads one message at a time and answers it
-// inline (local RocksDB work only); replies produced while a write is on
-// its way are merged into the next one.
-class ExchangeHandler final
-    : public grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch> {
- public:
-  using Answer = std::function<void(PeerRequestBatch&, PeerReplyBatch*)>;
-  explicit ExchangeHandler(Answer answer) : answer_(std::move(answer)) {
-    StartRead(&in_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      // The peer closed its side or went away: finish once replies are out.
-      absl::MutexLock lock(&mu_);
-      reading_ = false;
-      MaybeFinish();
-      return;
-    }
-    PeerReplyBatch replies;
-    answer_(in_, &replies);
-    in_.Clear();
-    {
-      absl::MutexLock lock(&mu_);
-      if (queued_.replies_size() == 0) {
-        queued_.Swap(&replies);
-      } else {
-        for (PeerReply& r : *replies.mutable_replies()) {
-          queued_.mutable_replies()->Add(std::move(r));
-        }
-      }
-      MaybeWrite();
-    }
-    StartRead(&in_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      broken_ = true;
-      MaybeFinish();
-      return;
-    }
-    MaybeWrite();
-    MaybeFinish();
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || broken_ || finished_ || queued_.replies_size() == 0) return;
-    out_.Clear();
-    out_.Swap(&queued_);
-    writing_ = true;
-    StartWrite(&out_);
-  }
-  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || reading_ || writing_) return;
-    if (!broken_ && queued_.replies_size() > 0) return;
-    finished_ = true;
-    Finish(grpc::Status::OK);
-  }
-
-  const Answer answer_;
-  PeerRequestBatch in_;  // only the reading side touches it
-  absl::Mutex mu_;
-  PeerReplyBatch out_ ABSL_GUARDED_BY(mu_);
-  PeerReplyBatch queued_ ABSL_GUARDED_BY(mu_);
-  bool reading_ ABSL_GUARDED_BY(mu_) = true;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch>*
 ReplicaServiceImpl::Exchange(grpc::CallbackServerContext*) {
-  return new ExchangeHandler(
-      [this](PeerRequestBatch& batch, PeerReplyBatch* replies) {
-        Answer(batch, replies);
-      });
+  using Server = BatchStreamServer<PeerRequestBatch, PeerReplyBatch, PeerReply>;
+  // Local work only: answered on the thread that read the message.
+  return new Server([this](PeerRequestBatch& batch, Server::Responder out) {
+    PeerReplyBatch replies;
+    Answer(batch, &replies);
+    for (PeerReply& reply : *replies.mutable_replies()) {
+      out.Send(std::move(reply));
+    }
+  },
+                    &open_streams_);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "common/batch_stream_server.h"
 #include "common/directory.h"
 #include "common/hlc.h"
 #include "proto/replica.grpc.pb.h"
@@ -33,6 +34,11 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
       grpc::CallbackServerContext* context,
       const StreamPartitionRequest* request) override;
 
+  // Ends the open Batch/Exchange streams once what they carry is answered;
+  // called before the server shuts down, which would otherwise wait for
+  // them.
+  void CloseStreams() { open_streams_.CloseAll(); }
+
  private:
   // Replicas accept writes for partitions they hold or join and, during a
   // move the coordinator already knows of, for those a newer directory
@@ -49,6 +55,7 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   HybridClock* const clock_;
   const DirectoryHolder* const directory_;
   const std::function<void()> request_refresh_;
+  OpenStreams open_streams_;
 };
 
 }  // namespace quorumkv

@@ -98,6 +98,8 @@ struct StorageNode::Impl {
     hint_replayer->Stop();
     receiver->Stop();
     cleaner->Stop();
+    kv_service->CloseStreams();
+    replica_service->CloseStreams();
     server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     coordinator->WaitIdle();
     absl::MutexLock lock(&mu);

@@ -159,7 +159,8 @@ class PeerStreamTest : public ::testing::Test {
     server_ = *std::move(server);
     address_ = bound;
   }
-  std::unique_ptr<PeerStream> Connect(BatchStreamOptions options = {}) {
+  std::unique_ptr<PeerStream> Connect(
+      BatchStreamOptions options = PeerStreamOptions()) {
     return ConnectPeerStream(address_, MakeChannel(address_), options);
   }
   absl::Time Soon() { return absl::Now() + absl::Seconds(20); }
@@ -198,14 +199,15 @@ TEST_F(PeerStreamTest, APeerThatVanishesMidBatchStillAnswersEveryWrite) {
   for (int i = 0; i < 300; ++i) {
     stream->Send(Write(absl::StrCat("k", i)), Soon(), answers.Expect());
   }
-  ASSERT_EVENTUALLY(peer_.received() == 300, absl::Seconds(20));
+  // One message is with the peer (the window), the rest wait behind it.
+  ASSERT_EVENTUALLY(peer_.received() > 0, absl::Seconds(20));
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   ASSERT_TRUE(answers.AllIn(absl::Seconds(20)));
   EXPECT_EQ(answers.count(absl::StatusCode::kUnavailable), 300);
 }
 
 TEST_F(PeerStreamTest, AStalledPeerCostsBoundedMemoryAndItsWritesAreRefused) {
-  BatchStreamOptions options;
+  BatchStreamOptions options = PeerStreamOptions();
   options.max_queued_bytes = 256 * 1024;
   auto stream = Connect(options);
   Answers answers;
