@@ -60,20 +60,17 @@ struct Client::Impl::Call {
   absl::flat_hash_set<std::string> avoid;
   absl::Duration backoff = kFirstBackoff;
   absl::Status last_error = absl::UnavailableError("no attempt made");
-  // One per attempt; the previous attempt has completed when replaced.
-  std::unique_ptr<grpc::ClientContext> context;
-  Response response;
 };
 
 Client::Impl::Impl(const ClientOptions& options)
     : Impl(options, MakeChannel(options.master)) {}
 
-// The master API and the recursive KvService share one connection.
+// The master API's calls and the recursive mode's stream share one
+// connection when the channel is the default one.
 Client::Impl::Impl(const ClientOptions& options,
                    std::shared_ptr<grpc::Channel> master)
     : options_(options),
       master_(MasterService::NewStub(master)),
-      master_kv_(KvService::NewStub(master)),
       routing_(master_.get()) {}
 
 Client::Impl::~Impl() {
@@ -131,20 +128,18 @@ void Client::Impl::Attempt(std::shared_ptr<Call<Request>> call) {
 
 template <typename Request>
 void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
-  call->context = std::make_unique<grpc::ClientContext>();
-  call->context->set_deadline(absl::ToChronoTime(call->deadline));
-  KvMethod<Request>::Call(
-      master_kv_.get(), call->context.get(), &call->request, &call->response,
-      [this, call](grpc::Status grpc_status) {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        if (status.ok()) {
-          Finish(call, std::move(call->response));
-        } else if (absl::IsUnavailable(status)) {
-          Finish(call, absl::Status(status.code(), MasterError(status)));
-        } else {
-          Finish(call, std::move(status));
-        }
-      });
+  streams_.Get(options_.master)
+      ->Send(Batched(call->request, call->deadline), call->deadline,
+             [this, call](absl::StatusOr<KvReply> reply) {
+               if (reply.ok()) {
+                 Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
+               } else if (absl::IsUnavailable(reply.status())) {
+                 Finish(call, absl::Status(reply.status().code(),
+                                           MasterError(reply.status())));
+               } else {
+                 Finish(call, reply.status());
+               }
+             });
 }
 
 template <typename Request>
@@ -194,15 +189,10 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
     return;
   }
   call->request.set_directory_epoch(directory->epoch());
-  KvRequest batched;
-  *KvMethod<Request>::Wrap(batched) = call->request;
-  batched.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(
-      absl::ToInt64Milliseconds(call->deadline - absl::Now()), 1,
-      std::numeric_limits<uint32_t>::max())));
   const std::string node_id = target->id();
   const std::string address = target->address();
-  nodes_.Get(address)->Send(
-      std::move(batched), call->deadline,
+  streams_.Get(address)->Send(
+      Batched(call->request, call->deadline), call->deadline,
       [this, call, node_id, address](absl::StatusOr<KvReply> reply) {
         if (reply.ok()) {
           Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));

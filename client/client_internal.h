@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "client/include/quorumkv/client.h"
-#include "client/node_stream.h"
+#include "common/kv_streams.h"
 #include "client/routing_cache.h"
 #include "common/timer_queue.h"
 #include "common/directory.h"
@@ -79,8 +79,7 @@ class Client::Impl {
   // Constant after construction.
   const ClientOptions options_;
   const std::unique_ptr<MasterService::Stub> master_;
-  const std::unique_ptr<KvService::Stub> master_kv_;
-  NodeStreams nodes_;
+  KvStreams streams_;
   RoutingCache routing_;
   std::atomic<size_t> next_reader_{0};  // which replica the next read tries
 

@@ -2,7 +2,7 @@
 // that carries many requests per message, each with its own id, deadline
 // and answer. The per-peer stream between storage nodes
 // (storage_node/peer_stream.h) and the SDK's stream to each node
-// (client/node_stream.h) are both one.
+// (common/kv_streams.h) are both one.
 //
 // Requests queue while a message is on its way, and while their thread
 // holds a BatchCork (common/batch_cork.h: the callbacks of one reply
@@ -124,6 +124,7 @@ class BatchStream {
   void OnReplies(ReplyBatch& batch);
   void OnWriteDone(uint64_t generation, bool ok);
   void OnCallDone(uint64_t generation, const absl::Status& status);
+  void CallGone();
   // Forgets a pending request; true when that completes its message and so
   // may let the next one go.
   bool Answered(const Pending& pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -187,8 +188,12 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final : public
     this->StartRead(&in_);
   }
   void OnDone(const grpc::Status& status) override {
-    stream_->OnCallDone(generation_, FromGrpcStatus(status));
+    BatchStream* const stream = stream_;
+    stream->OnCallDone(generation_, FromGrpcStatus(status));
+    // The call (and its gRPC context) goes before the stream may: a stream
+    // destroyed at process exit must not leave a call behind.
     Unref();
+    stream->CallGone();
   }
 
  private:
@@ -371,6 +376,10 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t 
       status.ok() ? "closed by the peer" : status.message()));
   for (Done& done : failed) done(broken);
   if (more) Pump();
+}
+
+template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::CallGone() {
   // Last: the destructor may return once no call is live.
   absl::MutexLock lock(&mu_);
   --live_calls_;

@@ -90,7 +90,8 @@ absl::Status NotFormedError(uint64_t registered_nodes, uint32_t initial_nodes) {
 }
 
 DirectoryPtr DirectoryHolder::Get() const {
-  absl::MutexLock lock(&mu_);
+  // Every request reads it; it changes a few times a day.
+  absl::ReaderMutexLock lock(&mu_);
   return current_;
 }
 

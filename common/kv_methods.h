@@ -7,9 +7,17 @@
 #ifndef QUORUMKV_COMMON_KV_METHODS_H_
 #define QUORUMKV_COMMON_KV_METHODS_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <functional>
+#include <type_traits>
 #include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/rpc_status.h"
 
 #include "proto/kv.grpc.pb.h"
 
@@ -45,6 +53,62 @@ QKV_DEFINE_KV_METHOD(Get, get, r, "R");
 QKV_DEFINE_KV_METHOD(Delete, del, w, "W");
 
 #undef QKV_DEFINE_KV_METHOD
+
+// `request` as a member of a KvService.Batch message, carrying the time
+// left until `deadline`.
+template <typename Request>
+KvRequest Batched(const Request& request, absl::Time deadline) {
+  KvRequest batched;
+  *KvMethod<Request>::Wrap(batched) = request;
+  batched.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(deadline - absl::Now()), 1,
+      std::numeric_limits<uint32_t>::max())));
+  return batched;
+}
+
+// Runs one request of a KvService.Batch message through `handle`, an
+// overload set callable as handle(const Request&, absl::Time deadline,
+// std::function<void(absl::StatusOr<Response>)> done) for each method, with
+// the deadline the request carries (`fallback` from now when none); `reply`
+// gets the KvReply once, from whatever thread `done` runs on.
+template <typename Handle>
+void DispatchBatched(const KvRequest& request, absl::Duration fallback,
+                     Handle&& handle, std::function<void(KvReply)> reply) {
+  const absl::Time deadline =
+      absl::Now() + (request.timeout_ms() > 0
+                         ? absl::Milliseconds(request.timeout_ms())
+                         : fallback);
+  auto run = [&](const auto& inner) {
+    using Method = KvMethod<std::decay_t<decltype(inner)>>;
+    handle(inner, deadline,
+           [id = request.id(), reply = std::move(reply)](
+               absl::StatusOr<typename Method::Response> response) {
+             KvReply out;
+             out.set_id(id);
+             if (response.ok()) {
+               *Method::Unwrap(out) = *std::move(response);
+             } else {
+               ToRequestError(response.status(), out.mutable_error());
+             }
+             reply(std::move(out));
+           });
+  };
+  switch (request.op_case()) {
+    case KvRequest::kPut:
+      return run(request.put());
+    case KvRequest::kGet:
+      return run(request.get());
+    case KvRequest::kDel:
+      return run(request.del());
+    case KvRequest::OP_NOT_SET:
+      break;
+  }
+  KvReply out;
+  out.set_id(request.id());
+  ToRequestError(absl::InvalidArgumentError("request without an operation"),
+                 out.mutable_error());
+  reply(std::move(out));
+}
 
 }  // namespace quorumkv
 

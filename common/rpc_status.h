@@ -5,7 +5,11 @@
 #ifndef QUORUMKV_COMMON_RPC_STATUS_H_
 #define QUORUMKV_COMMON_RPC_STATUS_H_
 
+#include <functional>
 #include <optional>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/support/server_callback.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -16,6 +20,17 @@ namespace quorumkv {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// A callback that finishes a unary call with the response it is given, or
+// with its error.
+template <typename Response>
+std::function<void(absl::StatusOr<Response>)> FinishUnary(
+    grpc::ServerUnaryReactor* reactor, Response* out) {
+  return [reactor, out](absl::StatusOr<Response> response) {
+    if (response.ok()) *out = *std::move(response);
+    reactor->Finish(ToGrpcStatus(response.status()));
+  };
+}
 
 // A status inside a batch (KvService.Batch, the per-peer stream), detail
 // included.

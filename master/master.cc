@@ -89,6 +89,7 @@ struct Master::Impl {
     }
     moves->Stop();
     watch->Close();
+    relay->CloseStreams();
     server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     relay->WaitIdle();
     absl::MutexLock lock(&mu);

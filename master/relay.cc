@@ -1,6 +1,8 @@
 #include "master/relay.h"
 
 #include <algorithm>
+#include <limits>
+#include <type_traits>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -32,9 +34,8 @@ bool TryNextReplica(const absl::Status& status) {
 
 template <typename Request>
 struct RelayKvService::Relay {
-  grpc::ServerUnaryReactor* reactor;
-  // Owned by gRPC, valid until Finish().
-  typename KvMethod<Request>::Response* response;
+  std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
+      done;
   Request request;
   absl::Time deadline;
   uint32_t partition = 0;
@@ -45,7 +46,6 @@ struct RelayKvService::Relay {
   bool wrong_node = false;
   absl::Duration backoff = absl::Milliseconds(5);
   std::vector<std::string> errors;
-  std::unique_ptr<grpc::ClientContext> context;
 };
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
@@ -97,32 +97,38 @@ void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
         absl::StrCat("master could not reach a replica of partition ",
                      relay->partition, ": ",
                      absl::StrJoin(relay->errors, "; ")));
-    Finish(*relay, ToGrpcStatus(status));
+    Finish(*relay, std::move(status));
     return;
   }
   const NodeDescriptor* target = relay->targets[relay->next++];
-  relay->context = std::make_unique<grpc::ClientContext>();
-  relay->context->set_deadline(absl::ToChronoTime(relay->deadline));
   relay->request.set_directory_epoch(relay->directory->epoch());
-  KvMethod<Request>::Call(
-      nodes_.Get(target->address()), relay->context.get(), &relay->request,
-      relay->response, [this, relay, target](grpc::Status grpc_status) {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        if (TryNextReplica(status)) {
-          if (GetWrongNode(status)) relay->wrong_node = true;
-          relay->errors.push_back(absl::StrCat(target->id(), " (",
-                                               target->address(), "): ",
-                                               status.message()));
-          Attempt(relay);
-        } else {
-          Finish(*relay, grpc_status);
-        }
-      });
+  nodes_.Get(target->address())
+      ->Send(Batched(relay->request, relay->deadline), relay->deadline,
+             [this, relay, target](absl::StatusOr<KvReply> reply) {
+               if (reply.ok()) {
+                 Finish(*relay,
+                        std::move(*KvMethod<Request>::Unwrap(*reply)));
+                 return;
+               }
+               const absl::Status& status = reply.status();
+               if (TryNextReplica(status)) {
+                 if (GetWrongNode(status)) relay->wrong_node = true;
+                 relay->errors.push_back(absl::StrCat(target->id(), " (",
+                                                      target->address(),
+                                                      "): ", status.message()));
+                 Attempt(relay);
+               } else {
+                 Finish(*relay, status);
+               }
+             });
 }
 
 template <typename Request>
-void RelayKvService::Finish(Relay<Request>& relay, const grpc::Status& status) {
-  relay.reactor->Finish(status);
+void RelayKvService::Finish(
+    Relay<Request>& relay,
+    absl::StatusOr<typename KvMethod<Request>::Response> result) {
+  auto done = std::move(relay.done);
+  done(std::move(result));
   absl::MutexLock lock(&mu_);
   --in_flight_;
 }
@@ -136,53 +142,77 @@ void RelayKvService::WaitIdle() {
 }
 
 template <typename Request>
-grpc::ServerUnaryReactor* RelayKvService::Start(
-    grpc::CallbackServerContext* context, const Request& request,
-    typename KvMethod<Request>::Response* response) {
+void RelayKvService::Start(
+    const Request& request, absl::Time deadline,
+    std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
+        done) {
   using Method = KvMethod<Request>;
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto relay = std::make_shared<Relay<Request>>();
-  relay->reactor = reactor;
-  relay->response = response;
   relay->request = request;
-  relay->deadline = DeadlineOf(*context, kDefaultDeadline);
+  relay->deadline = deadline;
   absl::Status admitted = Admit(request.key(), Method::kQuorumName,
                                 Method::Quorum(request), &relay->directory,
                                 &relay->targets);
-  if (!admitted.ok()) {
-    reactor->Finish(ToGrpcStatus(admitted));
-    return reactor;
+  if (admitted.ok()) {
+    if constexpr (std::is_same_v<Request, PutRequest>) {
+      admitted = ValidateValue(request.value());
+    }
   }
+  if (!admitted.ok()) {
+    done(std::move(admitted));
+    return;
+  }
+  relay->done = std::move(done);
   relay->partition = relay->directory->PartitionOf(request.key());
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
   }
   Attempt(std::move(relay));
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
-  if (absl::Status s = ValidateValue(request->value()); !s.ok()) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  return Start(context, *request, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Start(*request, DeadlineOf(*context, kDefaultDeadline),
+        FinishUnary(reactor, response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
-  return Start(context, *request, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Start(*request, DeadlineOf(*context, kDefaultDeadline),
+        FinishUnary(reactor, response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
-  return Start(context, *request, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Start(*request, DeadlineOf(*context, kDefaultDeadline),
+        FinishUnary(reactor, response));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* RelayKvService::Batch(
+    grpc::CallbackServerContext*) {
+  using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
+  return new Server(
+      [this](KvRequestBatch& batch, Server::Responder out) {
+        for (const KvRequest& request : batch.requests()) {
+          DispatchBatched(
+              request, kDefaultDeadline,
+              [this](const auto& inner, absl::Time deadline, auto done) {
+                Start(inner, deadline, std::move(done));
+              },
+              [out](KvReply reply) mutable { out.Send(std::move(reply)); });
+        }
+      },
+      &open_streams_);
 }
 
 }  // namespace quorumkv

@@ -1,13 +1,20 @@
 // KvService (proto/kv.proto) on the master: the recursive query style. Each
 // request is validated, routed by the master's directory to a live replica
 // of the key's partition (UP replicas first, in directory order) and relayed
-// with the caller's deadline; the replica's answer is returned unchanged.
-// When a replica cannot be reached the next one is tried. Handlers never
-// block: relayed calls use gRPC's callback API.
+// with the caller's deadline over the master's KvService.Batch stream to
+// that node (common/kv_streams.h); the replica's answer is returned
+// unchanged. When a replica cannot be reached the next one is tried.
+// Requests arrive one per call or many per message on a Batch stream.
+// Handlers never block.
 #ifndef QUORUMKV_MASTER_RELAY_H_
 #define QUORUMKV_MASTER_RELAY_H_
 
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "common/batch_stream_server.h"
 #include "common/grpc_util.h"
+#include "common/kv_streams.h"
 #include "common/kv_methods.h"
 #include "common/timer_queue.h"
 #include "master/directory_manager.h"
@@ -31,6 +38,12 @@ class RelayKvService final : public KvService::CallbackService {
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const DeleteRequest* request,
                                    DeleteResponse* response) override;
+  grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
+      grpc::CallbackServerContext* context) override;
+
+  // Ends the open Batch streams once what they carry is answered; called
+  // before the server shuts down.
+  void CloseStreams() { open_streams_.CloseAll(); }
 
   // Blocks until every relayed request has been answered (each has a
   // deadline).
@@ -44,22 +57,25 @@ class RelayKvService final : public KvService::CallbackService {
   absl::Status Admit(absl::string_view key, const char* quorum_name,
                      uint32_t quorum, DirectoryPtr* directory,
                      std::vector<const NodeDescriptor*>* targets) const;
-  // Admits `request` and relays it; the one body behind Put, Get, Delete.
+  // Admits `request` and relays it; the one body behind every method,
+  // whichever way it came. `done` runs once, on any thread.
   template <typename Request>
-  grpc::ServerUnaryReactor* Start(
-      grpc::CallbackServerContext* context, const Request& request,
-      typename KvMethod<Request>::Response* response);
+  void Start(const Request& request, absl::Time deadline,
+             std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
+                 done);
   // Sends the request to the next target, or finishes when none is left.
   template <typename Request>
   void Attempt(std::shared_ptr<Relay<Request>> relay);
   // Answers the caller; the relay is over.
   template <typename Request>
-  void Finish(Relay<Request>& relay, const grpc::Status& status);
+  void Finish(Relay<Request>& relay,
+              absl::StatusOr<typename KvMethod<Request>::Response> result);
 
   const DirectoryManager* const directory_;
   const Membership* const membership_;
-  StubPool<KvService> nodes_;
+  KvStreams nodes_;
   TimerQueue timers_;
+  OpenStreams open_streams_;
 
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // relays not yet answered

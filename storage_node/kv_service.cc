@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/batch_stream_server.h"
 #include "common/grpc_util.h"
+#include "common/kv_methods.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
@@ -60,7 +61,7 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
       });
 }
 
-void NodeKvService::HandlePut(const PutRequest& request, absl::Time deadline,
+void NodeKvService::Handle(const PutRequest& request, absl::Time deadline,
                               Done<PutResponse> done) {
   if (absl::Status s = ValidateValue(request.value()); !s.ok()) {
     done(std::move(s));
@@ -72,7 +73,7 @@ void NodeKvService::HandlePut(const PutRequest& request, absl::Time deadline,
                      request.directory_epoch(), deadline, std::move(done));
 }
 
-void NodeKvService::HandleDelete(const DeleteRequest& request,
+void NodeKvService::Handle(const DeleteRequest& request,
                                  absl::Time deadline,
                                  Done<DeleteResponse> done) {
   VersionedValue tombstone;
@@ -81,7 +82,7 @@ void NodeKvService::HandleDelete(const DeleteRequest& request,
                         request.directory_epoch(), deadline, std::move(done));
 }
 
-void NodeKvService::HandleGet(const GetRequest& request, absl::Time deadline,
+void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
                               Done<GetResponse> done) {
   DirectoryPtr directory;
   uint32_t partition = 0;
@@ -107,26 +108,12 @@ void NodeKvService::HandleGet(const GetRequest& request, absl::Time deadline,
       });
 }
 
-namespace {
-
-// Finishes a unary call with `response` or the error.
-template <typename Response>
-std::function<void(absl::StatusOr<Response>)> FinishUnary(
-    grpc::ServerUnaryReactor* reactor, Response* out) {
-  return [reactor, out](absl::StatusOr<Response> response) {
-    if (response.ok()) *out = *std::move(response);
-    reactor->Finish(ToGrpcStatus(response.status()));
-  };
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* NodeKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  HandlePut(*request, DeadlineOf(*context, kDefaultDeadline),
-            FinishUnary(reactor, response));
+  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
+         FinishUnary(reactor, response));
   return reactor;
 }
 
@@ -134,8 +121,8 @@ grpc::ServerUnaryReactor* NodeKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  HandleDelete(*request, DeadlineOf(*context, kDefaultDeadline),
-               FinishUnary(reactor, response));
+  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
+         FinishUnary(reactor, response));
   return reactor;
 }
 
@@ -143,52 +130,9 @@ grpc::ServerUnaryReactor* NodeKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  HandleGet(*request, DeadlineOf(*context, kDefaultDeadline),
-            FinishUnary(reactor, response));
+  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
+         FinishUnary(reactor, response));
   return reactor;
-}
-
-void NodeKvService::HandleBatched(const KvRequest& request,
-                                  std::function<void(KvReply)> reply) {
-  const absl::Time deadline =
-      absl::Now() + (request.timeout_ms() > 0
-                         ? absl::Milliseconds(request.timeout_ms())
-                         : kDefaultDeadline);
-  // Fills the reply's result through `unwrap`, or its error.
-  auto answer = [id = request.id(), reply = std::move(reply)](
-                    auto unwrap) {
-    return [id, reply, unwrap](auto response) {
-      KvReply out;
-      out.set_id(id);
-      if (response.ok()) {
-        *unwrap(out) = *std::move(response);
-      } else {
-        ToRequestError(response.status(), out.mutable_error());
-      }
-      reply(std::move(out));
-    };
-  };
-  switch (request.op_case()) {
-    case KvRequest::kPut:
-      HandlePut(request.put(), deadline,
-                answer([](KvReply& r) { return r.mutable_put(); }));
-      return;
-    case KvRequest::kGet:
-      HandleGet(request.get(), deadline,
-                answer([](KvReply& r) { return r.mutable_get(); }));
-      return;
-    case KvRequest::kDel:
-      HandleDelete(request.del(), deadline,
-                   answer([](KvReply& r) { return r.mutable_del(); }));
-      return;
-    case KvRequest::OP_NOT_SET:
-      break;
-  }
-  KvReply out;
-  out.set_id(request.id());
-  ToRequestError(absl::InvalidArgumentError("request without an operation"),
-                 out.mutable_error());
-  reply(std::move(out));
 }
 
 grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
@@ -196,9 +140,12 @@ grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
   using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
   return new Server([this](KvRequestBatch& batch, Server::Responder out) {
     for (const KvRequest& request : batch.requests()) {
-      HandleBatched(request, [out](KvReply reply) mutable {
-        out.Send(std::move(reply));
-      });
+      DispatchBatched(
+          request, kDefaultDeadline,
+          [this](const auto& inner, absl::Time deadline, auto done) {
+            Handle(inner, deadline, std::move(done));
+          },
+          [out](KvReply reply) mutable { out.Send(std::move(reply)); });
     }
   },
                     &open_streams_);

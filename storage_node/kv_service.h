@@ -49,15 +49,12 @@ class NodeKvService final : public KvService::CallbackService {
 
   // What each method does, whichever way the request came. `done` runs
   // once, on any thread.
-  void HandlePut(const PutRequest& request, absl::Time deadline,
-                 Done<PutResponse> done);
-  void HandleGet(const GetRequest& request, absl::Time deadline,
-                 Done<GetResponse> done);
-  void HandleDelete(const DeleteRequest& request, absl::Time deadline,
-                    Done<DeleteResponse> done);
-  // One request of a Batch message.
-  void HandleBatched(const KvRequest& request,
-                     std::function<void(KvReply)> reply);
+  void Handle(const PutRequest& request, absl::Time deadline,
+              Done<PutResponse> done);
+  void Handle(const GetRequest& request, absl::Time deadline,
+              Done<GetResponse> done);
+  void Handle(const DeleteRequest& request, absl::Time deadline,
+              Done<DeleteResponse> done);
 
   // Checks shared by every request; fills the partition and the directory
   // to route by.

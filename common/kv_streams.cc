@@ -1,4 +1,4 @@
-#include "client/node_stream.h"
+#include "common/kv_streams.h"
 
 #include "absl/time/clock.h"
 #include "common/grpc_util.h"
@@ -11,39 +11,39 @@ constexpr absl::Duration kSweepInterval = absl::Milliseconds(5);
 
 }  // namespace
 
-NodeStreams::NodeStreams()
+KvStreams::KvStreams()
     : sweeper_([this] {
         const absl::Time now = absl::Now();
-        for (NodeStream* stream : All()) stream->ExpireOverdue(now);
+        for (KvStream* stream : All()) stream->ExpireOverdue(now);
         return kSweepInterval;
       }) {
   sweeper_.Start();
 }
 
-NodeStreams::~NodeStreams() { sweeper_.Stop(); }
+KvStreams::~KvStreams() { sweeper_.Stop(); }
 
-NodeStream* NodeStreams::Get(const std::string& address) {
+KvStream* KvStreams::Get(const std::string& address) {
   {
     absl::ReaderMutexLock lock(&mu_);
     auto it = streams_.find(address);
     if (it != streams_.end()) return it->second.get();
   }
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<NodeStream>& stream = streams_[address];
+  std::unique_ptr<KvStream>& stream = streams_[address];
   if (stream == nullptr) {
     std::shared_ptr<KvService::Stub> stub =
         KvService::NewStub(MakeChannel(address));
-    stream = std::make_unique<NodeStream>(
-        "node " + address,
-        [stub](grpc::ClientContext* context, NodeStream::Reactor* reactor) {
+    stream = std::make_unique<KvStream>(
+        "server " + address,
+        [stub](grpc::ClientContext* context, KvStream::Reactor* reactor) {
           stub->async()->Batch(context, reactor);
         });
   }
   return stream.get();
 }
 
-std::vector<NodeStream*> NodeStreams::All() {
-  std::vector<NodeStream*> streams;
+std::vector<KvStream*> KvStreams::All() {
+  std::vector<KvStream*> streams;
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [address, stream] : streams_) streams.push_back(stream.get());
   return streams;
