@@ -1,5 +1,5 @@
 // Fills a storage node's engine with COUNT keys "bench-0".."bench-COUNT-1"
-// of VALUE_BYTES each, in the partitions a P-partition directory gives
+// of VALUE_BYTES random (incompressible) bytes each, in the partitions a P-partition directory gives
 // them, straight through the engine (as replicas store batches), so that a
 // node holding millions of keys can be measured without loading it over
 // the network for an hour. Run it on a stopped node's DATA_DIR/db.
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
                  std::string(engine.status().message()).c_str());
     return 1;
   }
+  absl::InsecureBitGen random;
   const absl::Time start = absl::Now();
   constexpr uint64_t kBatch = 1000;
   std::vector<std::string> keys(kBatch);
@@ -46,7 +48,9 @@ int main(int argc, char** argv) {
       keys[i] = absl::StrCat("bench-", first + i);
       values[i].mutable_version()->set_wall_ms(absl::ToUnixMillis(absl::Now()));
       values[i].mutable_version()->set_node_id("fill");
-      values[i].set_value(std::string(value_bytes, 'v'));
+      std::string* bytes = values[i].mutable_value();
+      bytes->resize(value_bytes);
+      for (char& c : *bytes) c = static_cast<char>(absl::Uniform<uint8_t>(random));
       rows[i] = {PartitionOf(keys[i], partitions), keys[i], &values[i]};
     }
     absl::Status s = (*engine)->ApplyMany(

@@ -3,8 +3,9 @@
 # nodes (N=3) on 127.0.0.1; kvbench ping, put and get in iterative and
 # recursive mode with W=2 R=2, interleaved over several rounds so that the
 # machine's noise hits every configuration alike; prints the median ops/s
-# and p99 of each configuration and its median ratio to the ping of the
-# same round and in-flight count ("x ping").
+# and p99 of each configuration, its median ratio to the ping of the same
+# round and in-flight count ("x ping"), and the CPU each server spent per
+# operation (from /proc, over the measured run only).
 #
 #   scripts/bench-3node.sh [--rounds=3] [--duration=5s] [--full] [--keep]
 #
@@ -77,7 +78,9 @@ fi
 
 # field JSON KEY: the first number after "KEY": in the run object.
 field() { grep -o "\"run\": {.*" <<<"$1" | grep -o "\"$2\": [0-9.]*" | head -1 | awk '{print $2}'; }
-declare -A ops p99 preloaded
+# ticks: user+system CPU of the master and each node, in 1/100 s.
+ticks() { for pid in "${pids[@]}"; do awk '{printf "%d ", $14 + $15}' "/proc/$pid/stat"; done; }
+declare -A ops p99 preloaded cpu
 for round in $(seq "$rounds"); do
   for config in "${configs[@]}"; do
     read -r name workload mode size inflight <<<"$config"
@@ -85,11 +88,26 @@ for round in $(seq "$rounds"); do
     if [ "$workload" = get ] && [ -z "${preloaded[$size]:-}" ]; then
       preload=true preloaded[$size]=1
     fi
+    if [ "$preload" = true ]; then
+      # Preload apart, so that its CPU is not counted against the gets.
+      "$bin/kvbench" --master=127.0.0.1:$base --workload=get --value_size="$size" \
+        --keys=10000 --duration=1ms --baseline=0 --progress=false >/dev/null
+    fi
+    before=$(ticks)
     out=$("$bin/kvbench" --master=127.0.0.1:$base --mode="$mode" --workload="$workload" \
       --w=2 --r=2 --value_size="$size" --inflight="$inflight" --keys=10000 \
-      --duration="$duration" --baseline=0 --preload=$preload --progress=false --json)
+      --duration="$duration" --baseline=0 --preload=false --progress=false --json)
+    after=$(ticks)
+    n=$(field "$out" ok)
     ops[$name]="${ops[$name]:-} $(field "$out" ops_per_sec)"
     p99[$name]="${p99[$name]:-} $(field "$out" p99)"
+    # Server CPU per operation, in microseconds: master, then each node.
+    i=0
+    for b in $before; do
+      a=$(cut -d' ' -f$((i + 1)) <<<"$after")
+      cpu[$name,$i]="${cpu[$name,$i]:-} $(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "%.1f", (a - b) * 10000 / (n > 0 ? n : 1)}')"
+      i=$((i + 1))
+    done
     echo "round $round $name: $(field "$out" ops_per_sec) ops/s p99 $(field "$out" p99) ms" >&2
   done
 done
@@ -99,19 +117,16 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END {print (
 ratios() { paste <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) | awk '{printf "%s ", $1/$2}'; }
 
 printf '\n%s rounds of %s each, W=2 R=2, 3 nodes on 127.0.0.1\n' "$rounds" "$duration"
-printf '%-22s %10s %9s %9s %10s\n' configuration ops/s "x ping" "p99 ms" "p99 x ping"
+printf '%-22s %10s %9s %9s %10s   %s\n' configuration ops/s "x ping" "p99 ms" "p99 x ping" \
+  "server CPU us/op: master n1 n2 n3"
 for config in "${configs[@]}"; do
   read -r name workload mode size inflight <<<"$config"
   ping=ping
   [ "$inflight" != 64 ] && ping=ping-$inflight
-  printf '%-22s %10.0f %9.2f %9.3f %10.2f\n' "$name" "$(median "${ops[$name]}")" \
+  printf '%-22s %10.0f %9.2f %9.3f %10.2f   %s %s %s %s\n' "$name" "$(median "${ops[$name]}")" \
     "$(median "$(ratios "${ops[$name]}" "${ops[$ping]}")")" \
     "$(median "${p99[$name]}")" \
-    "$(median "$(ratios "${p99[$name]}" "${p99[$ping]}")")"
-done
-echo
-echo "server CPU (user+sys seconds) over the whole run:"
-for pid in "${pids[@]}"; do
-  printf '  %-18s %s\n' "$(tr '\0' ' ' </proc/$pid/cmdline | awk '{print $1}' | xargs basename) $pid" \
-    "$(awk '{printf "%.1f", ($14+$15)/100}' /proc/$pid/stat)"
+    "$(median "$(ratios "${p99[$name]}" "${p99[$ping]}")")" \
+    "$(median "${cpu[$name,0]}")" "$(median "${cpu[$name,1]}")" \
+    "$(median "${cpu[$name,2]}")" "$(median "${cpu[$name,3]}")"
 done
