@@ -15,6 +15,8 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "common/rpc_status.h"
 
 namespace quorumkv {
 
@@ -37,6 +39,21 @@ void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);
 // it set none: every outgoing call has a deadline.
 absl::Time DeadlineOf(const grpc::ServerContextBase& context,
                       absl::Duration fallback);
+
+// Serves a unary call of a callback service through `handle`, callable as
+// handle(request, deadline, done) where `done` takes an
+// absl::StatusOr<Response>: the one shape of every unary data method.
+template <typename Request, typename Response, typename Handle>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     const Request& request,
+                                     Response* response,
+                                     absl::Duration fallback_deadline,
+                                     Handle&& handle) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  handle(request, DeadlineOf(*context, fallback_deadline),
+         FinishUnary(reactor, response));
+  return reactor;
+}
 
 // One stub per address, created on first use and kept. Thread-safe; stubs
 // are thread-safe too and live as long as the pool.

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/batch_stream_server.h"
 #include "common/rpc_status.h"
 
 #include "proto/kv.grpc.pb.h"
@@ -108,6 +109,24 @@ void DispatchBatched(const KvRequest& request, absl::Duration fallback,
   ToRequestError(absl::InvalidArgumentError("request without an operation"),
                  out.mutable_error());
   reply(std::move(out));
+}
+
+// A KvService.Batch call whose requests each go through `handle` (as
+// DispatchBatched says), listed in `open` while it lives.
+template <typename Handle>
+grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* ServeKvBatch(
+    OpenStreams* open, absl::Duration fallback, Handle handle) {
+  using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
+  return new Server(
+      [fallback, handle](KvRequestBatch& batch, typename Server::Responder out) {
+        for (const KvRequest& request : batch.requests()) {
+          DispatchBatched(request, fallback, handle,
+                          [out](KvReply reply) mutable {
+                            out.Send(std::move(reply));
+                          });
+        }
+      },
+      open);
 }
 
 }  // namespace quorumkv

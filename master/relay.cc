@@ -174,45 +174,24 @@ void RelayKvService::Start(
 grpc::ServerUnaryReactor* RelayKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Start(*request, DeadlineOf(*context, kDefaultDeadline),
-        FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Start(*request, DeadlineOf(*context, kDefaultDeadline),
-        FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Start(*request, DeadlineOf(*context, kDefaultDeadline),
-        FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* RelayKvService::Batch(
     grpc::CallbackServerContext*) {
-  using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
-  return new Server(
-      [this](KvRequestBatch& batch, Server::Responder out) {
-        for (const KvRequest& request : batch.requests()) {
-          DispatchBatched(
-              request, kDefaultDeadline,
-              [this](const auto& inner, absl::Time deadline, auto done) {
-                Start(inner, deadline, std::move(done));
-              },
-              [out](KvReply reply) mutable { out.Send(std::move(reply)); });
-        }
-      },
-      &open_streams_);
+  return ServeKvBatch(&open_streams_, kDefaultDeadline, Starts());
 }
 
 }  // namespace quorumkv

@@ -63,6 +63,12 @@ class RelayKvService final : public KvService::CallbackService {
   void Start(const Request& request, absl::Time deadline,
              std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
                  done);
+  // Start() for every method, as one callable, for the front ends.
+  auto Starts() {
+    return [this](const auto& request, absl::Time deadline, auto done) {
+      Start(request, deadline, std::move(done));
+    };
+  }
   // Sends the request to the next target, or finishes when none is left.
   template <typename Request>
   void Attempt(std::shared_ptr<Relay<Request>> relay);

@@ -111,44 +111,24 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
 grpc::ServerUnaryReactor* NodeKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
-         FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerUnaryReactor* NodeKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
-         FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerUnaryReactor* NodeKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Handle(*request, DeadlineOf(*context, kDefaultDeadline),
-         FinishUnary(reactor, response));
-  return reactor;
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
     grpc::CallbackServerContext*) {
-  using Server = BatchStreamServer<KvRequestBatch, KvReplyBatch, KvReply>;
-  return new Server([this](KvRequestBatch& batch, Server::Responder out) {
-    for (const KvRequest& request : batch.requests()) {
-      DispatchBatched(
-          request, kDefaultDeadline,
-          [this](const auto& inner, absl::Time deadline, auto done) {
-            Handle(inner, deadline, std::move(done));
-          },
-          [out](KvReply reply) mutable { out.Send(std::move(reply)); });
-    }
-  },
-                    &open_streams_);
+  return ServeKvBatch(&open_streams_, kDefaultDeadline, Handlers());
 }
 
 }  // namespace quorumkv

@@ -55,6 +55,12 @@ class NodeKvService final : public KvService::CallbackService {
               Done<GetResponse> done);
   void Handle(const DeleteRequest& request, absl::Time deadline,
               Done<DeleteResponse> done);
+  // The Handle() overloads as one callable, for the front ends.
+  auto Handlers() {
+    return [this](const auto& request, absl::Time deadline, auto done) {
+      Handle(request, deadline, std::move(done));
+    };
+  }
 
   // Checks shared by every request; fills the partition and the directory
   // to route by.

@@ -23,21 +23,15 @@ class GrpcPeerProxy final : public PeerProxy {
              Done<ApplyResponse> done) override {
     PeerRequest wrapped;
     *wrapped.mutable_apply() = request;
-    stream_->Send(std::move(wrapped), deadline,
-                 [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
-                   if (!reply.ok()) return done(reply.status());
-                   done(std::move(*reply->mutable_apply()));
-                 });
+    Send(std::move(wrapped), deadline, &PeerReply::mutable_apply,
+         std::move(done));
   }
   void Read(const ReadRequest& request, absl::Time deadline,
             Done<ReadResponse> done) override {
     PeerRequest wrapped;
     *wrapped.mutable_read() = request;
-    stream_->Send(std::move(wrapped), deadline,
-                 [done = std::move(done)](absl::StatusOr<PeerReply> reply) {
-                   if (!reply.ok()) return done(reply.status());
-                   done(std::move(*reply->mutable_read()));
-                 });
+    Send(std::move(wrapped), deadline, &PeerReply::mutable_read,
+         std::move(done));
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
@@ -47,6 +41,18 @@ class GrpcPeerProxy final : public PeerProxy {
   void ExpireOverdue(absl::Time now) override { stream_->ExpireOverdue(now); }
 
  private:
+  // Sends `request` on the stream; `done` gets the result `unwrap` names.
+  template <typename Response>
+  void Send(PeerRequest request, absl::Time deadline,
+            Response* (PeerReply::*unwrap)(), Done<Response> done) {
+    stream_->Send(std::move(request), deadline,
+                  [unwrap, done = std::move(done)](
+                      absl::StatusOr<PeerReply> reply) {
+                    if (!reply.ok()) return done(reply.status());
+                    done(std::move(*((*reply).*unwrap)()));
+                  });
+  }
+
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<ReplicaService::Stub> stub_;
   const std::unique_ptr<PeerStream> stream_;

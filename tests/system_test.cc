@@ -202,6 +202,49 @@ TEST_F(SystemTest, UnreachableExitsThreeOtherErrorsFour) {
   ExpectOneErrorLine(r);
 }
 
+// kvbench against the local cluster: ping and a YCSB mix with its report as
+// JSON, with "x ping" from the same run; bad flags exit 2, a run where every
+// request fails exits 3.
+TEST_F(SystemTest, KvbenchReportsAgainstPing) {
+  const std::string kvbench = absl::StrCat(QKV_BIN_DIR, "/kvbench ");
+  Result ping = Shell(*dir_, absl::StrCat("KV_MASTER=", Master(), " ", kvbench,
+                                          "--workload=ping --duration=1s "
+                                          "--inflight=8 --json --progress=false"));
+  ASSERT_EQ(ping.exit_code, 0) << ping.err;
+  EXPECT_NE(ping.out.find("\"workload\": \"ping\""), std::string::npos)
+      << ping.out;
+  EXPECT_EQ(ping.out.find("\"ok\": 0,"), std::string::npos) << ping.out;
+
+  Result ycsb = Shell(*dir_, absl::StrCat(kvbench, "--master=", Master(),
+                                          " --workload=b --distribution=zipfian "
+                                          "--keys=200 --duration=1s "
+                                          "--baseline=500ms --inflight=8 --json"));
+  ASSERT_EQ(ycsb.exit_code, 0) << ycsb.err;
+  for (const char* field : {"\"x_ping\": ", "\"ping\": {", "\"preload\": {",
+                            "\"errors\": {}"}) {
+    EXPECT_NE(ycsb.out.find(field), std::string::npos) << field << ycsb.out;
+  }
+  // Progress lines go to standard error, once a second.
+  EXPECT_NE(ycsb.err.find("ops/s"), std::string::npos) << ycsb.err;
+
+  for (const std::string args :
+       {"--workload=nope", "--distribution=pareto", "--inflight=0",
+        "--value_size=5000000", "--rate=-1"}) {
+    Result bad = Shell(*dir_, absl::StrCat(kvbench, "--master=", Master(), " ",
+                                           args));
+    EXPECT_EQ(bad.exit_code, 2) << args << ": " << bad.err;
+    ExpectOneErrorLine(bad);
+  }
+  // W=4 of N=3 fails every put.
+  Result failed = Shell(*dir_, absl::StrCat(kvbench, "--master=", Master(),
+                                            " --workload=put --w=4 "
+                                            "--duration=300ms --baseline=0 "
+                                            "--progress=false"));
+  EXPECT_EQ(failed.exit_code, 3) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("every request failed"), std::string::npos)
+      << failed.err;
+}
+
 // Last: it stops a node (and starts it again).
 TEST_F(SystemTest, ZQuorumFailureExitsThree) {
   ASSERT_EQ(Kvcli("put q v1").exit_code, 0);

@@ -43,6 +43,8 @@ absl::Duration LatencyHistogram::Percentile(double quantile) const {
   for (int i = 0; i < kBuckets; ++i) {
     seen += buckets_[i];
     if (seen >= rank) {
+      // The last bucket also holds everything beyond it: only max is exact.
+      if (i == kBuckets - 1) return max();
       return absl::Microseconds(std::min(UpperBound(i), max_us_));
     }
   }
