@@ -10,6 +10,7 @@
 #ifndef QUORUMKV_COMMON_BATCH_STREAM_SERVER_H_
 #define QUORUMKV_COMMON_BATCH_STREAM_SERVER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -59,6 +60,10 @@ class OpenStreams {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<ClosableStream*> streams_ ABSL_GUARDED_BY(mu_);
 };
+
+// Bytes of replies per message, as BatchStreamOptions::max_batch_bytes for
+// requests.
+inline constexpr size_t kMaxReplyBatchBytes = 1 << 20;
 
 template <typename RequestBatch, typename ReplyBatch, typename Reply>
 class BatchStreamServer final
@@ -193,7 +198,25 @@ class BatchStreamServer final
   void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || broken_ || finished_ || queued_.replies_size() == 0) return;
     out_.Clear();
-    out_.Swap(&queued_);
+    // At most kMaxReplyBatchBytes of replies per message (at least one):
+    // a few replies with large values would pass gRPC's message limit.
+    auto* queued = queued_.mutable_replies();
+    size_t bytes = 0;
+    int taken = 0;
+    while (taken < queued->size() &&
+           (taken == 0 ||
+            bytes + (*queued)[taken].ByteSizeLong() <= kMaxReplyBatchBytes)) {
+      bytes += (*queued)[taken].ByteSizeLong();
+      ++taken;
+    }
+    if (taken == queued->size()) {
+      out_.Swap(&queued_);
+    } else {
+      for (int i = 0; i < taken; ++i) {
+        out_.mutable_replies()->Add(std::move((*queued)[i]));
+      }
+      queued->DeleteSubrange(0, taken);
+    }
     writing_ = true;
     this->StartWrite(&out_);
   }

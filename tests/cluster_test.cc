@@ -461,6 +461,53 @@ TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
   }
 }
 
+// Large values travel batched too: replies to concurrent requests must not
+// be merged into a message over gRPC's limit.
+TEST_P(ClusterTest, ConcurrentLargeValuesRoundTrip) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  constexpr int kValues = 6;
+  const std::string big(3 * 1024 * 1024, 'L');
+  auto wait_all = [](absl::Mutex& mu, int& done, int n) {
+    absl::MutexLock lock(&mu);
+    auto all_done = [&] { return done == n; };
+    return mu.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(60));
+  };
+  absl::Mutex mu;
+  int done = 0;
+  std::vector<std::string> failures;
+  for (int i = 0; i < kValues; ++i) {
+    client_->PutAsync(absl::StrCat("big-", i), big, {},
+                      [&](absl::StatusOr<WriteResult> result) {
+                        absl::MutexLock lock(&mu);
+                        if (!result.ok()) failures.push_back(result.status().ToString());
+                        ++done;
+                      });
+  }
+  ASSERT_TRUE(wait_all(mu, done, kValues));
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(failures.empty()) << failures[0];
+    done = 0;
+  }
+  int matching = 0;
+  for (int i = 0; i < kValues; ++i) {
+    client_->GetAsync(absl::StrCat("big-", i), {},
+                      [&](absl::StatusOr<ReadResult> result) {
+                        absl::MutexLock lock(&mu);
+                        if (!result.ok()) {
+                          failures.push_back(result.status().ToString());
+                        } else if (result->value == big) {
+                          ++matching;
+                        }
+                        ++done;
+                      });
+  }
+  ASSERT_TRUE(wait_all(mu, done, kValues));
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(failures.empty()) << failures[0];
+  EXPECT_EQ(matching, kValues);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothModes, ClusterTest,
                          ::testing::Values(QueryMode::kIterative,
                                            QueryMode::kRecursive),
