@@ -7,19 +7,21 @@
 # round and in-flight count ("x ping"), and the CPU each server spent per
 # operation (from /proc, over the measured run only).
 #
-#   scripts/bench-3node.sh [--rounds=3] [--duration=5s] [--full] [--keep]
+#   scripts/bench-3node.sh [--rounds=3] [--duration=5s] [--full] [--sync] [--keep]
 #
 # --full adds 1 KiB and 16 KiB values and 16 and 256 requests in flight.
+# --sync starts the nodes with --sync_writes.
 # --keep leaves the servers' logs and data in the printed directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/build/bin
-rounds=3 duration=5s full=0 keep=0
+rounds=3 duration=5s full=0 keep=0 node_flags=()
 for arg in "$@"; do
   case $arg in
     --rounds=*) rounds=${arg#*=} ;;
     --duration=*) duration=${arg#*=} ;;
     --full) full=1 ;;
+    --sync) node_flags+=(--sync_writes) ;;
     --keep) keep=1 ;;
     *) echo "bench-3node.sh: unknown argument $arg (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -42,7 +44,7 @@ trap cleanup EXIT
 pids+=($!)
 for i in 1 2 3; do
   "$bin/kv_storage_node" --listen=127.0.0.1:$((base + 100 + i)) \
-    --master=127.0.0.1:$base --rack=r$i --data_dir="$dir/n$i" 2>"$dir/n$i.log" &
+    --master=127.0.0.1:$base --rack=r$i --data_dir="$dir/n$i" "${node_flags[@]}" 2>"$dir/n$i.log" &
   pids+=($!)
 done
 up=0

@@ -4,8 +4,10 @@
 // Coordinator. A write is stamped with the node's HLC, applied locally and
 // sent to the other replicas in parallel; it is answered after W
 // acknowledgements and keeps being delivered to the rest, with a durable hint
-// for every replica that fails. A read asks R replicas (this node first),
-// repairs the contacted replicas that are behind, and only then answers.
+// for every replica that fails; the local writes of the requests that arrive
+// in one message are stored with one RocksDB write. A read asks R replicas
+// (this node first), repairs the contacted replicas that are behind, and
+// only then answers.
 //
 // Nothing here blocks on the network: replica calls use gRPC's callback API
 // and `done` runs on whichever thread completes the quorum. Local RocksDB
@@ -73,6 +75,12 @@ class Coordinator {
  private:
   struct WriteState;
   struct ReadState;
+
+  // Stores `row` in this node's engine and calls `done` with the outcome.
+  // Under a BatchCork (the requests of one client message) the rows wait and
+  // are stored together when the cork ends, in one engine call.
+  void ApplyLocally(RowWrite row, std::function<void(absl::Status)> done);
+  void FlushLocalWrites();
 
   // The peer object of `node_id`; nullptr when the directory does not
   // know the node.
