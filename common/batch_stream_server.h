@@ -114,6 +114,11 @@ class BatchStreamServer final
     }
     {
       absl::MutexLock lock(&mu_);
+      // Closed (and finished) while this message was arriving: it cannot
+      // be answered; the client sees the stream end and fails its requests.
+      if (finished_) return;
+      // Counted under the same lock that Close() checks, so the call cannot
+      // finish while these requests wait for their answers.
       outstanding_ += in_.requests_size();
     }
     {
