@@ -282,6 +282,7 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   constexpr int kKeys = 200;
   std::map<std::string, std::string> acknowledged;
+  std::string first_failure;
   // Returns how many writes of the round failed.
   auto write_round = [&](int round) {
     absl::Mutex mu;
@@ -296,7 +297,7 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
                           if (r.ok()) {
                             acknowledged[key] = value;
                           } else {
-                            ++failed;
+                            if (failed++ == 0) first_failure = r.status().ToString();
                           }
                           --pending;
                         });
@@ -308,7 +309,8 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
   };
   ASSERT_EQ(write_round(0), 0);
   cluster_->StopNode(1);
-  EXPECT_EQ(write_round(1), 0);  // W=2 of 3 still holds for every key
+  // W=2 of 3 still holds for every key.
+  EXPECT_EQ(write_round(1), 0) << first_failure;
   ASSERT_OK(cluster_->RestartNode(1));
   write_round(2);  // may race the restart; only acknowledged writes count
   for (const auto& [key, value] : acknowledged) {
