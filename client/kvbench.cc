@@ -433,10 +433,17 @@ int Main() {
     }
     if (nodes.empty()) return Fail(3, "no storage node is UP");
   }
-  KeyChooser chooser(*distribution, keys);
-  std::optional<PingTarget> ping;
-  if (!nodes.empty()) ping.emplace(nodes, options.timeout);
-  StoreTarget store(client->get(), request, std::string(value_size, 'v'));
+  // The targets and runners live until the process exits (it ends with
+  // _Exit, running no destructors): when a run returns, the thread of its
+  // last callback may still be unwinding through them.
+  auto* chooser = new KeyChooser(*distribution, keys);
+  PingTarget* ping =
+      nodes.empty() ? nullptr : new PingTarget(nodes, options.timeout);
+  auto* store =
+      new StoreTarget(client->get(), request, std::string(value_size, 'v'));
+  auto runner = [&](Target* target, double read_fraction, double at_rate) {
+    return new Runner(target, chooser, read_fraction, at_rate, progress);
+  };
 
   if (!json) {
     std::cout << absl::StrFormat(
@@ -450,8 +457,7 @@ int Main() {
   std::optional<RunResult> preload, base;
   if (!workload->ping && workload->read_fraction > 0 &&
       absl::GetFlag(FLAGS_preload)) {
-    Runner runner(&store, &chooser, 0, 0, progress);
-    preload = runner.Preload(inflight, keys);
+    preload = runner(store, 0, 0)->Preload(inflight, keys);
     if (!json) {
       std::cout << absl::StrFormat(
           "preload: %d keys in %.2f s = %.0f puts/s, %d errors\n", preload->ok,
@@ -460,12 +466,11 @@ int Main() {
     }
   }
   if (!workload->ping && baseline > absl::ZeroDuration()) {
-    Runner runner(&*ping, &chooser, 0, rate, progress);
-    base = runner.Run("ping", inflight, baseline);
+    base = runner(ping, 0, rate)->Run("ping", inflight, baseline);
   }
-  Target* target = workload->ping ? static_cast<Target*>(&*ping) : &store;
-  Runner runner(target, &chooser, workload->read_fraction, rate, progress);
-  const RunResult run = runner.Run(workload->name, inflight, duration);
+  Target* target = workload->ping ? static_cast<Target*>(ping) : store;
+  const RunResult run = runner(target, workload->read_fraction, rate)
+                            ->Run(workload->name, inflight, duration);
 
   if (json) {
     std::cout << absl::StrFormat(

@@ -592,6 +592,37 @@ TEST_F(ClusterSetupTest, BadOptionsNameTheProblem) {
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("n")));
 }
 
+// gRPC binds with SO_REUSEPORT unless told not to: a second daemon on a
+// taken address would start and share its connections.
+TEST_F(ClusterSetupTest, ASecondDaemonOnATakenAddressIsRefused) {
+  TempDir dir;
+  MasterOptions first;
+  first.listen = "127.0.0.1:0";
+  first.data_dir = dir.Sub("m1");
+  first.replication = 1;
+  auto running = Master::Start(first);
+  ASSERT_OK(running);
+  const std::string taken =
+      absl::StrCat("127.0.0.1:", (*running)->port());
+  MasterOptions second = first;
+  second.listen = taken;
+  second.data_dir = dir.Sub("m2");
+  auto status = Master::Start(second).status();
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("address in use"), std::string::npos)
+      << status;
+
+  StorageNodeOptions node;
+  node.listen = taken;
+  node.master = taken;
+  node.rack = "r1";
+  node.data_dir = dir.Sub("n");
+  status = StorageNode::Start(node).status();
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("address in use"), std::string::npos)
+      << status;
+}
+
 TEST_F(ClusterSetupTest, NodeKeepsRetryingAnAbsentMaster) {
   TempDir dir;
   const int master_port = PickFreePort();
