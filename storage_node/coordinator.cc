@@ -49,6 +49,8 @@ struct Coordinator::WriteState {
   uint32_t failures ABSL_GUARDED_BY(mu) = 0;
   bool answered ABSL_GUARDED_BY(mu) = false;
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  // A replica's refusal from a newer directory epoch than the write's.
+  std::optional<WrongNode> newer ABSL_GUARDED_BY(mu);
   WriteDone done ABSL_GUARDED_BY(mu);
 };
 
@@ -188,10 +190,28 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
         ++state->failures;
         state->errors.push_back(absl::StrCat(
             Describe(*state->directory, node_id), ": ", status.message()));
+        if (auto wrong = GetWrongNode(status);
+            wrong && wrong->epoch() > state->directory->epoch()) {
+          state->newer = *wrong;
+        }
       }
       if (state->answered) return;
       if (state->acks >= state->needed) {
         outcome = WriteOutcome{state->request.value().version(), state->acks};
+      } else if (state->acks + state->failures == state->total &&
+                 state->newer) {
+        // A replica has moved on to a directory where it no longer holds
+        // the partition: this node routed by an older one. The client
+        // refreshes and retries (with the newer epoch, which makes this
+        // node refresh too) rather than taking it as a quorum failure.
+        WrongNode detail = *state->newer;
+        detail.set_partition(state->request.partition());
+        outcome = WrongNodeError(
+            detail, absl::StrCat("coordinator ", self_id_,
+                                 " routed by directory epoch ",
+                                 state->directory->epoch(), "; replica ",
+                                 state->newer->node_id(), " is at epoch ",
+                                 state->newer->epoch(), "; retry"));
       } else if (state->acks + state->failures == state->total) {
         // Every replica has answered (or timed out), so the count is exact.
         QuorumNotReached detail;
