@@ -154,8 +154,10 @@ class BatchStream {
 // One streaming call. gRPC owns it from StartCall until OnDone; the stream
 // takes a reference while it cancels it, so it is deleted by whoever lets go
 // last.
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final : public Reactor {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
+    : public Reactor {
  public:
   Call(BatchStream* stream, uint64_t generation)
       : stream_(stream), generation_(generation) {
@@ -205,7 +207,8 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final : public
   ReplyBatch in_;
 };
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
 BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
   Call* call = nullptr;
   std::deque<Queued> unsent;
@@ -218,8 +221,7 @@ BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
     queued_bytes_ = 0;
   }
   for (Queued& q : unsent) {
-    q.done(absl::CancelledError(
-        absl::StrCat(what_, ": shutting down")));
+    q.done(absl::CancelledError(absl::StrCat(what_, ": shutting down")));
   }
   if (call != nullptr) {
     call->Cancel();
@@ -232,25 +234,26 @@ BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
   mu_.Await(absl::Condition(&idle));
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(Request request, absl::Time deadline, Done done) {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(
+    Request request, absl::Time deadline, Done done) {
   const size_t bytes = request.ByteSizeLong();
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
     if (closing_) {
-      refused = absl::CancelledError(
-          absl::StrCat(what_, ": shutting down"));
+      refused = absl::CancelledError(absl::StrCat(what_, ": shutting down"));
     } else if (!queue_.empty() &&
                queued_bytes_ + bytes > options_.max_queued_bytes) {
       ++counters_.refused;
-      refused = absl::UnavailableError(absl::StrCat(
-          what_, " is not keeping up: ", queued_bytes_,
-          " bytes already queued for it"));
+      refused = absl::UnavailableError(
+          absl::StrCat(what_, " is not keeping up: ", queued_bytes_,
+                       " bytes already queued for it"));
     } else {
       request.set_id(++next_id_);
-      queue_.push_back(Queued{std::move(request), bytes, deadline,
-                              std::move(done)});
+      queue_.push_back(
+          Queued{std::move(request), bytes, deadline, std::move(done)});
       queued_bytes_ += bytes;
     }
   }
@@ -259,14 +262,14 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(Request request
     return;
   }
   // Under a cork the request leaves with the others its thread is making.
-  if (!BatchCork::Defer(this, [](void* self) {
-        static_cast<BatchStream*>(self)->Pump();
-      })) {
+  if (!BatchCork::Defer(
+          this, [](void* self) { static_cast<BatchStream*>(self)->Pump(); })) {
     Pump();
   }
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
   Call* start = nullptr;
   Call* write = nullptr;
@@ -312,8 +315,10 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
   if (start != nullptr) start->Start();
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(uint64_t generation, bool ok) {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
+    uint64_t generation, bool ok) {
   {
     absl::MutexLock lock(&mu_);
     if (generation != generation_) return;  // a call already replaced
@@ -325,8 +330,10 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(uint64_t
   Pump();
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnReplies(ReplyBatch& batch) {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnReplies(
+    ReplyBatch& batch) {
   std::vector<std::pair<Done, Reply*>> ready;
   ready.reserve(batch.replies_size());
   bool released = false;
@@ -350,8 +357,10 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnReplies(ReplyBatch
   }
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t generation, const absl::Status& status) {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
+    uint64_t generation, const absl::Status& status) {
   std::vector<Done> failed;
   bool more;
   {
@@ -371,22 +380,25 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(uint64_t 
     }
     more = !closing_ && !queue_.empty();
   }
-  const absl::Status broken = absl::UnavailableError(absl::StrCat(
-      "stream to ", what_, " broke before it answered: ",
-      status.ok() ? "closed by the peer" : status.message()));
+  const absl::Status broken = absl::UnavailableError(
+      absl::StrCat("stream to ", what_, " broke before it answered: ",
+                   status.ok() ? "closed by the peer" : status.message()));
   for (Done& done : failed) done(broken);
   if (more) Pump();
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::CallGone() {
   // Last: the destructor may return once no call is live.
   absl::MutexLock lock(&mu_);
   --live_calls_;
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::Time now) {
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
+    absl::Time now) {
   std::vector<Done> expired;
   bool released = false;
   {
@@ -417,7 +429,8 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(absl::
   if (released) Pump();
 }
 
-template <typename Request, typename Reply, typename RequestBatch, typename ReplyBatch>
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
 bool BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Answered(
     const Pending& pending) {
   auto it = unanswered_.find(pending.message);

@@ -208,10 +208,10 @@ class BatchStreamServer final
     auto* queued = queued_.mutable_replies();
     size_t bytes = 0;
     int taken = 0;
-    while (taken < queued->size() &&
-           (taken == 0 ||
-            bytes + (*queued)[taken].ByteSizeLong() <= kMaxReplyBatchBytes)) {
-      bytes += (*queued)[taken].ByteSizeLong();
+    while (taken < queued->size()) {
+      const size_t reply_bytes = (*queued)[taken].ByteSizeLong();
+      if (taken > 0 && bytes + reply_bytes > kMaxReplyBatchBytes) break;
+      bytes += reply_bytes;
       ++taken;
     }
     if (taken == queued->size()) {

@@ -8,8 +8,6 @@
 
 #include "absl/status/statusor.h"
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -54,26 +52,6 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
          FinishUnary(reactor, response));
   return reactor;
 }
-
-// One stub per address, created on first use and kept. Thread-safe; stubs
-// are thread-safe too and live as long as the pool.
-template <typename Service>
-class StubPool {
- public:
-  using Stub = typename Service::Stub;
-
-  Stub* Get(const std::string& address) {
-    absl::MutexLock lock(&mu_);
-    auto& stub = stubs_[address];
-    if (stub == nullptr) stub = Service::NewStub(MakeChannel(address));
-    return stub.get();
-  }
-
- private:
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Stub>> stubs_
-      ABSL_GUARDED_BY(mu_);
-};
 
 }  // namespace quorumkv
 

@@ -1,9 +1,8 @@
-// The three KvService methods as types, so that code which forwards any of
-// them (the master's relay, the SDK's retry loop) is written once:
-//
-//   KvMethod<PutRequest>::Call(stub, &context, &request, &response, done);
-//
-// and as members of a KvService.Batch message (Wrap, Unwrap).
+// The three KvService methods as types, so that code which handles or
+// forwards any of them (a node's and the master's front ends, the master's
+// relay, the SDK's retry loop) is written once: their quorum field, and
+// their place in a KvService.Batch message (Wrap, Unwrap, Batched,
+// DispatchBatched, ServeKvBatch).
 #ifndef QUORUMKV_COMMON_KV_METHODS_H_
 #define QUORUMKV_COMMON_KV_METHODS_H_
 
@@ -20,7 +19,7 @@
 #include "common/batch_stream_server.h"
 #include "common/rpc_status.h"
 
-#include "proto/kv.grpc.pb.h"
+#include "proto/kv.pb.h"
 
 namespace quorumkv {
 
@@ -35,12 +34,6 @@ struct KvMethod;
     /* "W" or "R", for messages. */                                       \
     static constexpr const char* kQuorumName = quorum_label;              \
     static uint32_t Quorum(const Request& r) { return r.quorum_field(); } \
-    static void SetQuorum(Request& r, uint32_t q) { r.set_##quorum_field(q); } \
-    static void Call(KvService::Stub* stub, grpc::ClientContext* context, \
-                     const Request* request, Response* response,          \
-                     std::function<void(grpc::Status)> done) {            \
-      stub->async()->Method(context, request, response, std::move(done)); \
-    }                                                                     \
     static Request* Wrap(KvRequest& batched) {                            \
       return batched.mutable_##field();                                   \
     }                                                                     \

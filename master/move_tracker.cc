@@ -297,8 +297,11 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
     changed = true;
   }
 
-  // 4. Keep the coordinator role (first replica) spread: switches and
-  // placements shift it, and reordering a list moves no data.
+  // 4. Keep the coordinator role (first replica) spread: switches shift it,
+  // a directory formed before the rule may lack it, and reordering a list
+  // moves no data. Nothing else changes the lists, so other ticks skip it.
+  if (leaders_balanced_ && !changed) return false;
+  leaders_balanced_ = true;
   std::vector<std::vector<std::string>> orders;
   orders.reserve(next.assignments_size());
   for (const PartitionReplicas& p : next.assignments()) {

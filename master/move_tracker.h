@@ -150,6 +150,9 @@ class MoveTracker {
   absl::flat_hash_map<std::string, absl::Time> avoid_until_
       ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);
+  // Whether the coordinator role has been balanced since this tracker
+  // started: after that only a switched move can unbalance it.
+  bool leaders_balanced_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<PendingDecommission> decommissions_ ABSL_GUARDED_BY(mu_);
   std::vector<NodeDescriptor> registrations_ ABSL_GUARDED_BY(mu_);
 

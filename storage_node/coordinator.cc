@@ -119,9 +119,8 @@ void Coordinator::ApplyLocally(RowWrite row,
 }
 
 void Coordinator::FlushLocalWrites() {
-  std::vector<DeferredWrite> writes;
-  writes.swap(deferred_local_writes[this]);
-  deferred_local_writes.erase(this);
+  std::vector<DeferredWrite> writes =
+      std::move(deferred_local_writes.extract(this).mapped());
   std::vector<RowWrite> rows;
   rows.reserve(writes.size());
   for (const DeferredWrite& w : writes) rows.push_back(w.row);

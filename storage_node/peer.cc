@@ -99,11 +99,6 @@ bool Peer::healthy() const {
   return healthy_;
 }
 
-int Peer::in_flight() const {
-  absl::MutexLock lock(&mu_);
-  return in_flight_;
-}
-
 void Peer::WaitIdle() {
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -79,8 +79,6 @@ class Peer {
   // False after a call failed for want of the peer (unreachable, timed out)
   // and until one succeeds.
   bool healthy() const;
-  // Calls started and not yet answered.
-  int in_flight() const;
   // Blocks until no call is in flight.
   void WaitIdle();
 
