@@ -26,4 +26,10 @@ absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
   return absl::OkStatus();
 }
 
+bool IsWildcardAddress(absl::string_view address) {
+  absl::string_view host = address.substr(0, address.rfind(':'));
+  return host == "0.0.0.0" || host == "[::]" || host == "::" ||
+         host == "[::0]" || host == "*";
+}
+
 }  // namespace quorumkv

@@ -13,6 +13,10 @@ namespace quorumkv {
 absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
                              bool allow_port_zero = false);
 
+// Whether `address` (a valid HOST:PORT) names every interface (0.0.0.0,
+// [::], ::) rather than one that others can connect to.
+bool IsWildcardAddress(absl::string_view address);
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_COMMON_ADDRESS_H_

@@ -53,6 +53,14 @@ bool DirectoryView::IsJoining(absl::string_view node_id,
   return absl::c_linear_search(Joining(partition), node_id);
 }
 
+uint32_t DirectoryView::PartitionsHeldBy(absl::string_view node_id) const {
+  uint32_t held = 0;
+  for (uint32_t p = 0; p < partitions(); ++p) {
+    held += Holds(node_id, p) || IsJoining(node_id, p);
+  }
+  return held;
+}
+
 std::vector<std::string> DirectoryView::WriteTargets(uint32_t partition) const {
   std::vector<std::string> targets = Replicas(partition);
   const std::vector<std::string>& joining = Joining(partition);

@@ -41,6 +41,8 @@ class DirectoryView {
   // Whether `node_id` is a full replica of `partition`.
   bool Holds(absl::string_view node_id, uint32_t partition) const;
   bool IsJoining(absl::string_view node_id, uint32_t partition) const;
+  // How many partitions `node_id` is a full or joining replica of.
+  uint32_t PartitionsHeldBy(absl::string_view node_id) const;
   // Full replicas plus joining ones: every node a write must reach.
   std::vector<std::string> WriteTargets(uint32_t partition) const;
   bool IsDecommissioning(absl::string_view node_id) const;

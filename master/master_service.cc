@@ -24,6 +24,21 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 
 }  // namespace
 
+absl::Status CheckRackUnchanged(const DirectoryView& directory,
+                                const NodeDescriptor& node) {
+  const NodeDescriptor* known = directory.FindNode(node.id());
+  if (known == nullptr || known->rack() == node.rack()) return absl::OkStatus();
+  const uint32_t held = directory.PartitionsHeldBy(node.id());
+  // A node that holds nothing may move: placement has nothing to break.
+  if (held == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "node ", node.id(), " holds ", held, " partitions in rack ",
+      known->rack(), " and came back with --rack=", node.rack(),
+      "; accepting it would put two replicas of a partition in one rack. "
+      "Restart it with --rack=", known->rack(),
+      ", or decommission it and start it with a new --data_dir"));
+}
+
 absl::Status CheckDirectoryFormed(const DirectoryView& directory,
                                   const Membership& membership,
                                   uint32_t initial_nodes) {
@@ -46,6 +61,7 @@ absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
   if (node.id().empty()) return absl::InvalidArgumentError("node id is empty");
   if (node.rack().empty()) return absl::InvalidArgumentError("rack is empty");
   RETURN_IF_ERROR(ValidateAddress("node address", node.address()));
+  RETURN_IF_ERROR(CheckRackUnchanged(*directory_->Get(), node));
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(membership_->Register(request, now));
   moves_->OnRegistered(node);

@@ -14,6 +14,11 @@
 
 namespace quorumkv {
 
+// FAILED_PRECONDITION when `node` registers with a rack other than the one
+// the directory knows it by while it holds partitions there.
+absl::Status CheckRackUnchanged(const DirectoryView& directory,
+                                const NodeDescriptor& node);
+
 // UNAVAILABLE saying how many nodes have registered and how many are needed,
 // when `directory` is not formed yet; OK otherwise.
 absl::Status CheckDirectoryFormed(const DirectoryView& directory,

@@ -64,7 +64,9 @@ absl::Duration Heartbeater::RunOnce() {
   }
   if (!registered) {
     absl::Status status = Register();
-    if (absl::IsAlreadyExists(status)) {
+    // Refusals that retrying cannot change: another live node holds this
+    // id, or this node came back in another rack.
+    if (absl::IsAlreadyExists(status) || absl::IsFailedPrecondition(status)) {
       fatal_ = true;
       QKV_LOG(ERROR) << "master " << master_address_
                      << " refused registration: " << status.message();

@@ -23,7 +23,8 @@ class Heartbeater {
  public:
   using LoadFn = std::function<NodeLoad()>;
   // Called once, from the heartbeater's thread, when the master refuses the
-  // node for good (another live node holds its id).
+  // node for good (another live node holds its id, or the node came back
+  // in another rack than the one its partitions are placed by).
   using FatalFn = std::function<void(absl::Status)>;
   // Moves: the progress of this node's streams, sent with each heartbeat,
   // and the master's list of streams it must run, from each answer.

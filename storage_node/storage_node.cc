@@ -1,5 +1,6 @@
 #include "storage_node/storage_node.h"
 
+#include <atomic>
 #include <filesystem>
 #include <utility>
 
@@ -27,7 +28,21 @@ namespace quorumkv {
 absl::Status StorageNodeOptions::Validate() const {
   RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
   RETURN_IF_ERROR(ValidateAddress("--master", master));
-  if (!advertise.empty()) RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
+  if (!advertise.empty()) {
+    RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
+    if (IsWildcardAddress(advertise)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--advertise=", advertise,
+          " is a wildcard address; give the address others reach this node "
+          "at"));
+    }
+  } else if (IsWildcardAddress(listen)) {
+    // Registered as is, a wildcard would be an address no peer can reach.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen=", listen,
+        " listens on every interface; also give --advertise=HOST:PORT, the "
+        "address other nodes and clients reach this node at"));
+  }
   if (rack.empty()) return absl::InvalidArgumentError("--rack is required");
   if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   if (partition_drop_grace < absl::ZeroDuration()) {
@@ -53,6 +68,11 @@ struct StorageNode::Impl {
   std::unique_ptr<PartitionReceiver> receiver;
   std::unique_ptr<PartitionCleaner> cleaner;
   std::unique_ptr<Heartbeater> heartbeater;
+  // Set once `heartbeater` exists. The server answers requests before that
+  // (its bound port is part of what the heartbeater registers), and a
+  // request from a newer epoch then asks for a refresh: lost, harmlessly,
+  // since registering fetches the directory anyway.
+  std::atomic<Heartbeater*> started_heartbeater{nullptr};
   std::unique_ptr<DirectoryWatcher> watcher;
   std::unique_ptr<HintReplayer> hint_replayer;
   std::unique_ptr<NodeKvService> kv_service;
@@ -64,6 +84,12 @@ struct StorageNode::Impl {
   bool stopping ABSL_GUARDED_BY(mu) = false;
   bool stopped ABSL_GUARDED_BY(mu) = false;
   absl::Status fatal ABSL_GUARDED_BY(mu);
+
+  void RequestRefresh() {
+    if (Heartbeater* h = started_heartbeater.load(std::memory_order_acquire)) {
+      h->RequestRefresh();
+    }
+  }
 
   NodeLoad CurrentLoad() {
     NodeLoad result;
@@ -129,7 +155,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get());
 
   Impl* raw = impl.get();
-  auto request_refresh = [raw] { raw->heartbeater->RequestRefresh(); };
+  auto request_refresh = [raw] { raw->RequestRefresh(); };
   impl->kv_service = std::make_unique<NodeKvService>(
       impl->coordinator.get(), &impl->directory, &impl->load, request_refresh);
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
@@ -143,6 +169,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                                 impl->replica_service.get()},
                                &bound));
   impl->port = std::stoi(bound.substr(bound.rfind(':') + 1));
+  if (options.serving_hook) options.serving_hook(bound);
   impl->self.set_id(identity.id);
   impl->self.set_rack(options.rack);
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
@@ -172,6 +199,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->hint_replayer = std::make_unique<HintReplayer>(
       &impl->engine->hints(), &impl->directory, impl->peers.get(),
       options.hint_replay_interval);
+  impl->started_heartbeater.store(impl->heartbeater.get(),
+                                  std::memory_order_release);
   impl->heartbeater->Start();
   impl->watcher->Start();
   impl->hint_replayer->Start();

@@ -3,6 +3,7 @@
 #ifndef QUORUMKV_STORAGE_NODE_STORAGE_NODE_OPTIONS_H_
 #define QUORUMKV_STORAGE_NODE_STORAGE_NODE_OPTIONS_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,6 +36,9 @@ struct StorageNodeOptions {
   // Makes the object under each peer; tests wrap the real one to drop,
   // delay or pause a peer. Empty: real gRPC.
   PeerProxyFactory peer_proxy_factory;
+  // Tests: runs with the bound address as soon as the server answers, before
+  // the node has registered, so a test can reach it in that window.
+  std::function<void(const std::string& address)> serving_hook;
 
   // INVALID_ARGUMENT naming the first bad option.
   absl::Status Validate() const;

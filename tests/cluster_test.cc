@@ -9,6 +9,8 @@
 #include "absl/synchronization/mutex.h"
 #include "client/client_internal.h"
 #include "common/logging.h"
+#include "grpcpp/create_channel.h"
+#include "proto/replica.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/mini_cluster.h"
 #include "tests/test_util.h"
@@ -624,6 +626,83 @@ TEST_F(ClusterSetupTest, ASecondDaemonOnATakenAddressIsRefused) {
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_NE(status.message().find("address in use"), std::string::npos)
       << status;
+}
+
+TEST_F(ClusterSetupTest, WildcardListenNeedsAnAdvertisedAddress) {
+  TempDir dir;
+  StorageNodeOptions node;
+  node.listen = "0.0.0.0:0";
+  node.master = "127.0.0.1:7000";
+  node.rack = "r1";
+  node.data_dir = dir.Sub("n");
+  absl::Status status = StorageNode::Start(node).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("--advertise"), std::string::npos) << status;
+  node.advertise = "[::]:7101";
+  status = StorageNode::Start(node).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("wildcard"), std::string::npos) << status;
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("n")));
+}
+
+// Placement puts a partition's replicas on distinct racks; a node that comes
+// back in another rack would silently break that.
+TEST_F(ClusterSetupTest, NodeBackInAnotherRackIsRefused) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  const std::string id = cluster.node(0)->id();
+  cluster.StopNode(0);
+  StorageNodeOptions options;
+  options.listen = "127.0.0.1:0";
+  options.master = cluster.master_address();
+  options.rack = "r2";  // node 0 was in r1
+  options.data_dir = cluster.node_data_dir(0);
+  auto moved = StorageNode::Start(options);
+  ASSERT_OK(moved);
+  auto refused = std::async(std::launch::async, [&] { return (*moved)->Wait(); });
+  ASSERT_EQ(refused.wait_for(std::chrono::seconds(20)),
+            std::future_status::ready);
+  const absl::Status status = refused.get();
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_NE(status.message().find("--rack=r1"), std::string::npos) << status;
+  moved->reset();
+  const NodeDescriptor* known = cluster.master()->directory()->FindNode(id);
+  ASSERT_NE(known, nullptr);
+  EXPECT_EQ(known->rack(), "r1");
+  // Back in its own rack it is welcome.
+  ASSERT_OK(cluster.RestartNode(0));
+}
+
+// The server answers before the node has registered: a peer from a newer
+// epoch reaching it then must get an answer, not crash the node.
+TEST_F(ClusterSetupTest, ARequestBeforeRegistrationIsAnswered) {
+  TempDir dir;
+  StorageNodeOptions options;
+  options.listen = "127.0.0.1:0";
+  options.master = absl::StrCat("127.0.0.1:", PickFreePort());
+  options.rack = "r1";
+  options.data_dir = dir.Sub("n");
+  grpc::Status answer;
+  options.serving_hook = [&](const std::string& address) {
+    auto stub = ReplicaService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    StreamPartitionRequest request;
+    request.set_partition(0);
+    request.set_directory_epoch(42);
+    auto reader = stub->StreamPartition(&context, request);
+    PartitionChunk chunk;
+    while (reader->Read(&chunk)) {
+    }
+    answer = reader->Finish();
+  };
+  auto node = StorageNode::Start(options);
+  ASSERT_OK(node);
+  EXPECT_EQ(answer.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << answer.error_message();
+  EXPECT_NE(answer.error_message().find("epoch"), std::string::npos);
 }
 
 TEST_F(ClusterSetupTest, NodeKeepsRetryingAnAbsentMaster) {
