@@ -101,6 +101,18 @@ void Client::Impl::Submit(
   Attempt(std::move(call));
 }
 
+void Client::Impl::CallBackSoon(std::function<void()> callback) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
+  timers_.RunAt(absl::InfinitePast(), [this, callback = std::move(callback)] {
+    callback();
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+  });
+}
+
 template <typename Request>
 void Client::Impl::Finish(
     const std::shared_ptr<Call<Request>>& call,
@@ -403,17 +415,15 @@ int Pick(int requested, int fallback) {
   return requested != 0 ? requested : fallback;
 }
 
-template <typename Result, typename Callback>
-void FailNow(const absl::Status& status, const Callback& done) {
-  done(absl::StatusOr<Result>(status));
-}
-
 }  // namespace
 
 void Client::PutAsync(absl::string_view key, absl::string_view value,
                       const RequestOptions& options, WriteCallback done) {
   auto deadline = Admit(impl_->options(), options, key, &value);
-  if (!deadline.ok()) return FailNow<WriteResult>(deadline.status(), done);
+  if (!deadline.ok()) {
+    return impl_->CallBackSoon(
+        [done = std::move(done), status = deadline.status()] { done(status); });
+  }
   PutRequest request;
   request.set_key(std::string(key));
   request.set_value(std::string(value));
@@ -428,7 +438,10 @@ void Client::PutAsync(absl::string_view key, absl::string_view value,
 void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
                          WriteCallback done) {
   auto deadline = Admit(impl_->options(), options, key);
-  if (!deadline.ok()) return FailNow<WriteResult>(deadline.status(), done);
+  if (!deadline.ok()) {
+    return impl_->CallBackSoon(
+        [done = std::move(done), status = deadline.status()] { done(status); });
+  }
   DeleteRequest request;
   request.set_key(std::string(key));
   request.set_w(Pick(options.w, impl_->options().w));
@@ -442,7 +455,10 @@ void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
 void Client::GetAsync(absl::string_view key, const RequestOptions& options,
                       ReadCallback done) {
   auto deadline = Admit(impl_->options(), options, key);
-  if (!deadline.ok()) return FailNow<ReadResult>(deadline.status(), done);
+  if (!deadline.ok()) {
+    return impl_->CallBackSoon(
+        [done = std::move(done), status = deadline.status()] { done(status); });
+  }
   GetRequest request;
   request.set_key(std::string(key));
   request.set_r(Pick(options.r, impl_->options().r));

@@ -39,6 +39,12 @@ class Client::Impl {
                                  typename KvMethod<Request>::Response>)>
                   done);
 
+  // Runs `callback` soon on the SDK's timer thread, never on the caller's:
+  // a request refused before it is sent still calls back the way the header
+  // promises, so a caller that issues the next request from its callback
+  // does not recurse. Counted as a request in flight.
+  void CallBackSoon(std::function<void()> callback);
+
   absl::StatusOr<KeyLocation> Where(absl::string_view key);
   absl::StatusOr<ClusterSummary> Nodes();
   absl::StatusOr<MoveList> Moves();

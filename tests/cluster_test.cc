@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/client_internal.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "grpcpp/create_channel.h"
 #include "proto/replica.grpc.pb.h"
@@ -466,6 +468,40 @@ TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
     EXPECT_EQ(client_->Get(absl::StrCat("async-", i))->value,
               absl::StrCat("v", i));
   }
+}
+
+// kvbench issues its next request from the callback of the last one: with an
+// over-size value every request is refused before it is sent, and callbacks
+// made on the caller's thread recursed until the stack overflowed.
+TEST_P(ClusterTest, RefusedRequestsCallBackOnAnSdkThread) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::thread::id caller = std::this_thread::get_id();
+  const std::string too_big(kMaxValueBytes + 1, 'x');
+  constexpr int kChain = 2000;
+  absl::Mutex mu;
+  int answered = 0;
+  bool on_caller_thread = false;
+  absl::Status last;
+  std::function<void()> next = [&] {
+    client_->PutAsync("chained", too_big, {},
+                      [&](absl::StatusOr<WriteResult> result) {
+                        bool more;
+                        {
+                          absl::MutexLock lock(&mu);
+                          on_caller_thread |=
+                              std::this_thread::get_id() == caller;
+                          last = result.status();
+                          more = ++answered < kChain;
+                        }
+                        if (more) next();
+                      });
+  };
+  next();
+  absl::MutexLock lock(&mu);
+  auto all = [&] { return answered == kChain; };
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(30)));
+  EXPECT_FALSE(on_caller_thread);
+  EXPECT_TRUE(absl::IsInvalidArgument(last)) << last;
 }
 
 // Large values travel batched too: replies to concurrent requests must not

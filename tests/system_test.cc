@@ -163,8 +163,7 @@ TEST_F(SystemTest, KvcliRoundTripsInBothModes) {
 
 TEST_F(SystemTest, BadUsageExitsTwo) {
   for (const std::string args :
-       {"", "bogus k", "get", "put k", "--bogus=1 get k", "--w=0 put k v",
-        "--w=4 put k v", "--r=9 get k", "--mode=sideways get k",
+       {"", "bogus k", "get", "put k", "--bogus=1 get k", "--r=9 get k", "--mode=sideways get k",
         "--timeout=soon get k", "put '' v", "--master=localhost get k",
         "--master=127.0.0.1:99999 get k"}) {
     SCOPED_TRACE(args);
@@ -175,6 +174,51 @@ TEST_F(SystemTest, BadUsageExitsTwo) {
   Result big = Kvcli("put k -", std::string(4 * 1024 * 1024 + 1, 'x'));
   EXPECT_EQ(big.exit_code, 2) << big.err;
   EXPECT_NE(big.err.find("4 MiB"), std::string::npos) << big.err;
+}
+
+// Both ends of the quorum range name N, so a user sees the range at once.
+TEST_F(SystemTest, QuorumOutOfRangeNamesN) {
+  for (const std::string args : {"--w=0 put k v", "--w=4 put k v",
+                                 "--r=0 get k"}) {
+    SCOPED_TRACE(args);
+    Result r = Kvcli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("outside 1..N (N=3)"), std::string::npos) << r.err;
+  }
+}
+
+// Keys are bytes; --json output must stay valid JSON whatever they hold.
+TEST_F(SystemTest, JsonOutputEscapesKeysThatAreNotUtf8) {
+  const std::string key = "bin\\377\\376-\\303\\251";  // printf escapes
+  Result r = Kvcli("--json put \"$(printf '" + key + "')\" v");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"key\": \"bin\\ufffd\\ufffd-\xc3\xa9\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"key_base64\": \"Ymlu//4tw6k=\""), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find('\xff'), std::string::npos);
+  r = Kvcli("--json get \"$(printf '" + key + "')\"");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"value\": \"dg==\""), std::string::npos) << r.out;
+  // UTF-8 keys stay readable and get no base64 twin.
+  r = Kvcli("--json put caf\xc3\xa9 v");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"key\": \"caf\xc3\xa9\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("key_base64"), std::string::npos) << r.out;
+}
+
+// The largest value a user may store goes in and out through kvcli.
+TEST_F(SystemTest, LargestValueRoundTripsThroughKvcli) {
+  std::string value(4 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>(i * 131);
+  for (const std::string mode : {"iterative", "recursive"}) {
+    Result r = Kvcli("--mode=" + mode + " put largest-" + mode + " -", value);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Kvcli("--mode=" + mode + " get largest-" + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.out == value) << r.out.size();
+  }
 }
 
 TEST_F(SystemTest, EventualConsistencyIsFlagged) {
