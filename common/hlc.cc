@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
 
 namespace quorumkv {
 
@@ -26,8 +27,11 @@ HybridClock::HybridClock(std::string node_id)
         return static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
       }) {}
 
-HybridClock::HybridClock(std::string node_id, WallClock wall_clock)
-    : node_id_(std::move(node_id)), wall_clock_(std::move(wall_clock)) {}
+HybridClock::HybridClock(std::string node_id, WallClock wall_clock,
+                         uint64_t max_lead_ms)
+    : node_id_(std::move(node_id)),
+      wall_clock_(std::move(wall_clock)),
+      max_lead_ms_(max_lead_ms) {}
 
 Version HybridClock::Now() {
   const uint64_t wall = wall_clock_();
@@ -45,13 +49,28 @@ Version HybridClock::Now() {
   return version;
 }
 
-void HybridClock::Observe(const Version& version) {
+absl::Status HybridClock::Observe(const Version& version) {
+  const uint64_t wall = wall_clock_();
   absl::MutexLock lock(&mu_);
+  if (version.wall_ms() > wall + max_lead_ms_) {
+    absl::Status status = absl::OutOfRangeError(absl::StrCat(
+        "version ", VersionToString(version), " is ",
+        (version.wall_ms() - wall) / 1000.0, " s ahead of the clock of node ",
+        node_id_, " (at most ", max_lead_ms_ / 1000.0,
+        " s allowed): the clock of node ", version.node_id(),
+        " runs ahead; check its time synchronisation"));
+    if (wall >= last_skew_log_ms_ + 5000) {
+      last_skew_log_ms_ = wall;
+      QKV_LOG(WARNING) << status.message();
+    }
+    return status;
+  }
   if (std::make_pair(version.wall_ms(), version.logical()) >
       std::make_pair(last_wall_ms_, last_logical_)) {
     last_wall_ms_ = version.wall_ms();
     last_logical_ = version.logical();
   }
+  return absl::OkStatus();
 }
 
 }  // namespace quorumkv

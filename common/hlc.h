@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/kv.pb.h"
 
@@ -31,23 +32,35 @@ class HybridClock {
   // Milliseconds since the Unix epoch; injectable for tests.
   using WallClock = std::function<uint64_t()>;
 
+  // How far a received version may lead this node's wall clock. A node
+  // whose clock runs further ahead would otherwise drag every clock in the
+  // cluster with it, and its writes would win over later ones for as long
+  // as it leads.
+  static constexpr uint64_t kDefaultMaxLeadMs = 10'000;
+
   explicit HybridClock(std::string node_id);
-  HybridClock(std::string node_id, WallClock wall_clock);
+  HybridClock(std::string node_id, WallClock wall_clock,
+              uint64_t max_lead_ms = kDefaultMaxLeadMs);
 
   // A version strictly above every version this clock has returned or
   // observed, and not below the wall clock.
   Version Now();
 
   // Moves the clock past `version` (a no-op when it is already ahead).
-  void Observe(const Version& version);
+  // OUT_OF_RANGE, logged (at most every few seconds), and the clock left
+  // alone when `version` leads the wall clock by more than the limit: a
+  // replica refuses such a write, a reader returns the value as it is.
+  absl::Status Observe(const Version& version);
 
  private:
   const std::string node_id_;
   const WallClock wall_clock_;
+  const uint64_t max_lead_ms_;
 
   absl::Mutex mu_;
   uint64_t last_wall_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t last_logical_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_skew_log_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace quorumkv

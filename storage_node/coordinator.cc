@@ -395,7 +395,7 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
     done(absl::NotFoundError("key not found"));
     return;
   }
-  clock_->Observe(newest->version());
+  clock_->Observe(newest->version()).IgnoreError();  // logged by the clock
   std::vector<std::string> stale;
   for (const auto& reply : replies) {
     if (!reply.value ||

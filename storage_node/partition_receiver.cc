@@ -210,7 +210,7 @@ absl::Status PartitionReceiver::CopyFrom(Stream* stream,
   while (applied.ok() && reader->Read(&chunk)) {
     uint64_t chunk_bytes = 0;
     for (const StreamedRow& row : chunk.rows()) {
-      clock_->Observe(row.value().version());
+      clock_->Observe(row.value().version()).IgnoreError();  // logged by the clock
       chunk_bytes += row.key().size() + row.value().value().size();
     }
     applied = engine_->ApplyBatch(partition, chunk.rows()).status();

@@ -43,7 +43,9 @@ void ReplicaServiceImpl::AnswerRead(const ReadRequest& request,
     auto value = engine_->Read(request.partition(), request.key());
     ReadResponse* response = reply->mutable_read();
     if (value.ok()) {
-      clock_->Observe(value->version());
+      // A version too far ahead is still the stored one; the clock just
+      // does not follow it.
+      clock_->Observe(value->version()).IgnoreError();
       response->set_found(true);
       *response->mutable_value() = *std::move(value);
     } else if (!absl::IsNotFound(value.status())) {
@@ -78,7 +80,11 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
       ToRequestError(accepted, reply->mutable_error());
       continue;
     }
-    clock_->Observe(apply.value().version());
+    if (absl::Status skew = clock_->Observe(apply.value().version());
+        !skew.ok()) {
+      ToRequestError(skew, reply->mutable_error());
+      continue;
+    }
     writes.push_back({apply.partition(), apply.key(), &apply.value()});
     write_replies.push_back(reply);
   }

@@ -78,5 +78,20 @@ TEST(HybridClockTest, UniqueAcrossThreads) {
   }
 }
 
+// A node whose clock runs an hour ahead must not drag the others with it.
+TEST(HybridClockTest, RefusesToFollowAVersionFarAhead) {
+  uint64_t wall = 1'000'000;
+  HybridClock clock("n1", [&] { return wall; }, /*max_lead_ms=*/10'000);
+  const absl::Status far = clock.Observe(V(wall + 3'600'000, 0, "fast"));
+  EXPECT_TRUE(absl::IsOutOfRange(far)) << far;
+  EXPECT_NE(far.message().find("fast"), std::string::npos) << far;
+  EXPECT_EQ(clock.Now().wall_ms(), wall);
+  // Within the limit the clock follows, as the HLC must.
+  ASSERT_TRUE(clock.Observe(V(wall + 9'000, 4, "near")).ok());
+  const Version next = clock.Now();
+  EXPECT_EQ(next.wall_ms(), wall + 9'000);
+  EXPECT_EQ(next.logical(), 5u);
+}
+
 }  // namespace
 }  // namespace quorumkv
