@@ -65,7 +65,7 @@ class Fixture {
     std::filesystem::remove_all(dir_);
     engine_ = *Engine::Open(dir_.string());
     coordinator_ = std::make_unique<Coordinator>("n1", engine_.get(), &clock_,
-                                                 &peers_);
+                                                 &peers_, /*down=*/nullptr);
   }
   ~Fixture() {
     coordinator_.reset();

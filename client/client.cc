@@ -145,7 +145,11 @@ void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
              [this, call](absl::StatusOr<KvReply> reply) {
                if (reply.ok()) {
                  Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
-               } else if (absl::IsUnavailable(reply.status())) {
+               } else if (NodeUnreachable(reply.status())) {
+                 // Reaching the master failed, or the master could not reach
+                 // a replica: name it. A coordinator's answer relayed with
+                 // its typed detail is passed on as it is, as in iterative
+                 // mode.
                  Finish(call, absl::Status(reply.status().code(),
                                            MasterError(reply.status())));
                } else {
@@ -385,6 +389,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     return absl::InvalidArgumentError("timeout must be positive");
   }
   return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(options)));
+}
+
+std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {
+  std::optional<ErrorDetail> detail = GetErrorDetail(status);
+  if (!detail || !detail->has_quorum_not_reached()) return std::nullopt;
+  const QuorumNotReached& q = detail->quorum_not_reached();
+  return QuorumFailure{q.acknowledged(), q.required(), q.replicas(),
+                       q.attempted()};
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -593,7 +593,20 @@ absl::Status Run(int argc, char** argv) {
   ASSIGN_OR_RETURN(ctx.request.r,
                    QuorumFlag("r", absl::GetFlag(FLAGS_r), *client));
   ctx.client = client.get();
-  return Prepend(command->run(ctx), command->name);
+  absl::Status status = command->run(ctx);
+  const bool writes = absl::string_view(command->name) == "put" ||
+                      absl::string_view(command->name) == "del";
+  if (std::optional<QuorumFailure> quorum = GetQuorumFailure(status);
+      quorum && writes) {
+    // DESIGN: the user must know whether the write may have happened.
+    return Prepend(
+        status,
+        quorum->attempted
+            ? absl::StrCat(command->name, ": may have been written on ",
+                           quorum->acknowledged, " of ", quorum->replicas)
+            : absl::StrCat(command->name, ": not written"));
+  }
+  return Prepend(status, command->name);
 }
 
 }  // namespace

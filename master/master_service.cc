@@ -80,9 +80,13 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Register(
 grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
     grpc::CallbackServerContext* context, const HeartbeatRequest* request,
     HeartbeatResponse* response) {
-  absl::Status status = membership_->Heartbeat(*request, absl::Now());
+  const absl::Time now = absl::Now();
+  absl::Status status = membership_->Heartbeat(*request, now);
   response->set_directory_epoch(directory_->Get()->epoch());
   if (status.ok()) {
+    for (const Member& member : membership_->Snapshot(now)) {
+      if (member.state == DOWN) response->add_down_nodes(member.node.id());
+    }
     bool waiting = false;
     for (StreamTask& task : moves_->OnHeartbeat(*request, &waiting)) {
       *response->add_streams() = std::move(task);

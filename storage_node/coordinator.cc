@@ -85,11 +85,13 @@ struct Coordinator::ReadState {
 };
 
 Coordinator::Coordinator(std::string self_id, Engine* engine,
-                         HybridClock* clock, PeerSet* peers)
+                         HybridClock* clock, PeerSet* peers,
+                         const DownNodes* down)
     : self_id_(std::move(self_id)),
       engine_(engine),
       clock_(clock),
-      peers_(peers) {}
+      peers_(peers),
+      down_(down) {}
 
 void Coordinator::WaitIdle() { peers_->WaitIdle(); }
 
@@ -137,6 +139,14 @@ Peer* Coordinator::PeerOf(const DirectoryView& directory,
   return node == nullptr ? nullptr : peers_->Get(node->address());
 }
 
+bool Coordinator::Alive(const DirectoryView& directory,
+                        const std::string& node_id) {
+  if (node_id == self_id_) return true;
+  if (down_ != nullptr && down_->IsDown(node_id)) return false;
+  Peer* peer = PeerOf(directory, node_id);
+  return peer != nullptr && peer->healthy();
+}
+
 void Coordinator::Deliver(const DirectoryView& directory,
                           const std::string& node_id,
                           const ApplyRequest& request, absl::Time deadline,
@@ -161,6 +171,32 @@ void Coordinator::Deliver(const DirectoryView& directory,
 void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
                         std::string key, VersionedValue value, uint32_t w,
                         absl::Time deadline, WriteDone done) {
+  const std::vector<std::string>& replicas = directory->Replicas(partition);
+  std::vector<std::string> gone;
+  for (const std::string& id : replicas) {
+    if (!Alive(*directory, id)) {
+      gone.push_back(absl::StrCat(Describe(*directory, id),
+                                  down_ != nullptr && down_->IsDown(id)
+                                      ? " is DOWN"
+                                      : " is unreachable"));
+    }
+  }
+  const uint32_t alive = replicas.size() - gone.size();
+  if (alive < w) {
+    // Cassandra's Unavailable: nothing stored anywhere, nothing hinted, so
+    // the client knows the write did not happen.
+    QuorumNotReached detail;
+    detail.set_required(w);
+    detail.set_replicas(replicas.size());
+    detail.set_attempted(false);
+    done(QuorumError(
+        absl::StatusCode::kUnavailable,
+        absl::StrCat("write refused before writing anywhere: only ", alive,
+                     " of ", replicas.size(), " replicas are alive (W=", w,
+                     "); ", absl::StrJoin(gone, "; ")),
+        detail));
+    return;
+  }
   *value.mutable_version() = clock_->Now();
   ApplyRequest request;
   request.set_partition(partition);
@@ -217,6 +253,7 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
         detail.set_acknowledged(state->acks);
         detail.set_required(state->needed);
         detail.set_replicas(state->total);
+        detail.set_attempted(true);
         outcome = QuorumError(
             QuorumFailureCode(deadline),
             absl::StrCat("write quorum not reached: ", state->acks, " of ",
@@ -292,13 +329,12 @@ void Coordinator::FetchFrom(
 void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
                        std::string key, uint32_t r, absl::Time deadline,
                        ReadDone done) {
-  // This node first, then peers that answer, then those whose last call
+  // This node first, then live peers, then those DOWN or whose last call
   // failed for want of the peer (still asked if the first ones fail).
   std::vector<std::string> order = {self_id_}, unhealthy;
   for (const std::string& id : directory->Replicas(partition)) {
     if (id == self_id_) continue;
-    Peer* peer = PeerOf(*directory, id);
-    (peer == nullptr || peer->healthy() ? order : unhealthy).push_back(id);
+    (Alive(*directory, id) ? order : unhealthy).push_back(id);
   }
   order.insert(order.end(), unhealthy.begin(), unhealthy.end());
   ReadRequest request;
@@ -318,12 +354,36 @@ void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
     }
   }
   for (const std::string& node_id : first) LaunchRead(state, node_id);
+  if (state->targets.size() > first.size()) {
+    timers_.RunAt(absl::Now() + speculative_retry_.Threshold(),
+                  [this, state] { Speculate(state); });
+  }
+}
+
+void Coordinator::Speculate(const std::shared_ptr<ReadState>& state) {
+  std::string node_id;
+  {
+    absl::MutexLock lock(&state->mu);
+    if (state->answered || state->next_target >= state->targets.size() ||
+        absl::Now() >= state->deadline) {
+      return;
+    }
+    node_id = state->targets[state->next_target++];
+    ++state->outstanding;
+  }
+  LaunchRead(state, node_id);
+  timers_.RunAt(absl::Now() + speculative_retry_.Threshold(),
+                [this, state] { Speculate(state); });
 }
 
 void Coordinator::LaunchRead(const std::shared_ptr<ReadState>& state,
                              const std::string& node_id) {
+  const absl::Time start = absl::Now();
   FetchFrom(*state->directory, node_id, state->request, state->deadline,
-            [this, state, node_id](absl::StatusOr<ReadResponse> reply) {
+            [this, state, node_id, start](absl::StatusOr<ReadResponse> reply) {
+              if (reply.ok() && node_id != self_id_) {
+                speculative_retry_.Record(absl::Now() - start);
+              }
               OnReadReply(state, node_id, std::move(reply));
             });
 }
@@ -358,6 +418,7 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadState>& state,
       detail.set_acknowledged(state->replies.size());
       detail.set_required(state->needed);
       detail.set_replicas(state->targets.size());
+      detail.set_attempted(true);
       failure = QuorumError(
           QuorumFailureCode(state->deadline),
           absl::StrCat("read quorum not reached: ", state->replies.size(),
@@ -438,6 +499,7 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
         detail.set_acknowledged(state->needed - errors.size());
         detail.set_required(state->needed);
         detail.set_replicas(state->targets.size());
+        detail.set_attempted(true);
         done(QuorumError(QuorumFailureCode(state->deadline),
                          absl::StrCat("read repair failed: ",
                                       absl::StrJoin(errors, "; ")),

@@ -23,9 +23,12 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/hlc.h"
+#include "common/timer_queue.h"
 #include "proto/replica.grpc.pb.h"
+#include "storage_node/down_nodes.h"
 #include "storage_node/engine.h"
 #include "storage_node/peer.h"
+#include "storage_node/speculative_retry.h"
 
 namespace quorumkv {
 
@@ -44,19 +47,22 @@ class Coordinator {
   // All pointers must outlive the coordinator and every call still in
   // flight (the server shuts down before they are destroyed).
   Coordinator(std::string self_id, Engine* engine, HybridClock* clock,
-              PeerSet* peers);
+              PeerSet* peers, const DownNodes* down);
 
   // Writes `value` (its version is stamped here) to the replicas of
   // `partition` in `directory`, which must include this node. `done` runs
   // once: OK after `w` acknowledgements; UNAVAILABLE (DEADLINE_EXCEEDED when
   // the deadline passed) with a QuorumNotReached detail when fewer than `w`
-  // can acknowledge.
+  // acknowledged (`attempted` true). When fewer than `w` replicas are alive
+  // (DOWN by the master, or their channel just failed) the write is refused
+  // before anything is stored or hinted: UNAVAILABLE, `attempted` false.
   void Write(DirectoryPtr directory, uint32_t partition, std::string key,
              VersionedValue value, uint32_t w, absl::Time deadline,
              WriteDone done);
 
-  // Reads from `r` replicas of `partition` and repairs those behind before
-  // calling `done`.
+  // Reads from `r` replicas of `partition` (this node first, then live
+  // ones) and repairs those behind before calling `done`. When the first
+  // ones take longer than SpeculativeRetry's threshold, asks one more.
   void Read(DirectoryPtr directory, uint32_t partition, std::string key,
             uint32_t r, absl::Time deadline, ReadDone done);
 
@@ -85,6 +91,12 @@ class Coordinator {
   // The peer object of `node_id`; nullptr when the directory does not
   // know the node.
   Peer* PeerOf(const DirectoryView& directory, const std::string& node_id);
+  // Whether `node_id` can be expected to answer now: this node, or a peer
+  // neither DOWN by the master nor just failed on its channel.
+  bool Alive(const DirectoryView& directory, const std::string& node_id);
+  // Asks the next replica of a read whose first ones are slow, and
+  // schedules the next check.
+  void Speculate(const std::shared_ptr<ReadState>& state);
   void FetchFrom(const DirectoryView& directory, const std::string& node_id,
                  const ReadRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ReadResponse>)> done);
@@ -100,6 +112,9 @@ class Coordinator {
   Engine* const engine_;
   HybridClock* const clock_;
   PeerSet* const peers_;
+  const DownNodes* const down_;
+  SpeculativeRetry speculative_retry_;
+  TimerQueue timers_;  // Last: its callbacks use the members above.
 };
 
 }  // namespace quorumkv

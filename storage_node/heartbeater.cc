@@ -20,12 +20,14 @@ constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
                          absl::Duration interval, DirectoryHolder* directory,
-                         LoadFn load, FatalFn on_fatal, MoveHooks moves)
+                         DownNodes* down, LoadFn load, FatalFn on_fatal,
+                         MoveHooks moves)
     : self_(std::move(self)),
       capacity_bytes_(capacity_bytes),
       master_address_(master_address),
       interval_(interval),
       directory_(directory),
+      down_(down),
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
       moves_(std::move(moves)),
@@ -108,8 +110,11 @@ absl::Duration Heartbeater::RunOnce() {
                        << directory_->epoch();
     }
     master_reachable_ = false;
+    // Stale by now: a node DOWN then may be back.
+    down_->Set(std::vector<std::string>());
     return interval_;
   }
+  down_->Set(response.down_nodes());
   if (!master_reachable_) {
     QKV_LOG(INFO) << "master " << master_address_ << " reachable again";
   }

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/periodic_task.h"
+#include "storage_node/down_nodes.h"
 #include "proto/master.grpc.pb.h"
 
 namespace quorumkv {
@@ -33,11 +34,12 @@ class Heartbeater {
     std::function<void(const std::vector<StreamTask>&)> set_tasks;
   };
 
-  // `directory` must outlive the heartbeater.
+  // `directory` and `down` must outlive the heartbeater; `down` gets the
+  // master's DOWN nodes from every heartbeat answer.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
               const std::string& master_address, absl::Duration interval,
-              DirectoryHolder* directory, LoadFn load, FatalFn on_fatal,
-              MoveHooks moves);
+              DirectoryHolder* directory, DownNodes* down, LoadFn load,
+              FatalFn on_fatal, MoveHooks moves);
   ~Heartbeater();
 
   void Start();
@@ -61,6 +63,7 @@ class Heartbeater {
   const std::string master_address_;
   const absl::Duration interval_;
   DirectoryHolder* const directory_;
+  DownNodes* const down_;
   const LoadFn load_;
   const FatalFn on_fatal_;
   const MoveHooks moves_;

@@ -88,15 +88,15 @@ void Peer::Record(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   --in_flight_;
   if (status.ok()) {
-    healthy_ = true;
+    failed_at_ = absl::InfinitePast();
   } else if (PeerUnreachable(status)) {
-    healthy_ = false;
+    failed_at_ = absl::Now();
   }
 }
 
 bool Peer::healthy() const {
   absl::MutexLock lock(&mu_);
-  return healthy_;
+  return absl::Now() - failed_at_ > kRecheckAfter;
 }
 
 void Peer::WaitIdle() {

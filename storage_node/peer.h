@@ -76,9 +76,12 @@ class Peer {
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context, const StreamPartitionRequest& request);
 
-  // False after a call failed for want of the peer (unreachable, timed out)
-  // and until one succeeds.
+  // False for a while after a call failed for want of the peer
+  // (unreachable, timed out), until one succeeds or kRecheckAfter has
+  // passed: coordinators then try it again, so a peer that came back is
+  // noticed even when nothing else was sent to it.
   bool healthy() const;
+  static constexpr absl::Duration kRecheckAfter = absl::Seconds(1);
   // Blocks until no call is in flight.
   void WaitIdle();
 
@@ -93,7 +96,9 @@ class Peer {
 
   mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  bool healthy_ ABSL_GUARDED_BY(mu_) = true;
+  // When the last call failed for want of the peer; InfinitePast once one
+  // succeeded.
+  absl::Time failed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 // The peers of one storage node, by address, created on first use. Runs

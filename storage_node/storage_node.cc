@@ -62,6 +62,7 @@ struct StorageNode::Impl {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<HybridClock> clock;
   DirectoryHolder directory;
+  DownNodes down_nodes;
   LoadTracker load;
   std::unique_ptr<PeerSet> peers;
   std::unique_ptr<Coordinator> coordinator;
@@ -152,7 +153,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                                               ? options.peer_proxy_factory
                                               : GrpcPeerProxyFactory());
   impl->coordinator = std::make_unique<Coordinator>(
-      identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get());
+      identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get(),
+      &impl->down_nodes);
 
   Impl* raw = impl.get();
   auto request_refresh = [raw] { raw->RequestRefresh(); };
@@ -182,7 +184,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       options.master, options.heartbeat_interval, &impl->directory,
-      [raw] { return raw->CurrentLoad(); },
+      &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
         // the heartbeater's thread, which runs this).

@@ -14,6 +14,7 @@
 #include "grpcpp/create_channel.h"
 #include "proto/replica.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/fault_injection.h"
 #include "tests/mini_cluster.h"
 #include "tests/test_util.h"
 
@@ -467,6 +468,66 @@ TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
   for (int i = 0; i < kRequests; ++i) {
     EXPECT_EQ(client_->Get(absl::StrCat("async-", i))->value,
               absl::StrCat("v", i));
+  }
+}
+
+// DESIGN 5: a write that cannot reach W is refused before anything is
+// written; one that was sent and fell short says it may be stored.
+TEST_P(ClusterTest, WriteThatCannotReachWIsRefusedBeforeWriting) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::vector<int> replicas = ReplicasOf("refused");
+  const int live = replicas[0];
+  cluster_->StopNode(replicas[1]);
+  cluster_->StopNode(replicas[2]);
+  // W=1 goes through and leaves a hint for each stopped replica.
+  RequestOptions one;
+  one.w = 1;
+  ASSERT_OK(client_->Put("refused", "first", one));
+  HintStore& hints = cluster_->node(live)->engine()->hints();
+  ASSERT_EVENTUALLY(hints.pending() == 2, absl::Seconds(10));
+
+  RequestOptions two;
+  two.w = 2;
+  auto refused = client_->Put("refused", "second", two);
+  ASSERT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  auto quorum = GetQuorumFailure(refused.status());
+  ASSERT_TRUE(quorum.has_value()) << refused.status();
+  EXPECT_FALSE(quorum->attempted);
+  EXPECT_EQ(quorum->required, 2u);
+  EXPECT_EQ(quorum->replicas, 3u);
+  EXPECT_NE(refused.status().message().find("before writing"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_EQ(StoredAt(live, "refused"), "first");
+  EXPECT_EQ(hints.pending(), 2u);
+}
+
+// A replica that stops answering (SIGSTOP, a long GC) must cost a read the
+// speculative-retry threshold, not its deadline.
+TEST_P(ClusterTest, StalledReplicaDoesNotStallReads) {
+  auto faults = std::make_shared<PeerFaults>();
+  MiniClusterOptions options;
+  options.peer_factories.assign(3, FaultyPeers(faults));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  RequestOptions all;
+  all.w = 3;
+  ASSERT_OK(client_->Put("stall", "v", all));
+  // The key's second replica stalls. Its first replica, which the recursive
+  // relay picks and the iterative client every third read, asks itself and
+  // then that one.
+  const int stalled = ReplicasOf("stall")[1];
+  {
+    absl::MutexLock lock(&faults->mu);
+    faults->stall_reads_to = cluster_->node(stalled)->address();
+  }
+  RequestOptions quorum;
+  quorum.r = 2;
+  quorum.timeout = absl::Seconds(3);
+  for (int i = 0; i < 20; ++i) {
+    auto read = client_->Get("stall", quorum);
+    SCOPED_TRACE(i);
+    ASSERT_OK(read);
+    EXPECT_EQ(read->value, "v");
   }
 }
 

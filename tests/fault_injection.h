@@ -6,9 +6,12 @@
 #define QUORUMKV_TESTS_FAULT_INJECTION_H_
 
 #include <atomic>
+#include <list>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "storage_node/peer.h"
 
 namespace quorumkv {
@@ -17,13 +20,19 @@ namespace quorumkv {
 struct PeerFaults {
   std::atomic<bool> drop_writes{false};   // Apply fails UNAVAILABLE
   std::atomic<bool> drop_streams{false};  // StreamPartition is cancelled
+  // Reads sent to this address get no answer until their deadline, as from
+  // a paused (SIGSTOPped) process.
+  absl::Mutex mu;
+  std::string stall_reads_to ABSL_GUARDED_BY(mu);
 };
 
 class FaultyPeerProxy final : public PeerProxy {
  public:
-  FaultyPeerProxy(std::unique_ptr<PeerProxy> real,
+  FaultyPeerProxy(std::string address, std::unique_ptr<PeerProxy> real,
                   std::shared_ptr<PeerFaults> faults)
-      : real_(std::move(real)), faults_(std::move(faults)) {}
+      : address_(std::move(address)),
+        real_(std::move(real)),
+        faults_(std::move(faults)) {}
 
   void Apply(const ApplyRequest& request, absl::Time deadline,
              Done<ApplyResponse> done) override {
@@ -35,6 +44,14 @@ class FaultyPeerProxy final : public PeerProxy {
   }
   void Read(const ReadRequest& request, absl::Time deadline,
             Done<ReadResponse> done) override {
+    {
+      absl::MutexLock lock(&faults_->mu);
+      if (faults_->stall_reads_to == address_) {
+        absl::MutexLock stalled_lock(&mu_);
+        stalled_.push_back({deadline, std::move(done)});
+        return;
+      }
+    }
     real_->Read(request, deadline, std::move(done));
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
@@ -44,18 +61,43 @@ class FaultyPeerProxy final : public PeerProxy {
     if (faults_->drop_streams) context->TryCancel();
     return real_->StreamPartition(context, request);
   }
-  void ExpireOverdue(absl::Time now) override { real_->ExpireOverdue(now); }
+  void ExpireOverdue(absl::Time now) override {
+    std::vector<Done<ReadResponse>> overdue;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto it = stalled_.begin(); it != stalled_.end();) {
+        if (it->deadline > now) {
+          ++it;
+          continue;
+        }
+        overdue.push_back(std::move(it->done));
+        it = stalled_.erase(it);
+      }
+    }
+    for (auto& done : overdue) {
+      done(absl::DeadlineExceededError("stalled by the test"));
+    }
+    real_->ExpireOverdue(now);
+  }
 
  private:
+  struct StalledRead {
+    absl::Time deadline;
+    Done<ReadResponse> done;
+  };
+
+  const std::string address_;
   const std::unique_ptr<PeerProxy> real_;
   const std::shared_ptr<PeerFaults> faults_;
+  absl::Mutex mu_;
+  std::list<StalledRead> stalled_ ABSL_GUARDED_BY(mu_);
 };
 
 // Proxies for one node that all obey `faults`.
 inline PeerProxyFactory FaultyPeers(std::shared_ptr<PeerFaults> faults) {
   PeerProxyFactory real = GrpcPeerProxyFactory();
   return [real, faults](const std::string& address) {
-    return std::make_unique<FaultyPeerProxy>(real(address), faults);
+    return std::make_unique<FaultyPeerProxy>(address, real(address), faults);
   };
 }
 

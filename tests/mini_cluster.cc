@@ -16,6 +16,7 @@ MiniCluster::MiniCluster(MiniClusterOptions options) : options_(options) {
   }
   nodes_.resize(options_.nodes);
   ports_.resize(options_.nodes, 0);
+  peer_factories_ = options_.peer_factories;
   peer_factories_.resize(options_.nodes);
 }
 

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,21 @@ struct DecommissionResult {
   std::vector<MoveInfo> moves;  // what the drain moves, state "planned"
   bool removed = false;         // held nothing: REMOVED at once
 };
+
+// Why a request did not reach its quorum, from the status it failed with.
+struct QuorumFailure {
+  uint32_t acknowledged = 0;  // replicas that acknowledged or answered
+  uint32_t required = 0;      // W or R
+  uint32_t replicas = 0;      // N
+  // Writes: false when the coordinator refused the write before writing
+  // anywhere (fewer than W replicas alive): nothing was stored. True when it
+  // was sent: it may be stored on some replicas.
+  bool attempted = false;
+};
+
+// The quorum failure `status` reports, if it is one (UNAVAILABLE or
+// DEADLINE_EXCEEDED from Put, Delete or Get, in either mode).
+std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status);
 
 class Client {
  public:
