@@ -64,11 +64,14 @@ class Fixture {
         peers_([](const std::string&) { return std::make_unique<InstantPeer>(); }) {
     std::filesystem::remove_all(dir_);
     engine_ = *Engine::Open(dir_.string());
+    hints_ = std::make_unique<HintWriter>(&engine_->hints());
     coordinator_ = std::make_unique<Coordinator>("n1", engine_.get(), &clock_,
-                                                 &peers_, /*down=*/nullptr);
+                                                 &peers_, /*down=*/nullptr,
+                                                 hints_.get());
   }
   ~Fixture() {
     coordinator_.reset();
+    hints_.reset();
     engine_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -79,6 +82,7 @@ class Fixture {
   HybridClock clock_;
   PeerSet peers_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<HintWriter> hints_;
   std::unique_ptr<Coordinator> coordinator_;
 };
 

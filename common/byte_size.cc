@@ -65,6 +65,18 @@ std::string FormatByteSize(uint64_t bytes) {
   return absl::StrCat(bytes);
 }
 
+bool AbslParseFlag(absl::string_view text, ByteSize* size, std::string* error) {
+  absl::StatusOr<uint64_t> parsed = ParseByteSize(text);
+  if (!parsed.ok()) {
+    *error = std::string(parsed.status().message());
+    return false;
+  }
+  size->bytes = *parsed;
+  return true;
+}
+
+std::string AbslUnparseFlag(ByteSize size) { return FormatByteSize(size.bytes); }
+
 bool AbslParseFlag(absl::string_view text, ByteRate* rate, std::string* error) {
   absl::StatusOr<uint64_t> parsed = ParseByteRate(text);
   if (!parsed.ok()) {

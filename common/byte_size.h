@@ -19,6 +19,13 @@ absl::StatusOr<uint64_t> ParseByteRate(absl::string_view text);
 // The shortest exact spelling: 67108864 -> "64MB".
 std::string FormatByteSize(uint64_t bytes);
 
+// A flag type for sizes: ABSL_FLAG(quorumkv::ByteSize, max_hint_bytes, ...).
+struct ByteSize {
+  uint64_t bytes = 0;
+};
+bool AbslParseFlag(absl::string_view text, ByteSize* size, std::string* error);
+std::string AbslUnparseFlag(ByteSize size);
+
 // A flag type for rates: ABSL_FLAG(quorumkv::ByteRate, stream_rate, ...).
 struct ByteRate {
   uint64_t bytes_per_sec = 0;

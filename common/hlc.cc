@@ -57,7 +57,9 @@ absl::Status HybridClock::Observe(const Version& version) {
         "version ", VersionToString(version), " is ",
         (version.wall_ms() - wall) / 1000.0, " s ahead of the clock of node ",
         node_id_, " (at most ", max_lead_ms_ / 1000.0,
-        " s allowed): the clock of node ", version.node_id(),
+        " s allowed): the clock of ",
+        version.node_id().empty() ? "its writer"
+                                  : absl::StrCat("node ", version.node_id()),
         " runs ahead; check its time synchronisation"));
     if (wall >= last_skew_log_ms_ + 5000) {
       last_skew_log_ms_ = wall;

@@ -86,12 +86,13 @@ struct Coordinator::ReadState {
 
 Coordinator::Coordinator(std::string self_id, Engine* engine,
                          HybridClock* clock, PeerSet* peers,
-                         const DownNodes* down)
+                         const DownNodes* down, HintWriter* hints)
     : self_id_(std::move(self_id)),
       engine_(engine),
       clock_(clock),
       peers_(peers),
-      down_(down) {}
+      down_(down),
+      hints_(hints) {}
 
 void Coordinator::WaitIdle() { peers_->WaitIdle(); }
 
@@ -209,11 +210,7 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
   auto on_reply = [this, state, deadline](const std::string& node_id,
                                           absl::Status status) {
     if (!status.ok() && node_id != self_id_) {
-      absl::Status hinted = engine_->hints().Add(node_id, state->request);
-      if (!hinted.ok()) {
-        QKV_LOG(ERROR) << "cannot store hint for " << node_id << ": "
-                       << hinted;
-      }
+      hints_->Add(node_id, state->request);
     }
     WriteDone done;
     absl::StatusOr<WriteOutcome> outcome;
@@ -280,6 +277,11 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
                });
   for (const std::string& node_id : directory->Replicas(partition)) {
     if (node_id == self_id_) continue;
+    if (down_ != nullptr && down_->IsDown(node_id)) {
+      // Sending would only queue behind a dead or paused process.
+      on_reply(node_id, absl::UnavailableError("DOWN by the master"));
+      continue;
+    }
     Deliver(*directory, node_id, state->request, deadline,
             [on_reply, node_id](absl::Status status) {
               on_reply(node_id, std::move(status));
@@ -291,12 +293,7 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
     if (node_id == self_id_) continue;
     Deliver(*directory, node_id, state->request, deadline,
             [this, state, node_id](absl::Status status) {
-              if (status.ok()) return;
-              absl::Status hinted = engine_->hints().Add(node_id, state->request);
-              if (!hinted.ok()) {
-                QKV_LOG(ERROR) << "cannot store hint for joining replica "
-                               << node_id << ": " << hinted;
-              }
+              if (!status.ok()) hints_->Add(node_id, state->request);
             });
   }
 }

@@ -27,6 +27,7 @@
 #include "proto/replica.grpc.pb.h"
 #include "storage_node/down_nodes.h"
 #include "storage_node/engine.h"
+#include "storage_node/hint_writer.h"
 #include "storage_node/peer.h"
 #include "storage_node/speculative_retry.h"
 
@@ -45,9 +46,10 @@ class Coordinator {
   using ReadDone = std::function<void(absl::StatusOr<VersionedValue>)>;
 
   // All pointers must outlive the coordinator and every call still in
-  // flight (the server shuts down before they are destroyed).
+  // flight (the server shuts down before they are destroyed); `down` may be
+  // null (no master's view: benchmarks).
   Coordinator(std::string self_id, Engine* engine, HybridClock* clock,
-              PeerSet* peers, const DownNodes* down);
+              PeerSet* peers, const DownNodes* down, HintWriter* hints);
 
   // Writes `value` (its version is stamped here) to the replicas of
   // `partition` in `directory`, which must include this node. `done` runs
@@ -113,6 +115,7 @@ class Coordinator {
   HybridClock* const clock_;
   PeerSet* const peers_;
   const DownNodes* const down_;
+  HintWriter* const hints_;
   SpeculativeRetry speculative_retry_;
   TimerQueue timers_;  // Last: its callbacks use the members above.
 };

@@ -151,7 +151,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening RocksDB in ", dir));
   std::unique_ptr<Engine> engine(new Engine(
       std::move(purger), std::move(adder), std::unique_ptr<rocksdb::DB>(raw),
-      std::move(handles), options.sync_writes));
+      std::move(handles), options));
   if (absl::Status st = engine->LoadStats(); !st.ok()) return st;
   return engine;
 }
@@ -168,13 +168,14 @@ Engine::Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
                std::unique_ptr<rocksdb::MergeOperator> adder,
                std::unique_ptr<rocksdb::DB> db,
                std::vector<rocksdb::ColumnFamilyHandle*> handles,
-               bool sync_writes)
+               const EngineOptions& options)
     : purger_(std::move(purger)),
       adder_(std::move(adder)),
       db_(std::move(db)),
       handles_(std::move(handles)),
-      write_options_(MakeWriteOptions(sync_writes)),
-      hints_(std::make_unique<HintStore>(db_.get(), handles_[1])) {}
+      write_options_(MakeWriteOptions(options.sync_writes)),
+      hints_(std::make_unique<HintStore>(db_.get(), handles_[1],
+                                         options.hint_limits)) {}
 
 Engine::~Engine() {
   hints_.reset();

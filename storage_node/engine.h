@@ -40,6 +40,8 @@ struct EngineOptions {
   // Sync the write-ahead log before a write returns. Each ApplyMany() is one
   // RocksDB write, so the rows of one peer-stream message share one sync.
   bool sync_writes = false;
+  // Bounds of the hints the node keeps for others.
+  HintLimits hint_limits;
 };
 
 // One row to store: views into the caller's data, which must outlive the
@@ -127,7 +129,8 @@ class Engine {
   Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
          std::unique_ptr<rocksdb::MergeOperator> adder,
          std::unique_ptr<rocksdb::DB> db,
-         std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync_writes);
+         std::vector<rocksdb::ColumnFamilyHandle*> handles,
+         const EngineOptions& options);
   // Reads the stored statistics; scans every row once when the database
   // has none yet, and stores what it counted.
   absl::Status LoadStats();

@@ -1,7 +1,9 @@
 #include "storage_node/hint_replayer.h"
 
 #include <optional>
+#include <vector>
 
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
@@ -9,14 +11,19 @@
 namespace quorumkv {
 namespace {
 
-constexpr size_t kBatch = 128;
-constexpr absl::Duration kCallTimeout = absl::Seconds(2);
+// Hints sent together; the peer stream packs them into few messages.
+constexpr size_t kBatch = 256;
+constexpr absl::Duration kBatchTimeout = absl::Seconds(5);
+
+bool Unreachable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsCancelled(status);
+}
 
 }  // namespace
 
 HintReplayer::HintReplayer(HintStore* hints, const DirectoryHolder* directory,
-                           PeerSet* peers,
-                           absl::Duration interval)
+                           PeerSet* peers, absl::Duration interval)
     : hints_(hints),
       directory_(directory),
       peers_(peers),
@@ -42,34 +49,66 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
   const NodeDescriptor* node = directory.FindNode(target);
   if (node == nullptr) return;  // Not known yet; a newer directory may say.
   Peer* peer = peers_->Get(node->address());
-  size_t delivered = 0;
-  while (true) {
+  uint64_t delivered = 0, dropped = 0, refused = 0;
+  bool reachable = true;
+  while (reachable) {
     std::vector<HintStore::Hint> batch = hints_->Peek(target, kBatch);
     if (batch.empty()) break;
+    std::vector<HintStore::Hint> done, to_send;
     for (HintStore::Hint& hint : batch) {
-      hint.request.set_directory_epoch(directory.epoch());
-      absl::Status status =
-          peer->ApplyAndWait(hint.request, absl::Now() + kCallTimeout).status();
-      std::optional<WrongNode> wrong = GetWrongNode(status);
-      if (wrong && wrong->epoch() >= directory.epoch()) {
-        // The target does not hold the partition at our epoch or later: it
-        // left it, and its new holders got the row by stream.
-        status = absl::OkStatus();
+      const uint32_t p = hint.request.partition();
+      if (hints_->Expired(hint) ||
+          (directory.formed() && !directory.Holds(target, p) &&
+           !directory.IsJoining(target, p))) {
+        ++dropped;
+        done.push_back(std::move(hint));
+      } else {
+        hint.request.set_directory_epoch(directory.epoch());
+        to_send.push_back(std::move(hint));
       }
-      if (!status.ok()) {
-        if (delivered > 0) {
-          QKV_LOG(INFO) << "delivered " << delivered << " hints to " << target;
-        }
-        return;  // Still down; try again next round.
-      }
-      if (absl::Status s = hints_->Remove(hint.id); !s.ok()) {
-        QKV_LOG(ERROR) << s;
-        return;
-      }
-      ++delivered;
     }
+    std::vector<absl::Status> outcomes(to_send.size());
+    absl::BlockingCounter answered(static_cast<int>(to_send.size()));
+    const absl::Time deadline = absl::Now() + kBatchTimeout;
+    for (size_t i = 0; i < to_send.size(); ++i) {
+      peer->Apply(to_send[i].request, deadline,
+                  [&outcomes, &answered, i](absl::StatusOr<ApplyResponse> r) {
+                    outcomes[i] = r.status();
+                    answered.DecrementCount();
+                  });
+    }
+    answered.Wait();  // Every call has a deadline: this ends.
+    for (size_t i = 0; i < to_send.size(); ++i) {
+      const absl::Status& status = outcomes[i];
+      std::optional<WrongNode> wrong = GetWrongNode(status);
+      if (status.ok()) {
+        ++delivered;
+      } else if (wrong && wrong->epoch() >= directory.epoch()) {
+        ++dropped;  // It left the partition at our epoch or later.
+      } else if (Unreachable(status) || wrong) {
+        reachable = false;  // Down again, or behind us: next round.
+        continue;
+      } else {
+        ++refused;
+        QKV_LOG(WARNING) << "dropping a hint that " << target
+                         << " refused: " << status.message();
+      }
+      done.push_back(std::move(to_send[i]));
+    }
+    if (absl::Status s = hints_->Remove(done); !s.ok()) {
+      QKV_LOG(ERROR) << s;
+      break;
+    }
+    if (done.empty()) break;
   }
-  QKV_LOG(INFO) << "delivered " << delivered << " hints to " << target;
+  replayed_ += delivered;
+  refused_ += refused;
+  hints_->CountDropped(dropped + refused);
+  if (delivered + dropped + refused > 0) {
+    QKV_LOG(INFO) << "hints for " << target << ": " << delivered
+                  << " delivered, " << dropped << " dropped (expired or "
+                  << "partition left), " << refused << " refused";
+  }
 }
 
 }  // namespace quorumkv

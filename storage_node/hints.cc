@@ -1,8 +1,10 @@
 #include "storage_node/hints.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "rocksdb/write_batch.h"
 
@@ -28,6 +30,16 @@ uint64_t SequenceOf(const rocksdb::Slice& key) {
   return sequence;
 }
 
+std::string TargetOf(const rocksdb::Slice& key) {
+  const std::string k = key.ToString();
+  return k.substr(0, k.find(kSeparator));
+}
+
+absl::Time WrittenAt(const ApplyRequest& request) {
+  return absl::FromUnixMillis(
+      static_cast<int64_t>(request.value().version().wall_ms()));
+}
+
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
@@ -35,30 +47,68 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 }  // namespace
 
-HintStore::HintStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
-    : db_(db), cf_(cf) {
+HintStore::HintStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                     HintLimits limits, Clock clock)
+    : db_(db), cf_(cf), limits_(limits), clock_(std::move(clock)) {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf_));
   uint64_t count = 0, max_sequence = 0;
+  absl::MutexLock lock(&mu_);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() < 9) continue;
     ++count;
-    if (it->key().size() >= 8) {
-      max_sequence = std::max(max_sequence, SequenceOf(it->key()));
+    max_sequence = std::max(max_sequence, SequenceOf(it->key()));
+    TargetState& state = targets_[TargetOf(it->key())];
+    ++state.count;
+    state.bytes += it->value().size();
+    ApplyRequest request;
+    if (request.ParseFromArray(it->value().data(),
+                               static_cast<int>(it->value().size()))) {
+      state.waiting_since = std::min(state.waiting_since, WrittenAt(request));
     }
   }
   pending_ = count;
   next_sequence_ = max_sequence + 1;
 }
 
-absl::Status HintStore::Add(const std::string& target_node,
-                            const ApplyRequest& request) {
+absl::Status HintStore::Add(std::vector<NewHint> hints) {
+  const absl::Time now = clock_();
+  rocksdb::WriteBatch batch;
+  uint64_t added = 0, refused = 0;
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_map<std::string, TargetState> next = targets_;
+  for (NewHint& hint : hints) {
+    const std::string value = hint.request.SerializeAsString();
+    TargetState& state = next[hint.target];
+    if (state.count > 0 && now - state.waiting_since > limits_.window) {
+      ++refused;  // Down longer than the window: anti-entropy's job now.
+      continue;
+    }
+    if (state.bytes + value.size() > limits_.max_bytes_per_target) {
+      ++refused;
+      continue;
+    }
+    if (state.count == 0) state.waiting_since = now;
+    ++state.count;
+    state.bytes += value.size();
+    batch.Put(cf_, HintKey(hint.target, next_sequence_++), value);
+    ++added;
+  }
+  if (refused > 0) dropped_ += refused;
+  if (added == 0) return absl::OkStatus();
   rocksdb::WriteOptions options;
   options.sync = true;
-  const std::string key = HintKey(target_node, next_sequence_++);
-  rocksdb::Status s =
-      db_->Put(options, cf_, key, request.SerializeAsString());
-  if (s.ok()) ++pending_;
-  return FromRocks(s, "storing hint");
+  RETURN_IF_ERROR(FromRocks(db_->Write(options, &batch), "storing hints"));
+  for (auto it = next.begin(); it != next.end();) {
+    if (it->second.count == 0) {
+      next.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  targets_ = std::move(next);
+  pending_ += added;
+  return absl::OkStatus();
 }
 
 std::vector<HintStore::Hint> HintStore::Peek(const std::string& target_node,
@@ -72,6 +122,8 @@ std::vector<HintStore::Hint> HintStore::Peek(const std::string& target_node,
     if (!it->key().starts_with(prefix)) break;
     Hint hint;
     hint.id = it->key().ToString();
+    hint.target = target_node;
+    hint.bytes = it->value().size();
     if (!hint.request.ParseFromArray(it->value().data(),
                                      static_cast<int>(it->value().size()))) {
       continue;  // Unreadable hints are left for an operator to inspect.
@@ -81,47 +133,52 @@ std::vector<HintStore::Hint> HintStore::Peek(const std::string& target_node,
   return hints;
 }
 
-absl::Status HintStore::Remove(const std::string& hint_id) {
-  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), cf_, hint_id);
-  if (s.ok() && pending_.load() > 0) --pending_;
-  return FromRocks(s, "removing hint");
+absl::Status HintStore::Remove(const std::vector<Hint>& hints) {
+  if (hints.empty()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  for (const Hint& hint : hints) batch.Delete(cf_, hint.id);
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(
+      FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "removing hints"));
+  for (const Hint& hint : hints) {
+    auto it = targets_.find(hint.target);
+    if (it == targets_.end()) continue;
+    it->second.bytes -= std::min<uint64_t>(it->second.bytes, hint.bytes);
+    if (--it->second.count == 0) targets_.erase(it);
+  }
+  pending_ -= std::min<uint64_t>(hints.size(), pending_.load());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> HintStore::RemovePartition(uint32_t partition) {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf_));
-  rocksdb::WriteBatch batch;
-  uint64_t removed = 0;
+  std::vector<Hint> doomed;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ApplyRequest request;
     if (request.ParseFromArray(it->value().data(),
                                static_cast<int>(it->value().size())) &&
         request.partition() == partition) {
-      batch.Delete(cf_, it->key());
-      ++removed;
+      doomed.push_back(
+          {it->key().ToString(), TargetOf(it->key()), it->value().size(), {}});
     }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scanning hints");
-  if (removed == 0) return removed;
-  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                            "removing hints"));
-  pending_ -= std::min<uint64_t>(removed, pending_.load());
-  return removed;
+  RETURN_IF_ERROR(Remove(doomed));
+  return doomed.size();
 }
 
 std::vector<std::string> HintStore::Targets() const {
+  absl::MutexLock lock(&mu_);
   std::vector<std::string> targets;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), cf_));
-  it->SeekToFirst();
-  while (it->Valid()) {
-    const std::string key = it->key().ToString();
-    const std::string target = key.substr(0, key.find(kSeparator));
-    targets.push_back(target);
-    // Skip the rest of this target's hints: '\x01' sorts after the separator.
-    it->Seek(target + '\x01');
-  }
+  targets.reserve(targets_.size());
+  for (const auto& [target, state] : targets_) targets.push_back(target);
+  std::sort(targets.begin(), targets.end());
   return targets;
+}
+
+bool HintStore::Expired(const Hint& hint) const {
+  return clock_() - WrittenAt(hint.request) > limits_.window;
 }
 
 }  // namespace quorumkv

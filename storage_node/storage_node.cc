@@ -17,6 +17,7 @@
 #include "storage_node/directory_watcher.h"
 #include "storage_node/heartbeater.h"
 #include "storage_node/hint_replayer.h"
+#include "storage_node/hint_writer.h"
 #include "storage_node/kv_service.h"
 #include "storage_node/load_tracker.h"
 #include "storage_node/partition_cleaner.h"
@@ -48,6 +49,9 @@ absl::Status StorageNodeOptions::Validate() const {
   if (partition_drop_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("partition drop grace must not be negative");
   }
+  if (hint_limits.window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--hint_window must be positive");
+  }
   if (heartbeat_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--heartbeat_interval must be positive");
   }
@@ -61,6 +65,7 @@ struct StorageNode::Impl {
   NodeDescriptor self;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<HybridClock> clock;
+  std::unique_ptr<HintWriter> hint_writer;
   DirectoryHolder directory;
   DownNodes down_nodes;
   LoadTracker load;
@@ -106,7 +111,7 @@ struct StorageNode::Impl {
     const LoadTracker::Rates rates = load.Sample();
     result.set_reads_per_sec(rates.reads_per_sec);
     result.set_writes_per_sec(rates.writes_per_sec);
-    result.set_pending_hints(engine->hints().pending());
+    result.set_pending_hints(engine->hints().pending() + hint_writer->queued());
     return result;
   }
 
@@ -144,17 +149,19 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
+  engine_options.hint_limits = options.hint_limits;
   ASSIGN_OR_RETURN(
       impl->engine,
       Engine::Open((std::filesystem::path(options.data_dir) / "db").string(),
                    engine_options));
   impl->clock = std::make_unique<HybridClock>(identity.id);
+  impl->hint_writer = std::make_unique<HintWriter>(&impl->engine->hints());
   impl->peers = std::make_unique<PeerSet>(options.peer_proxy_factory
                                               ? options.peer_proxy_factory
                                               : GrpcPeerProxyFactory());
   impl->coordinator = std::make_unique<Coordinator>(
       identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get(),
-      &impl->down_nodes);
+      &impl->down_nodes, impl->hint_writer.get());
 
   Impl* raw = impl.get();
   auto request_refresh = [raw] { raw->RequestRefresh(); };

@@ -1,6 +1,7 @@
 // kv_storage_node: serves a share of the cluster's partitions.
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/byte_size.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "storage_node/storage_node.h"
@@ -18,12 +19,18 @@ ABSL_FLAG(bool, sync_writes, false,
           "arriving together share one sync); off: a write survives a crash "
           "of the process but not of the machine");
 
+ABSL_FLAG(absl::Duration, hint_window, absl::Hours(3),
+          "a replica that has missed writes for longer gets no new hints, "
+          "and hints older than this are dropped; anti-entropy repairs it");
+ABSL_FLAG(quorumkv::ByteSize, max_hint_bytes, quorumkv::ByteSize{uint64_t{1} << 30},
+          "most bytes of hints kept for one replica (e.g. 1GB, 256MB)");
+
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv,
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
       "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
-      "[--sync_writes]");
+      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB]");
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.master = absl::GetFlag(FLAGS_master);
@@ -32,6 +39,9 @@ int main(int argc, char** argv) {
   options.advertise = absl::GetFlag(FLAGS_advertise);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options.hint_limits.window = absl::GetFlag(FLAGS_hint_window);
+  options.hint_limits.max_bytes_per_target =
+      absl::GetFlag(FLAGS_max_hint_bytes).bytes;
   quorumkv::SetLogTag(absl::StrCat("node ", options.rack, " ", options.listen));
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::StorageNode>(

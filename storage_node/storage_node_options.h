@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "storage_node/hints.h"
 #include "storage_node/peer.h"
 
 namespace quorumkv {
@@ -28,6 +29,8 @@ struct StorageNodeOptions {
   // How often stored hints are offered to their replicas.
   absl::Duration hint_replay_interval = absl::Seconds(1);
   absl::Duration tombstone_grace = absl::Hours(24);
+  // --hint_window, --max_hint_bytes (storage_node/hints.h).
+  HintLimits hint_limits;
   // See EngineOptions::sync_writes.
   bool sync_writes = false;
   // How long a partition stays unheld before its rows are deleted, so that

@@ -337,6 +337,62 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
   }
 }
 
+// Hints reach a replica that was stopped, in batches, even when the first
+// hints stored for it are ones it will never take: one it refuses (its
+// version is far ahead of the replica's clock) and one for a partition it
+// does not hold.
+TEST_P(ClusterTest, HintsReplayPastOnesTheReplicaRefuses) {
+  MiniClusterOptions options;
+  options.nodes = 4;
+  options.initial_nodes = 4;
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  // Nodes 0 and 3 share rack r1, so each holds only some partitions.
+  constexpr int kStopped = 0;
+  const std::string stopped_id = cluster_->node(kStopped)->id();
+  DirectoryPtr directory = cluster_->master()->directory();
+  uint32_t held = 0, not_held = 0;
+  for (uint32_t p = 0; p < directory->partitions(); ++p) {
+    (directory->Holds(stopped_id, p) ? held : not_held) = p;
+  }
+  ASSERT_TRUE(directory->Holds(stopped_id, held));
+  ASSERT_FALSE(directory->Holds(stopped_id, not_held));
+  cluster_->StopNode(kStopped);
+  std::vector<uint64_t> dropped_before(cluster_->num_nodes(), 0);
+  for (int i = 0; i < cluster_->num_nodes(); ++i) {
+    if (i == kStopped) continue;
+    ApplyRequest refused;  // a version one day ahead of every clock
+    refused.set_partition(held);
+    refused.set_key("from-the-future");
+    refused.mutable_value()->mutable_version()->set_wall_ms(
+        absl::ToUnixMillis(absl::Now() + absl::Hours(24)));
+    ApplyRequest elsewhere;
+    elsewhere.set_partition(not_held);
+    elsewhere.set_key("not-yours");
+    elsewhere.mutable_value()->mutable_version()->set_wall_ms(
+        absl::ToUnixMillis(absl::Now()));
+    HintStore& hints = cluster_->node(i)->engine()->hints();
+    dropped_before[i] = hints.dropped();  // the replayer may drop at once
+    ASSERT_OK(hints.Add({{stopped_id, refused}, {stopped_id, elsewhere}}));
+  }
+  constexpr int kKeys = 300;
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_OK(client_->Put(absl::StrCat("hinted-", i), absl::StrCat("v", i)));
+  }
+  ASSERT_OK(cluster_->RestartNode(kStopped));
+  for (int i = 0; i < cluster_->num_nodes(); ++i) {
+    if (i == kStopped) continue;
+    HintStore& hints = cluster_->node(i)->engine()->hints();
+    ASSERT_EVENTUALLY(hints.pending() == 0, absl::Seconds(30));
+    EXPECT_EQ(hints.dropped() - dropped_before[i], 2u) << "node " << i;
+  }
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string key = absl::StrCat("hinted-", i);
+    if (!directory->Holds(stopped_id, directory->PartitionOf(key))) continue;
+    EXPECT_EQ(StoredAt(kStopped, key), absl::StrCat("v", i)) << key;
+  }
+  EXPECT_EQ(StoredAt(kStopped, "from-the-future"), "");
+}
+
 TEST_P(ClusterTest, LoadStatisticsReachTheMaster) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   RequestOptions all;

@@ -169,11 +169,11 @@ TEST_F(EngineTest, HintsAreDurableAndOrdered) {
   for (int i = 0; i < 3; ++i) {
     ApplyRequest request;
     request.set_key("k" + std::to_string(i));
-    ASSERT_OK(engine_->hints().Add("nodeB", request));
+    ASSERT_OK(engine_->hints().Add({{"nodeB", request}}));
   }
   ApplyRequest other;
   other.set_key("x");
-  ASSERT_OK(engine_->hints().Add("nodeA", other));
+  ASSERT_OK(engine_->hints().Add({{"nodeA", other}}));
   Reopen();
   EXPECT_EQ(engine_->hints().pending(), 4u);
   EXPECT_EQ(engine_->hints().Targets(),
@@ -182,9 +182,52 @@ TEST_F(EngineTest, HintsAreDurableAndOrdered) {
   ASSERT_EQ(hints.size(), 3u);
   EXPECT_EQ(hints[0].request.key(), "k0");
   EXPECT_EQ(hints[2].request.key(), "k2");
-  ASSERT_OK(engine_->hints().Remove(hints[0].id));
+  ASSERT_OK(engine_->hints().Remove({hints[0]}));
   EXPECT_EQ(engine_->hints().Peek("nodeB", 10).size(), 2u);
   EXPECT_EQ(engine_->hints().pending(), 3u);
+}
+
+// DESIGN 6: a replica that has missed writes for longer than the hint
+// window gets no new hints, hints older than it expire, and no replica gets
+// more than max_bytes_per_target.
+TEST(HintLimitsTest, WindowAndBytesBoundWhatIsKept) {
+  TempDir dir;
+  absl::Time now = absl::FromUnixSeconds(1'000'000);
+  HintLimits limits;
+  limits.window = absl::Hours(3);
+  limits.max_bytes_per_target = 1000;
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(db_options, dir.Sub("db"), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto request = [&](const std::string& key, size_t value_bytes) {
+    ApplyRequest r;
+    r.set_key(key);
+    r.mutable_value()->set_value(std::string(value_bytes, 'v'));
+    r.mutable_value()->mutable_version()->set_wall_ms(absl::ToUnixMillis(now));
+    return r;
+  };
+  HintStore store(db.get(), db->DefaultColumnFamily(), limits,
+                  [&] { return now; });
+  ASSERT_OK(store.Add({{"slow", request("a", 400)}, {"slow", request("b", 400)},
+                       {"slow", request("c", 400)}, {"other", request("d", 10)}}));
+  EXPECT_EQ(store.pending(), 3u);  // the third 400 B hint passes 1000 B
+  EXPECT_EQ(store.dropped(), 1u);
+  // Four hours on, "slow" still has hints from then: it gets no new ones,
+  // and those it has are past the window.
+  now += absl::Hours(4);
+  ASSERT_OK(store.Add({{"slow", request("e", 1)}}));
+  EXPECT_EQ(store.pending(), 3u);
+  EXPECT_EQ(store.dropped(), 2u);
+  std::vector<HintStore::Hint> old = store.Peek("slow", 10);
+  ASSERT_EQ(old.size(), 2u);
+  EXPECT_TRUE(store.Expired(old[0]));
+  // Once they are gone (replayed or dropped) it gets hints again.
+  ASSERT_OK(store.Remove(old));
+  ASSERT_OK(store.Add({{"slow", request("f", 1)}}));
+  EXPECT_EQ(store.Peek("slow", 10).size(), 1u);
+  EXPECT_FALSE(store.Expired(store.Peek("slow", 10)[0]));
 }
 
 TEST(EngineGraceTest, CompactionPurgesOnlyTombstonesPastTheGrace) {
