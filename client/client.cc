@@ -176,6 +176,12 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
     });
     return;
   }
+  if constexpr (std::is_same_v<Request, GetRequest>) {
+    if (!call->request.from_node().empty()) {
+      AttemptOneNode(std::move(call), *directory);
+      return;
+    }
+  }
   const uint32_t partition = directory->PartitionOf(call->request.key());
   const std::vector<std::string>& replicas = directory->Replicas(partition);
   // Writes go to the first replica, whose role placement spreads over the
@@ -226,6 +232,34 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
         } else {
           Finish(call, status);
         }
+      });
+}
+
+void Client::Impl::AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
+                                  const DirectoryView& directory) {
+  const NodeDescriptor* node = directory.FindNode(call->request.from_node());
+  if (node == nullptr) {
+    Finish(call, absl::InvalidArgumentError(absl::StrCat(
+                     "unknown node ", call->request.from_node(),
+                     " (kvcli nodes lists them)")));
+    return;
+  }
+  const std::string address = node->address();
+  streams_.Get(address)->Send(
+      Batched(call->request, call->deadline), call->deadline,
+      [this, call, address](absl::StatusOr<KvReply> reply) {
+        if (!reply.ok()) {
+          const absl::Status& status = reply.status();
+          Finish(call, NodeUnreachable(status)
+                           ? absl::Status(status.code(),
+                                          absl::StrCat("node ",
+                                                       call->request.from_node(),
+                                                       " (", address, "): ",
+                                                       status.message()))
+                           : status);
+          return;
+        }
+        Finish(call, std::move(*KvMethod<GetRequest>::Unwrap(*reply)));
       });
 }
 
@@ -310,6 +344,9 @@ absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
   summary.partitions = response.partitions();
   summary.replication = response.replication();
   summary.under_replicated = response.under_replicated();
+  summary.anti_entropy_compared = response.anti_entropy_compared();
+  summary.anti_entropy_oldest_ms = response.anti_entropy_oldest_ms();
+  summary.anti_entropy_rows_exchanged = response.anti_entropy_rows_exchanged();
   summary.moves = response.moves();
   for (const NodeStatus& node : response.nodes()) {
     NodeSummary n;
@@ -462,6 +499,31 @@ void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
                   if (!r.ok()) return done(r.status());
                   done(ToWriteResult(r->version(), r->acks()));
                 });
+}
+
+absl::StatusOr<ReadResult> Client::GetFromReplica(const std::string& node_id,
+                                                  absl::string_view key,
+                                                  const RequestOptions& options) {
+  auto deadline = Admit(impl_->options(), options, key);
+  if (!deadline.ok()) return deadline.status();
+  if (node_id.empty()) return absl::InvalidArgumentError("node id is empty");
+  GetRequest request;
+  request.set_key(std::string(key));
+  request.set_from_node(node_id);
+  absl::Notification finished;
+  absl::StatusOr<ReadResult> result;
+  impl_->Submit(std::move(request), *deadline,
+                [&](absl::StatusOr<GetResponse> r) {
+                  if (r.ok()) {
+                    result = ReadResult{std::move(*r->mutable_value()),
+                                        VersionToString(r->version())};
+                  } else {
+                    result = r.status();
+                  }
+                  finished.Notify();
+                });
+  finished.WaitForNotification();
+  return result;
 }
 
 void Client::GetAsync(absl::string_view key, const RequestOptions& options,

@@ -65,6 +65,9 @@ class Client::Impl {
   void AttemptIterative(std::shared_ptr<Call<Request>> call);
   template <typename Request>
   void AttemptRecursive(std::shared_ptr<Call<Request>> call);
+  // A Get with from_node: that node only, once.
+  void AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
+                      const DirectoryView& directory);
   // Refreshes the directory, then attempts again after a short backoff.
   template <typename Request>
   void RefreshAndRetry(std::shared_ptr<Call<Request>> call);

@@ -49,7 +49,26 @@ struct Context {
   bool Has(absl::string_view option) const {
     return std::find(options.begin(), options.end(), option) != options.end();
   }
+  // The value of a "--name=" option given; "" when it was not.
+  std::string Value(absl::string_view option) const {
+    for (const std::string& given : options) {
+      if (absl::StartsWith(given, option)) return given.substr(option.size());
+    }
+    return "";
+  }
 };
+
+// Whether `arg` is `option`, or gives a value to an option ending in '='.
+bool MatchesOption(absl::string_view option, absl::string_view arg) {
+  return absl::EndsWith(option, "=") ? absl::StartsWith(arg, option)
+                                     : arg == option;
+}
+
+bool AnyMatches(const std::vector<absl::string_view>& options,
+                absl::string_view arg) {
+  return std::any_of(options.begin(), options.end(),
+                     [&](absl::string_view o) { return MatchesOption(o, arg); });
+}
 
 struct Command {
   const char* name;
@@ -188,8 +207,18 @@ absl::Status RunPut(Context& ctx) {
 }
 
 absl::Status RunGet(Context& ctx) {
-  RETURN_IF_ERROR(CheckQuorums(ctx));
-  ASSIGN_OR_RETURN(ReadResult result, ctx.client->Get(ctx.args[0], ctx.request));
+  const std::string from = ctx.Value("--from=");
+  if (!ctx.options.empty() && from.empty()) {
+    return absl::InvalidArgumentError("--from needs a node id (kvcli nodes)");
+  }
+  absl::StatusOr<ReadResult> read;
+  if (from.empty()) {
+    RETURN_IF_ERROR(CheckQuorums(ctx));
+    read = ctx.client->Get(ctx.args[0], ctx.request);
+  } else {
+    read = ctx.client->GetFromReplica(from, ctx.args[0], ctx.request);
+  }
+  ASSIGN_OR_RETURN(ReadResult result, std::move(read));
   if (ctx.json) {
     std::cout << "{" << KeyFields(ctx.args[0]) << ", \"value\": \""
               << absl::Base64Escape(result.value) << "\", \"version\": "
@@ -400,7 +429,11 @@ absl::Status RunStatus(Context& ctx) {
     std::cout << "}, \"partitions\": " << cluster.partitions
               << ", \"replication\": " << cluster.replication
               << ", \"under_replicated\": " << cluster.under_replicated
-              << ", \"moves\": " << cluster.moves << "}\n";
+              << ", \"moves\": " << cluster.moves
+              << ", \"anti_entropy\": {\"compared\": "
+              << cluster.anti_entropy_compared << ", \"oldest_ms\": "
+              << cluster.anti_entropy_oldest_ms << ", \"rows_exchanged\": "
+              << cluster.anti_entropy_rows_exchanged << "}}\n";
   } else {
     std::cout << "directory: "
               << (cluster.formed ? absl::StrCat("formed, epoch ", cluster.epoch)
@@ -415,6 +448,14 @@ absl::Status RunStatus(Context& ctx) {
     std::cout << "\npartitions: " << cluster.partitions << ", N="
               << cluster.replication << ", " << cluster.under_replicated
               << " under-replicated\nmoves in flight: " << cluster.moves
+              << "\nanti-entropy: "
+              << (cluster.anti_entropy_oldest_ms < 0
+                      ? absl::StrCat(cluster.anti_entropy_compared, " of ",
+                                     cluster.partitions,
+                                     " partitions compared so far")
+                      : absl::StrCat("every partition compared, the oldest ",
+                                     cluster.anti_entropy_oldest_ms / 1000,
+                                     " s ago"))
               << "\n" << (healthy ? "healthy" : "NOT healthy") << "\n";
   }
   if (healthy) return absl::OkStatus();
@@ -428,7 +469,10 @@ absl::Status RunStatus(Context& ctx) {
 const Command kCommands[] = {
     {"put", "put KEY VALUE", "store VALUE under KEY (VALUE - reads stdin)", 2,
      RunPut},
-    {"get", "get KEY", "print KEY's value bytes to stdout", 1, RunGet},
+    {"get", "get [--from=NODE_ID] KEY",
+     "print KEY's value bytes to stdout (--from: that replica's own copy, "
+     "no quorum, no repair)",
+     1, RunGet, {"--from="}},
     {"del", "del KEY", "delete KEY", 1, RunDel},
     {"where", "where KEY", "show KEY's partition, epoch and replicas", 1,
      RunWhere},
@@ -467,9 +511,7 @@ int ExitCode(const absl::Status& status) {
 
 bool IsCommandOption(absl::string_view arg) {
   for (const Command& c : kCommands) {
-    if (std::find(c.options.begin(), c.options.end(), arg) != c.options.end()) {
-      return true;
-    }
+    if (AnyMatches(c.options, arg)) return true;
   }
   return false;
 }
@@ -567,10 +609,7 @@ absl::Status Run(int argc, char** argv) {
   }
   Context ctx;
   for (size_t i = 1; i < args.size(); ++i) {
-    const bool option = std::find(command->options.begin(),
-                                  command->options.end(),
-                                  args[i]) != command->options.end();
-    if (option) {
+    if (AnyMatches(command->options, args[i])) {
       ctx.options.push_back(args[i]);
     } else if (IsCommandOption(args[i])) {
       return absl::InvalidArgumentError(absl::StrCat(

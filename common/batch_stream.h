@@ -122,7 +122,14 @@ class BatchStream {
   // Starts the next message if the call is free and requests are queued.
   void Pump();
   void OnReplies(ReplyBatch& batch);
-  void OnWriteDone(uint64_t generation, bool ok);
+  void OnWriteDone(Call* call, bool ok);
+  // The stream lets go of `call` (its read or a write failed); releases its
+  // hold unless a thread is still about to use it.
+  void Detach(Call* call);
+  // Whether `call`'s hold may go now; sets it as released if so.
+  bool ReleasableLocked(Call* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A thread is done starting or writing to `call` outside the lock.
+  void DoneOutside(Call* call);
   void OnCallDone(uint64_t generation, const absl::Status& status);
   void CallGone();
   // Forgets a pending request; true when that completes its message and so
@@ -162,6 +169,10 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
   Call(BatchStream* stream, uint64_t generation)
       : stream_(stream), generation_(generation) {
     stream_->bind_(&context_, this);
+    // Released once the stream has let go of the call and no thread is
+    // about to write to it: until then gRPC may not finish (and free) it,
+    // even when the connection fails at once.
+    this->AddHold();
   }
 
   void Start() {
@@ -178,9 +189,13 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
   RequestBatch& out() { return out_; }
   void Write() { this->StartWrite(&out_); }
 
-  void OnWriteDone(bool ok) override { stream_->OnWriteDone(generation_, ok); }
+  void OnWriteDone(bool ok) override { stream_->OnWriteDone(this, ok); }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows
+    if (!ok) {
+      // The call is over; OnDone follows once the hold is released.
+      stream_->Detach(this);
+      return;
+    }
     {
       // What the callbacks send in turn leaves batched too.
       BatchCork cork;
@@ -199,9 +214,16 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
   }
 
  private:
+  friend class BatchStream;
   BatchStream* const stream_;
   const uint64_t generation_;
   std::atomic<int> refs_{1};
+  // Guarded by the stream's mutex: threads about to start or write to the
+  // call outside it, whether the stream has let go of it, and whether the
+  // hold is released.
+  int outside_ = 0;
+  bool detached_ = false;
+  bool hold_released_ = false;
   grpc::ClientContext context_;
   RequestBatch out_;
   ReplyBatch in_;
@@ -282,6 +304,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
       ++counters_.streams;
       writing_ = false;
       start = call_;
+      ++start->outside_;
     }
     if (!writing_ && (options_.max_unanswered_messages == 0 ||
                       unanswered_.size() < options_.max_unanswered_messages)) {
@@ -307,26 +330,74 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
       ++counters_.messages;
       counters_.requests += batch.requests_size();
       write = call_;
+      ++write->outside_;
     }
   }
   // Outside the lock: gRPC may run reactions on this thread. A write may
-  // precede StartCall; gRPC holds it until the call starts.
-  if (write != nullptr) write->Write();
-  if (start != nullptr) start->Start();
+  // precede StartCall; gRPC holds it until the call starts. The counts of
+  // threads outside keep the call's hold, and so the call, alive meanwhile.
+  if (write != nullptr) {
+    write->Write();
+    DoneOutside(write);
+  }
+  if (start != nullptr) {
+    start->Start();
+    DoneOutside(start);
+  }
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+bool BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ReleasableLocked(
+    Call* call) {
+  if (!call->detached_ || call->outside_ > 0 || call->hold_released_) {
+    return false;
+  }
+  call->hold_released_ = true;
+  return true;
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Detach(Call* call) {
+  bool release;
+  {
+    absl::MutexLock lock(&mu_);
+    call->detached_ = true;
+    if (call_ == call) {
+      call_ = nullptr;
+      writing_ = false;
+    }
+    release = ReleasableLocked(call);
+  }
+  if (release) call->RemoveHold();
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::DoneOutside(
+    Call* call) {
+  bool release;
+  {
+    absl::MutexLock lock(&mu_);
+    --call->outside_;
+    release = ReleasableLocked(call);
+  }
+  if (release) call->RemoveHold();
 }
 
 template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
-    uint64_t generation, bool ok) {
+    Call* call, bool ok) {
   {
     absl::MutexLock lock(&mu_);
-    if (generation != generation_) return;  // a call already replaced
+    if (call != call_) return;  // a call already replaced
     writing_ = false;
-    // A failed write means the call is broken: its OnDone fails what it
-    // carried, and the next request starts a new call.
-    if (!ok) call_ = nullptr;
   }
+  // A failed write means the call is broken: its OnDone fails what it
+  // carried, and the next request starts a new call.
+  if (!ok) Detach(call);
   Pump();
 }
 

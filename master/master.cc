@@ -14,6 +14,7 @@
 #include "master/directory_manager.h"
 #include "master/directory_store.h"
 #include "master/directory_watch.h"
+#include "master/anti_entropy_scheduler.h"
 #include "master/master_service.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
@@ -57,6 +58,10 @@ absl::Status MasterOptions::Validate() const {
     return absl::InvalidArgumentError(
         "the move check interval and stall timeout must be positive");
   }
+  if (anti_entropy_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--anti_entropy_interval must not be negative");
+  }
   return absl::OkStatus();
 }
 
@@ -67,6 +72,7 @@ struct Master::Impl {
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
   std::unique_ptr<MoveTracker> moves;
+  std::unique_ptr<AntiEntropyScheduler> anti_entropy;
   std::unique_ptr<DirectoryWatch> watch;
   std::unique_ptr<MasterServiceImpl> master_service;
   std::unique_ptr<RelayKvService> relay;
@@ -127,9 +133,11 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   DirectoryWatch* watch = impl->watch.get();
   impl->directory->SetListener(
       [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
+  impl->anti_entropy = std::make_unique<AntiEntropyScheduler>(
+      options.anti_entropy_interval, options.stream_rate);
   impl->master_service = std::make_unique<MasterServiceImpl>(
       impl->membership.get(), impl->directory.get(), impl->moves.get(),
-      impl->watch.get());
+      impl->watch.get(), impl->anti_entropy.get());
   impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
                                                  impl->membership.get());
 

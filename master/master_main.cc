@@ -25,12 +25,17 @@ ABSL_FLAG(quorumkv::ByteRate, stream_rate,
           "bytes per second each partition stream may use (e.g. 64MB/s; "
           "0: unlimited)");
 
+ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Minutes(10),
+          "compare a partition's replicas again once this long has passed "
+          "since its last anti-entropy pass (oldest partition first)");
+
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv,
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
-      "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s]");
+      "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
+      "[--anti_entropy_interval=10m]");
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
   options.replace_after = absl::GetFlag(FLAGS_replace_after);
   options.max_moves_per_node = absl::GetFlag(FLAGS_max_moves_per_node);
   options.stream_rate = absl::GetFlag(FLAGS_stream_rate).bytes_per_sec;
+  options.anti_entropy_interval = absl::GetFlag(FLAGS_anti_entropy_interval);
   quorumkv::SetLogTag("master");
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(

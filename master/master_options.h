@@ -35,6 +35,9 @@ struct MasterOptions {
   absl::Duration move_check_interval = absl::Seconds(1);
   // A move whose destination reports no progress for this long is cancelled.
   absl::Duration move_stall_timeout = absl::Seconds(60);
+  // A partition's replicas are compared again once this long has passed
+  // since its last completed anti-entropy pass (--anti_entropy_interval).
+  absl::Duration anti_entropy_interval = absl::Minutes(10);
 
   uint32_t EffectiveInitialNodes() const {
     return initial_nodes == 0 ? replication : initial_nodes;

@@ -49,11 +49,13 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
 MasterServiceImpl::MasterServiceImpl(Membership* membership,
                                      DirectoryManager* directory,
                                      MoveTracker* moves,
-                                     DirectoryWatch* watch)
+                                     DirectoryWatch* watch,
+                                     AntiEntropyScheduler* anti_entropy)
     : membership_(membership),
       directory_(directory),
       moves_(moves),
-      watch_(watch) {}
+      watch_(watch),
+      anti_entropy_(anti_entropy) {}
 
 absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
                                            RegisterResponse* response) {
@@ -84,9 +86,14 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
   absl::Status status = membership_->Heartbeat(*request, now);
   response->set_directory_epoch(directory_->Get()->epoch());
   if (status.ok()) {
+    absl::flat_hash_set<std::string> down;
     for (const Member& member : membership_->Snapshot(now)) {
-      if (member.state == DOWN) response->add_down_nodes(member.node.id());
+      if (member.state != DOWN) continue;
+      response->add_down_nodes(member.node.id());
+      down.insert(member.node.id());
     }
+    anti_entropy_->OnHeartbeat(*request, *directory_->Get(), down, now,
+                               response);
     bool waiting = false;
     for (StreamTask& task : moves_->OnHeartbeat(*request, &waiting)) {
       *response->add_streams() = std::move(task);
@@ -176,6 +183,14 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
   if (!directory->formed()) under_replicated = directory->partitions();
   response->set_under_replicated(under_replicated);
   response->set_moves(directory->proto().moves_size());
+  const AntiEntropyScheduler::Summary anti_entropy =
+      anti_entropy_->Summarize(directory->partitions(), now);
+  response->set_anti_entropy_compared(anti_entropy.compared);
+  response->set_anti_entropy_rows_exchanged(anti_entropy.rows_exchanged);
+  response->set_anti_entropy_oldest_ms(
+      anti_entropy.oldest < absl::ZeroDuration()
+          ? -1
+          : absl::ToInt64Milliseconds(anti_entropy.oldest));
   for (const Member& member : members) {
     NodeStatus* status = response->add_nodes();
     *status->mutable_node() = member.node;

@@ -6,6 +6,7 @@
 #ifndef QUORUMKV_MASTER_MASTER_SERVICE_H_
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
+#include "master/anti_entropy_scheduler.h"
 #include "master/directory_manager.h"
 #include "master/directory_watch.h"
 #include "master/membership.h"
@@ -29,7 +30,8 @@ class MasterServiceImpl final : public MasterService::CallbackService {
  public:
   // Pointers must outlive the service.
   MasterServiceImpl(Membership* membership, DirectoryManager* directory,
-                    MoveTracker* moves, DirectoryWatch* watch);
+                    MoveTracker* moves, DirectoryWatch* watch,
+                    AntiEntropyScheduler* anti_entropy);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,
@@ -73,6 +75,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   DirectoryManager* const directory_;
   MoveTracker* const moves_;
   DirectoryWatch* const watch_;
+  AntiEntropyScheduler* const anti_entropy_;
 };
 
 }  // namespace quorumkv

@@ -158,6 +158,18 @@ void RelayKvService::Start(
       admitted = ValidateValue(request.value());
     }
   }
+  if constexpr (std::is_same_v<Request, GetRequest>) {
+    if (admitted.ok() && !request.from_node().empty()) {
+      // One replica's own copy: that node, or nothing.
+      const NodeDescriptor* node =
+          relay->directory->FindNode(request.from_node());
+      relay->targets.assign(1, node);
+      if (node == nullptr) {
+        admitted = absl::InvalidArgumentError(
+            absl::StrCat("unknown node ", request.from_node()));
+      }
+    }
+  }
   if (!admitted.ok()) {
     done(std::move(admitted));
     return;

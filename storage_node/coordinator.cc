@@ -94,7 +94,24 @@ Coordinator::Coordinator(std::string self_id, Engine* engine,
       down_(down),
       hints_(hints) {}
 
-void Coordinator::WaitIdle() { peers_->WaitIdle(); }
+void Coordinator::WaitIdle() {
+  std::unique_ptr<TimerQueue> timers;
+  {
+    absl::MutexLock lock(&timers_mu_);
+    timers = std::move(timers_);
+  }
+  // Runs the speculative retries still queued (they find no timer queue and
+  // launch nothing) and joins its thread; then the calls in flight end.
+  timers.reset();
+  peers_->WaitIdle();
+}
+
+void Coordinator::SpeculateLater(const std::shared_ptr<ReadState>& state) {
+  absl::MutexLock lock(&timers_mu_);
+  if (timers_ == nullptr) return;  // shutting down
+  timers_->RunAt(absl::Now() + speculative_retry_.Threshold(),
+                 [this, state] { Speculate(state); });
+}
 
 namespace {
 
@@ -352,12 +369,15 @@ void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
   }
   for (const std::string& node_id : first) LaunchRead(state, node_id);
   if (state->targets.size() > first.size()) {
-    timers_.RunAt(absl::Now() + speculative_retry_.Threshold(),
-                  [this, state] { Speculate(state); });
+    SpeculateLater(state);
   }
 }
 
 void Coordinator::Speculate(const std::shared_ptr<ReadState>& state) {
+  {
+    absl::MutexLock lock(&timers_mu_);
+    if (timers_ == nullptr) return;  // shutting down: launch nothing more
+  }
   std::string node_id;
   {
     absl::MutexLock lock(&state->mu);
@@ -369,8 +389,7 @@ void Coordinator::Speculate(const std::shared_ptr<ReadState>& state) {
     ++state->outstanding;
   }
   LaunchRead(state, node_id);
-  timers_.RunAt(absl::Now() + speculative_retry_.Threshold(),
-                [this, state] { Speculate(state); });
+  SpeculateLater(state);
 }
 
 void Coordinator::LaunchRead(const std::shared_ptr<ReadState>& state,

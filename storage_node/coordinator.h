@@ -68,6 +68,13 @@ class Coordinator {
   void Read(DirectoryPtr directory, uint32_t partition, std::string key,
             uint32_t r, absl::Time deadline, ReadDone done);
 
+  // The version of `key` this node stores (tombstones included), without
+  // asking anyone else; NOT_FOUND when it has none.
+  absl::StatusOr<VersionedValue> ReadLocal(uint32_t partition,
+                                           absl::string_view key) const {
+    return engine_->Read(partition, key);
+  }
+
   // Sends `request` to `node_id` (applying it locally when it is this node)
   // and calls `done` with the outcome. Used for writes, repairs and hints.
   void Deliver(const DirectoryView& directory, const std::string& node_id,
@@ -99,6 +106,7 @@ class Coordinator {
   // Asks the next replica of a read whose first ones are slow, and
   // schedules the next check.
   void Speculate(const std::shared_ptr<ReadState>& state);
+  void SpeculateLater(const std::shared_ptr<ReadState>& state);
   void FetchFrom(const DirectoryView& directory, const std::string& node_id,
                  const ReadRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ReadResponse>)> done);
@@ -117,7 +125,11 @@ class Coordinator {
   const DownNodes* const down_;
   HintWriter* const hints_;
   SpeculativeRetry speculative_retry_;
-  TimerQueue timers_;  // Last: its callbacks use the members above.
+  // Null once WaitIdle() has begun. Last: its callbacks use the members
+  // above.
+  absl::Mutex timers_mu_;
+  std::unique_ptr<TimerQueue> timers_ ABSL_GUARDED_BY(timers_mu_) =
+      std::make_unique<TimerQueue>();
 };
 
 }  // namespace quorumkv

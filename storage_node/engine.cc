@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/options.h"
+#include "storage_node/merkle_tree.h"
 #include "storage_node/record.h"
 
 namespace quorumkv {
@@ -31,26 +32,61 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
 }
 
-// Drops tombstones older than the grace period during compaction.
+}  // namespace
+
+// Per partition, before when every replica is known to hold every row.
+class PurgeHorizons {
+ public:
+  void Set(uint32_t partition, int64_t ms) {
+    absl::MutexLock lock(&mu_);
+    int64_t& horizon = ms_[partition];
+    horizon = std::max(horizon, ms);
+  }
+  int64_t Get(uint32_t partition) const {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = ms_.find(partition);
+    return it == ms_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<uint32_t, int64_t> ms_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+// Drops a tombstone during compaction once it is past the grace period and
+// older than the partition's last completed anti-entropy pass: every
+// replica holds it then, so no replica can hand the deleted value back.
 class TombstonePurger : public rocksdb::CompactionFilter {
  public:
-  explicit TombstonePurger(absl::Duration grace) : grace_(grace) {}
+  TombstonePurger(absl::Duration grace,
+                  std::shared_ptr<const PurgeHorizons> horizons)
+      : grace_(grace), horizons_(std::move(horizons)) {}
 
-  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/,
+  bool Filter(int /*level*/, const rocksdb::Slice& key,
               const rocksdb::Slice& existing_value,
               std::string* /*new_value*/,
               bool* /*value_changed*/) const override {
     auto header = DecodeRecordHeader(
         absl::string_view(existing_value.data(), existing_value.size()));
     if (!header.ok() || !header->tombstone) return false;
-    const auto horizon = absl::ToUnixMillis(absl::Now() - grace_);
-    return static_cast<int64_t>(header->wall_ms) < horizon;
+    uint32_t partition;
+    absl::string_view user_key;
+    if (!DecodeRowKey(absl::string_view(key.data(), key.size()), &partition,
+                      &user_key)) {
+      return false;
+    }
+    const int64_t written = static_cast<int64_t>(header->wall_ms);
+    return written < absl::ToUnixMillis(absl::Now() - grace_) &&
+           written < horizons_->Get(partition);
   }
 
   const char* Name() const override { return "quorumkv.TombstonePurger"; }
 
  private:
   const absl::Duration grace_;
+  const std::shared_ptr<const PurgeHorizons> horizons_;
 };
 
 constexpr char kStatsFamily[] = "stats";
@@ -134,7 +170,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   // RocksDB flushes whatever pins the oldest file: recovery after a crash
   // replays at most about this much.
   db_options.max_total_wal_size = 64 << 20;
-  auto purger = std::make_unique<TombstonePurger>(options.tombstone_grace);
+  auto horizons = std::make_shared<PurgeHorizons>();
+  auto purger =
+      std::make_unique<TombstonePurger>(options.tombstone_grace, horizons);
   auto adder = std::make_unique<StatsAdder>();
   rocksdb::ColumnFamilyOptions rows_options;
   rows_options.compaction_filter = purger.get();
@@ -149,7 +187,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening RocksDB in ", dir));
-  std::unique_ptr<Engine> engine(new Engine(
+  std::unique_ptr<Engine> engine(new Engine(std::move(horizons),
       std::move(purger), std::move(adder), std::unique_ptr<rocksdb::DB>(raw),
       std::move(handles), options));
   if (absl::Status st = engine->LoadStats(); !st.ok()) return st;
@@ -164,12 +202,14 @@ rocksdb::WriteOptions MakeWriteOptions(bool sync) {
 }
 }  // namespace
 
-Engine::Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+Engine::Engine(std::shared_ptr<PurgeHorizons> horizons,
+               std::unique_ptr<rocksdb::CompactionFilter> purger,
                std::unique_ptr<rocksdb::MergeOperator> adder,
                std::unique_ptr<rocksdb::DB> db,
                std::vector<rocksdb::ColumnFamilyHandle*> handles,
                const EngineOptions& options)
-    : purger_(std::move(purger)),
+    : horizons_(std::move(horizons)),
+      purger_(std::move(purger)),
       adder_(std::move(adder)),
       db_(std::move(db)),
       handles_(std::move(handles)),
@@ -415,6 +455,59 @@ std::unique_ptr<Engine::PartitionScan> Engine::ScanPartition(
     uint32_t partition, absl::string_view start_after) {
   return std::unique_ptr<PartitionScan>(
       new PartitionScan(db_.get(), handles_[0], partition, start_after));
+}
+
+absl::Status Engine::ForEachRowHeader(
+    uint32_t partition,
+    const std::function<void(absl::string_view key, const RecordHeader&)>&
+        visit) const {
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;  // every row once: keep the cache for reads
+  const std::string end = EncodeRowKey(partition + 1, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, rows()));
+  for (it->Seek(EncodeRowKey(partition, "")); it->Valid(); it->Next()) {
+    const absl::string_view row_key(it->key().data(), it->key().size());
+    if (row_key >= end) break;
+    uint32_t p;
+    absl::string_view key;
+    if (!DecodeRowKey(row_key, &p, &key)) continue;
+    auto header = DecodeRecordHeader(
+        absl::string_view(it->value().data(), it->value().size()));
+    if (!header.ok()) return header.status();
+    visit(key, *header);
+  }
+  return FromRocks(it->status(), "scanning rows");
+}
+
+absl::StatusOr<std::vector<StreamedRow>> Engine::RowsInLeaves(
+    uint32_t partition, const absl::flat_hash_set<uint32_t>& leaves) const {
+  std::vector<StreamedRow> rows_found;
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  const std::string end = EncodeRowKey(partition + 1, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, rows()));
+  for (it->Seek(EncodeRowKey(partition, "")); it->Valid(); it->Next()) {
+    const absl::string_view row_key(it->key().data(), it->key().size());
+    if (row_key >= end) break;
+    uint32_t p;
+    absl::string_view key;
+    if (!DecodeRowKey(row_key, &p, &key) ||
+        !leaves.contains(MerkleTree::LeafOf(key))) {
+      continue;
+    }
+    auto value =
+        DecodeRecord(absl::string_view(it->value().data(), it->value().size()));
+    if (!value.ok()) return value.status();
+    StreamedRow& row = rows_found.emplace_back();
+    row.set_key(std::string(key));
+    *row.mutable_value() = *std::move(value);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning rows"));
+  return rows_found;
+}
+
+void Engine::SetRepairedBefore(uint32_t partition, absl::Time time) {
+  horizons_->Set(partition, absl::ToUnixMillis(time));
 }
 
 bool Engine::HasRows(uint32_t partition) const {

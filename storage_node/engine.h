@@ -10,10 +10,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +27,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/merge_operator.h"
 #include "storage_node/hints.h"
+#include "storage_node/record.h"
 
 namespace quorumkv {
 
@@ -51,6 +54,8 @@ struct RowWrite {
   absl::string_view key;
   const VersionedValue* value = nullptr;
 };
+
+class PurgeHorizons;  // engine.cc
 
 class Engine {
  public:
@@ -113,6 +118,24 @@ class Engine {
   std::unique_ptr<PartitionScan> ScanPartition(uint32_t partition,
                                                absl::string_view start_after);
 
+  // Visits every row of `partition` from one snapshot, in key order, with
+  // its header (version, tombstone); values are not decoded. For
+  // anti-entropy's hash tree.
+  absl::Status ForEachRowHeader(
+      uint32_t partition,
+      const std::function<void(absl::string_view key, const RecordHeader&)>&
+          visit) const;
+  // The rows of `partition` (tombstones included) whose keys fall in
+  // `leaves` of the anti-entropy hash tree.
+  absl::StatusOr<std::vector<StreamedRow>> RowsInLeaves(
+      uint32_t partition, const absl::flat_hash_set<uint32_t>& leaves) const;
+
+  // Every replica of `partition` held every row written before `time`, as
+  // of a completed anti-entropy pass: a tombstone older than that, and past
+  // the grace period, cannot be missing anywhere, so compaction may purge it.
+  // Until this is called for a partition its tombstones are kept.
+  void SetRepairedBefore(uint32_t partition, absl::Time time);
+
   // Whether any row (tombstones included) of `partition` is stored.
   bool HasRows(uint32_t partition) const;
   // Deletes every row of `partition` (one range tombstone) and forgets its
@@ -126,7 +149,8 @@ class Engine {
   HintStore& hints() { return *hints_; }
 
  private:
-  Engine(std::unique_ptr<rocksdb::CompactionFilter> purger,
+  Engine(std::shared_ptr<PurgeHorizons> horizons,
+         std::unique_ptr<rocksdb::CompactionFilter> purger,
          std::unique_ptr<rocksdb::MergeOperator> adder,
          std::unique_ptr<rocksdb::DB> db,
          std::vector<rocksdb::ColumnFamilyHandle*> handles,
@@ -146,6 +170,9 @@ class Engine {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [rows, hints, stats]
   const rocksdb::WriteOptions write_options_;
   std::unique_ptr<HintStore> hints_;
+  // Shared with the compaction filter (which RocksDB calls from its own
+  // threads): per partition, the time SetRepairedBefore() gave.
+  std::shared_ptr<PurgeHorizons> horizons_;
 
   // Serialize read-modify-write of one key; never held across a network
   // call. Lock order: a stripe before stats_mu_.

@@ -21,7 +21,7 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
                          absl::Duration interval, DirectoryHolder* directory,
                          DownNodes* down, LoadFn load, FatalFn on_fatal,
-                         MoveHooks moves)
+                         Hooks hooks)
     : self_(std::move(self)),
       capacity_bytes_(capacity_bytes),
       master_address_(master_address),
@@ -30,7 +30,7 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
       down_(down),
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
-      moves_(std::move(moves)),
+      hooks_(std::move(hooks)),
       master_(MasterService::NewStub(MakeChannel(master_address))),
       backoff_(kFirstBackoff),
       task_([this] { return RunOnce(); }) {}
@@ -124,10 +124,7 @@ absl::Duration Heartbeater::RunOnce() {
       QKV_LOG(WARNING) << "cannot fetch directory: " << s.message();
     }
   }
-  if (moves_.set_tasks) {
-    moves_.set_tasks(std::vector<StreamTask>(response.streams().begin(),
-                                             response.streams().end()));
-  }
+  if (hooks_.answered) hooks_.answered(response);
   // A move to this node waits for the other replicas to route by its
   // epoch: they report it right after the change, so ask again soon.
   return response.streams_waiting() ? std::min(interval_, kWaitingInterval)
@@ -156,11 +153,7 @@ absl::Status Heartbeater::Heartbeat(HeartbeatResponse* response) {
   request.set_node_id(self_.id());
   *request.mutable_load() = load_();
   request.set_directory_epoch(directory_->epoch());
-  if (moves_.progress) {
-    for (StreamProgress& p : moves_.progress()) {
-      *request.add_streams() = std::move(p);
-    }
-  }
+  if (hooks_.fill) hooks_.fill(&request);
   grpc::ClientContext context;
   SetTimeout(context, kRpcTimeout);
   return FromGrpcStatus(master_->Heartbeat(&context, request, response));

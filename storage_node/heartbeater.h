@@ -27,19 +27,22 @@ class Heartbeater {
   // node for good (another live node holds its id, or the node came back
   // in another rack than the one its partitions are placed by).
   using FatalFn = std::function<void(absl::Status)>;
-  // Moves: the progress of this node's streams, sent with each heartbeat,
-  // and the master's list of streams it must run, from each answer.
-  struct MoveHooks {
-    std::function<std::vector<StreamProgress>()> progress;
-    std::function<void(const std::vector<StreamTask>&)> set_tasks;
+  // What the node's other parts add to each heartbeat (stream progress,
+  // the last anti-entropy pass) and take from each answer (stream tasks,
+  // the anti-entropy task, repaired partitions). Run on the heartbeater's
+  // thread.
+  struct Hooks {
+    std::function<void(HeartbeatRequest*)> fill;
+    std::function<void(const HeartbeatResponse&)> answered;
   };
+
 
   // `directory` and `down` must outlive the heartbeater; `down` gets the
   // master's DOWN nodes from every heartbeat answer.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
               const std::string& master_address, absl::Duration interval,
               DirectoryHolder* directory, DownNodes* down, LoadFn load,
-              FatalFn on_fatal, MoveHooks moves);
+              FatalFn on_fatal, Hooks hooks);
   ~Heartbeater();
 
   void Start();
@@ -66,7 +69,7 @@ class Heartbeater {
   DownNodes* const down_;
   const LoadFn load_;
   const FatalFn on_fatal_;
-  const MoveHooks moves_;
+  const Hooks hooks_;
   const std::unique_ptr<MasterService::Stub> master_;
 
   // Touched by the task's thread only.

@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/batch_stream_server.h"
 #include "common/grpc_util.h"
+#include "common/hlc.h"
 #include "common/kv_methods.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
@@ -32,6 +34,34 @@ absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
   RETURN_IF_ERROR(CheckFormed(**directory));
   *partition = (*directory)->PartitionOf(key);
   return CheckHolds(**directory, coordinator_->self_id(), *partition);
+}
+
+absl::StatusOr<GetResponse> NodeKvService::ReadOwnCopy(
+    const GetRequest& request) const {
+  RETURN_IF_ERROR(ValidateKey(request.key()));
+  const std::string& self = coordinator_->self_id();
+  if (request.from_node() != self) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "asked node ", request.from_node(), " but this is node ", self));
+  }
+  const DirectoryPtr directory = directory_->Get();
+  RETURN_IF_ERROR(CheckFormed(*directory));
+  absl::StatusOr<VersionedValue> stored = coordinator_->ReadLocal(
+      directory->PartitionOf(request.key()), request.key());
+  if (absl::IsNotFound(stored.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("node ", self, " holds no version of the key"));
+  }
+  ASSIGN_OR_RETURN(VersionedValue value, std::move(stored));
+  if (value.tombstone()) {
+    return absl::NotFoundError(absl::StrCat(
+        "node ", self, " holds a tombstone (deleted at version ",
+        VersionToString(value.version()), ")"));
+  }
+  GetResponse response;
+  response.set_value(std::move(*value.mutable_value()));
+  *response.mutable_version() = value.version();
+  return response;
 }
 
 template <typename Response>
@@ -84,6 +114,10 @@ void NodeKvService::Handle(const DeleteRequest& request,
 
 void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
                               Done<GetResponse> done) {
+  if (!request.from_node().empty()) {
+    done(ReadOwnCopy(request));
+    return;
+  }
   DirectoryPtr directory;
   uint32_t partition = 0;
   absl::Status status = Admit(request.key(), request.directory_epoch(),

@@ -66,6 +66,8 @@ class NodeKvService final : public KvService::CallbackService {
   // to route by.
   absl::Status Admit(absl::string_view key, uint64_t sender_epoch,
                      DirectoryPtr* directory, uint32_t* partition) const;
+  // A Get with from_node: this node's own stored version.
+  absl::StatusOr<GetResponse> ReadOwnCopy(const GetRequest& request) const;
   template <typename Response>
   void Write(const std::string& key, VersionedValue value, uint32_t w,
              uint64_t epoch, absl::Time deadline, Done<Response> done);

@@ -33,6 +33,20 @@ class GrpcPeerProxy final : public PeerProxy {
     Send(std::move(wrapped), deadline, &PeerReply::mutable_read,
          std::move(done));
   }
+  void Tree(const TreeRequest& request, absl::Time deadline,
+            Done<TreeResponse> done) override {
+    PeerRequest wrapped;
+    *wrapped.mutable_tree() = request;
+    Send(std::move(wrapped), deadline, &PeerReply::mutable_tree,
+         std::move(done));
+  }
+  void Rows(const RowsRequest& request, absl::Time deadline,
+            Done<RowsResponse> done) override {
+    PeerRequest wrapped;
+    *wrapped.mutable_rows() = request;
+    Send(std::move(wrapped), deadline, &PeerReply::mutable_rows,
+         std::move(done));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
       const StreamPartitionRequest& request) override {
@@ -107,42 +121,49 @@ void Peer::WaitIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
+void PeerProxy::Tree(const TreeRequest&, absl::Time, Done<TreeResponse> done) {
+  done(absl::UnimplementedError("this peer proxy does not compare trees"));
+}
+
+void PeerProxy::Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) {
+  done(absl::UnimplementedError("this peer proxy does not send rows"));
+}
+
 // Record() last: PeerSet::WaitIdle may return, and the node shut down, as
 // soon as the count drops.
+template <typename Request, typename Response>
+void Peer::Call(void (PeerProxy::*method)(const Request&, absl::Time,
+                                          PeerProxy::Done<Response>),
+                const Request& request, absl::Time deadline,
+                std::function<void(absl::StatusOr<Response>)> done) {
+  Begin();
+  (proxy_.get()->*method)(
+      request, deadline,
+      [this, done = std::move(done)](absl::StatusOr<Response> response) {
+        const absl::Status status = response.status();
+        done(std::move(response));
+        Record(status);
+      });
+}
+
 void Peer::Apply(const ApplyRequest& request, absl::Time deadline,
                  std::function<void(absl::StatusOr<ApplyResponse>)> done) {
-  Begin();
-  proxy_->Apply(request, deadline,
-                [this, done = std::move(done)](
-                    absl::StatusOr<ApplyResponse> response) {
-                  const absl::Status status = response.status();
-                  done(std::move(response));
-                  Record(status);
-                });
+  Call(&PeerProxy::Apply, request, deadline, std::move(done));
 }
 
 void Peer::Read(const ReadRequest& request, absl::Time deadline,
                 std::function<void(absl::StatusOr<ReadResponse>)> done) {
-  Begin();
-  proxy_->Read(request, deadline,
-               [this, done = std::move(done)](
-                   absl::StatusOr<ReadResponse> response) {
-                 const absl::Status status = response.status();
-                 done(std::move(response));
-                 Record(status);
-               });
+  Call(&PeerProxy::Read, request, deadline, std::move(done));
 }
 
-absl::StatusOr<ApplyResponse> Peer::ApplyAndWait(const ApplyRequest& request,
-                                                 absl::Time deadline) {
-  absl::Notification answered;
-  absl::StatusOr<ApplyResponse> result;
-  Apply(request, deadline, [&](absl::StatusOr<ApplyResponse> response) {
-    result = std::move(response);
-    answered.Notify();
-  });
-  answered.WaitForNotification();
-  return result;
+void Peer::Tree(const TreeRequest& request, absl::Time deadline,
+                std::function<void(absl::StatusOr<TreeResponse>)> done) {
+  Call(&PeerProxy::Tree, request, deadline, std::move(done));
+}
+
+void Peer::Rows(const RowsRequest& request, absl::Time deadline,
+                std::function<void(absl::StatusOr<RowsResponse>)> done) {
+  Call(&PeerProxy::Rows, request, deadline, std::move(done));
 }
 
 std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>

@@ -40,6 +40,11 @@ class PeerProxy {
                      Done<ApplyResponse> done) = 0;
   virtual void Read(const ReadRequest& request, absl::Time deadline,
                     Done<ReadResponse> done) = 0;
+  // Anti-entropy (storage_node/anti_entropy.h). By default: UNIMPLEMENTED.
+  virtual void Tree(const TreeRequest& request, absl::Time deadline,
+                    Done<TreeResponse> done);
+  virtual void Rows(const RowsRequest& request, absl::Time deadline,
+                    Done<RowsResponse> done);
   // A blocking reader of the partition stream; for background threads only.
   virtual std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>
   StreamPartition(grpc::ClientContext* context,
@@ -68,9 +73,10 @@ class Peer {
              std::function<void(absl::StatusOr<ApplyResponse>)> done);
   void Read(const ReadRequest& request, absl::Time deadline,
             std::function<void(absl::StatusOr<ReadResponse>)> done);
-  // Blocks the caller (a background thread) until the write is answered.
-  absl::StatusOr<ApplyResponse> ApplyAndWait(const ApplyRequest& request,
-                                             absl::Time deadline);
+  void Tree(const TreeRequest& request, absl::Time deadline,
+            std::function<void(absl::StatusOr<TreeResponse>)> done);
+  void Rows(const RowsRequest& request, absl::Time deadline,
+            std::function<void(absl::StatusOr<RowsResponse>)> done);
   // Opens a partition stream; `context` must outlive the reader and carries
   // the stream's deadline and cancellation.
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
@@ -87,6 +93,13 @@ class Peer {
 
  private:
   friend class PeerSet;
+  // Sends `request` through `method` of the proxy, counting the call in
+  // flight and recording its outcome in the peer's health.
+  template <typename Request, typename Response>
+  void Call(void (PeerProxy::*method)(const Request&, absl::Time,
+                                      PeerProxy::Done<Response>),
+            const Request& request, absl::Time deadline,
+            std::function<void(absl::StatusOr<Response>)> done);
   // Counts a call in; Record() counts it out with its outcome.
   void Begin();
   void Record(const absl::Status& status);

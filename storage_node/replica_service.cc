@@ -12,12 +12,14 @@ namespace quorumkv {
 ReplicaServiceImpl::ReplicaServiceImpl(std::string self_id, Engine* engine,
                                        HybridClock* clock,
                                        const DirectoryHolder* directory,
-                                       std::function<void()> request_refresh)
+                                       std::function<void()> request_refresh,
+                                       AntiEntropyServer anti_entropy)
     : self_id_(std::move(self_id)),
       engine_(engine),
       clock_(clock),
       directory_(directory),
-      request_refresh_(std::move(request_refresh)) {}
+      request_refresh_(std::move(request_refresh)),
+      anti_entropy_(std::move(anti_entropy)) {}
 
 absl::Status ReplicaServiceImpl::CheckAccepts(const DirectoryView& directory,
                                               uint32_t partition,
@@ -56,11 +58,20 @@ void ReplicaServiceImpl::AnswerRead(const ReadRequest& request,
 }
 
 void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
-                                PeerReplyBatch* replies) {
+                                PeerReplyBatch* replies,
+                                const std::function<void(PeerReply)>& later) {
   const DirectoryPtr directory = directory_->Get();
   std::vector<RowWrite> writes;
   std::vector<PeerReply*> write_replies;
   for (PeerRequest& request : *batch.mutable_requests()) {
+    if (request.has_tree() || request.has_rows()) {
+      if (request.tree().directory_epoch() > directory->epoch() ||
+          request.rows().directory_epoch() > directory->epoch()) {
+        request_refresh_();
+      }
+      anti_entropy_(request, later);
+      continue;
+    }
     PeerReply* reply = replies->add_replies();
     reply->set_id(request.id());
     if (request.has_read()) {
@@ -106,7 +117,9 @@ ReplicaServiceImpl::Exchange(grpc::CallbackServerContext*) {
   // Local work only: answered on the thread that read the message.
   return new Server([this](PeerRequestBatch& batch, Server::Responder out) {
     PeerReplyBatch replies;
-    Answer(batch, &replies);
+    Answer(batch, &replies, [out](PeerReply reply) mutable {
+      out.Send(std::move(reply));
+    });
     for (PeerReply& reply : *replies.mutable_replies()) {
       out.Send(std::move(reply));
     }

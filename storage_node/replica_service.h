@@ -1,7 +1,8 @@
 // ReplicaService (proto/replica.proto) of a storage node: what coordinators,
 // read repair and hint replay send this replica over the per-peer stream,
 // and the source side of partition streams. Local work only; every
-// handler finishes on the callback thread without waiting on the network.
+// handler finishes on the callback thread without waiting on the network,
+// but anti-entropy's scans, which run on a thread of their own.
 #ifndef QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
 #define QUORUMKV_STORAGE_NODE_REPLICA_SERVICE_H_
 
@@ -18,10 +19,16 @@ namespace quorumkv {
 
 class ReplicaServiceImpl final : public ReplicaService::CallbackService {
  public:
+  // Answers an anti-entropy request (tree or rows) off the gRPC thread, by
+  // calling its second argument once.
+  using AntiEntropyServer = std::function<void(
+      const PeerRequest&, std::function<void(PeerReply)>)>;
+
   // Pointers must outlive the service.
   ReplicaServiceImpl(std::string self_id, Engine* engine, HybridClock* clock,
                      const DirectoryHolder* directory,
-                     std::function<void()> request_refresh);
+                     std::function<void()> request_refresh,
+                     AntiEntropyServer anti_entropy);
 
   // The server side of the per-peer stream: each message is answered as a
   // whole, its writes stored in one engine call, its replies sent as one
@@ -45,8 +52,10 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   // gives them. Reads only for partitions they hold in full.
   absl::Status CheckAccepts(const DirectoryView& directory, uint32_t partition,
                             uint64_t sender_epoch, bool joining_ok) const;
-  // Answers every request of `batch` into `replies`.
-  void Answer(PeerRequestBatch& batch, PeerReplyBatch* replies);
+  // Answers the requests of `batch` into `replies`, but anti-entropy ones,
+  // which are handed to the AntiEntropyServer and answered through `later`.
+  void Answer(PeerRequestBatch& batch, PeerReplyBatch* replies,
+              const std::function<void(PeerReply)>& later);
   void AnswerRead(const ReadRequest& request, const DirectoryView& directory,
                   PeerReply* reply);
 
@@ -55,6 +64,7 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   HybridClock* const clock_;
   const DirectoryHolder* const directory_;
   const std::function<void()> request_refresh_;
+  const AntiEntropyServer anti_entropy_;
   OpenStreams open_streams_;
 };
 

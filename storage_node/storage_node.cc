@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "grpcpp/server.h"
+#include "storage_node/anti_entropy.h"
 #include "storage_node/coordinator.h"
 #include "storage_node/directory_watcher.h"
 #include "storage_node/heartbeater.h"
@@ -71,6 +72,7 @@ struct StorageNode::Impl {
   LoadTracker load;
   std::unique_ptr<PeerSet> peers;
   std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<AntiEntropy> anti_entropy;
   std::unique_ptr<PartitionReceiver> receiver;
   std::unique_ptr<PartitionCleaner> cleaner;
   std::unique_ptr<Heartbeater> heartbeater;
@@ -128,6 +130,7 @@ struct StorageNode::Impl {
     watcher->Stop();
     heartbeater->Stop();
     hint_replayer->Stop();
+    anti_entropy->Stop();
     receiver->Stop();
     cleaner->Stop();
     kv_service->CloseStreams();
@@ -167,9 +170,14 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   auto request_refresh = [raw] { raw->RequestRefresh(); };
   impl->kv_service = std::make_unique<NodeKvService>(
       impl->coordinator.get(), &impl->directory, &impl->load, request_refresh);
+  impl->anti_entropy = std::make_unique<AntiEntropy>(
+      identity.id, impl->engine.get(), &impl->directory, impl->peers.get());
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
-      request_refresh);
+      request_refresh,
+      [raw](const PeerRequest& request, std::function<void(PeerReply)> reply) {
+        raw->anti_entropy->Serve(request, std::move(reply));
+      });
 
   std::string bound;
   ASSIGN_OR_RETURN(impl->server,
@@ -198,10 +206,24 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
         absl::MutexLock lock(&raw->mu);
         raw->fatal = std::move(status);
       },
-      Heartbeater::MoveHooks{
-          [raw] { return raw->receiver->Progress(); },
-          [raw](const std::vector<StreamTask>& tasks) {
-            raw->receiver->SetTasks(tasks);
+      Heartbeater::Hooks{
+          [raw](HeartbeatRequest* request) {
+            for (StreamProgress& p : raw->receiver->Progress()) {
+              *request->add_streams() = std::move(p);
+            }
+            *request->mutable_anti_entropy() =
+                raw->anti_entropy->LastReport();
+          },
+          [raw](const HeartbeatResponse& response) {
+            raw->receiver->SetTasks(std::vector<StreamTask>(
+                response.streams().begin(), response.streams().end()));
+            if (response.has_anti_entropy()) {
+              raw->anti_entropy->SetTask(response.anti_entropy());
+            }
+            for (const PartitionRepaired& r : response.repaired()) {
+              raw->engine->SetRepairedBefore(
+                  r.partition(), absl::FromUnixMillis(r.repaired_before_ms()));
+            }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
       options.master, &impl->directory, [raw] { raw->heartbeater->Wake(); });
@@ -213,6 +235,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->heartbeater->Start();
   impl->watcher->Start();
   impl->hint_replayer->Start();
+  impl->anti_entropy->Start();
   impl->cleaner->Start();
   QKV_LOG(INFO) << "storage node " << identity.id << " serving on "
                 << impl->self.address() << " (rack " << options.rack

@@ -230,6 +230,7 @@ TEST(HintLimitsTest, WindowAndBytesBoundWhatIsKept) {
   EXPECT_FALSE(store.Expired(store.Peek("slow", 10)[0]));
 }
 
+// Tombstones go once past the grace period and repaired everywhere.
 TEST(EngineGraceTest, CompactionPurgesOnlyTombstonesPastTheGrace) {
   TempDir dir;
   EngineOptions options;
@@ -241,6 +242,15 @@ TEST(EngineGraceTest, CompactionPurgesOnlyTombstonesPastTheGrace) {
   ASSERT_OK((*engine)->Apply(1, "old-delete", Value(two_hours_ago, "", true)));
   ASSERT_OK((*engine)->Apply(1, "new-delete", Value(now_ms, "", true)));
   ASSERT_OK((*engine)->Apply(1, "old-value", Value(two_hours_ago, "v")));
+  // Past the grace, but no anti-entropy pass has shown every replica holds
+  // it: kept.
+  ASSERT_OK((*engine)->Compact());
+  EXPECT_TRUE((*engine)->Read(1, "old-delete")->tombstone());
+  // A pass of another partition changes nothing here.
+  (*engine)->SetRepairedBefore(2, absl::Now());
+  ASSERT_OK((*engine)->Compact());
+  EXPECT_TRUE((*engine)->Read(1, "old-delete")->tombstone());
+  (*engine)->SetRepairedBefore(1, absl::Now());
   ASSERT_OK((*engine)->Compact());
   EXPECT_TRUE(absl::IsNotFound((*engine)->Read(1, "old-delete").status()));
   auto young = (*engine)->Read(1, "new-delete");

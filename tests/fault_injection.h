@@ -54,6 +54,14 @@ class FaultyPeerProxy final : public PeerProxy {
     }
     real_->Read(request, deadline, std::move(done));
   }
+  void Tree(const TreeRequest& request, absl::Time deadline,
+            Done<TreeResponse> done) override {
+    real_->Tree(request, deadline, std::move(done));
+  }
+  void Rows(const RowsRequest& request, absl::Time deadline,
+            Done<RowsResponse> done) override {
+    real_->Rows(request, deadline, std::move(done));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
       const StreamPartitionRequest& request) override {

@@ -38,6 +38,7 @@ absl::Status MiniCluster::StartMaster() {
   options.stream_rate = options_.stream_rate;
   options.move_check_interval = options_.move_check_interval;
   options.move_stall_timeout = options_.move_stall_timeout;
+  options.anti_entropy_interval = options_.anti_entropy_interval;
   ASSIGN_OR_RETURN(master_, Master::Start(options));
   master_port_ = master_->port();
   master_address_ = master_->address();
@@ -53,6 +54,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.heartbeat_interval = options_.heartbeat_interval;
   options.hint_replay_interval = options_.hint_replay_interval;
   options.partition_drop_grace = options_.partition_drop_grace;
+  options.tombstone_grace = options_.tombstone_grace;
   options.peer_proxy_factory = peer_factories_[i];
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();

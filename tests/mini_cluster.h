@@ -35,6 +35,9 @@ struct MiniClusterOptions {
   absl::Duration move_check_interval = absl::Milliseconds(100);
   absl::Duration move_stall_timeout = absl::Seconds(10);
   absl::Duration partition_drop_grace = absl::Milliseconds(300);
+  // Anti-entropy compares a partition again this long after the last pass.
+  absl::Duration anti_entropy_interval = absl::Minutes(10);
+  absl::Duration tombstone_grace = absl::Hours(24);
   // Node i reaches its peers through peer_factories[i] when it is set
   // (tests/fault_injection.h); real gRPC otherwise.
   std::vector<PeerProxyFactory> peer_factories;

@@ -311,7 +311,11 @@ TEST_F(SystemTest, ZQuorumFailureExitsThree) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     r = Kvcli("--mode=" + mode + " --w=3 put q v3");
     EXPECT_EQ(r.exit_code, 3) << r.err;
-    EXPECT_NE(r.err.find("2 of 3 replicas acknowledged"), std::string::npos)
+    // Refused before writing once the coordinator knows the node is gone;
+    // sent and short of W while it does not yet (DESIGN 5).
+    EXPECT_TRUE(r.err.find("not written: ") != std::string::npos ||
+                r.err.find("may have been written on 2 of 3") !=
+                    std::string::npos)
         << r.err;
     ExpectOneErrorLine(r);
     r = Kvcli("--mode=" + mode + " --r=2 get q");
@@ -325,7 +329,7 @@ TEST_F(SystemTest, ZQuorumFailureExitsThree) {
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("--r=3 get q")).exit_code == 0; },
                       absl::Seconds(20)))
       << r.err;
-  EXPECT_EQ(r.out, "v3");
+  EXPECT_TRUE(r.out == "v2" || r.out == "v3") << r.out;
 }
 
 // The id of the node listening on `port`, from `kvcli --json nodes`.

@@ -114,6 +114,11 @@ struct ClusterSummary {
   // Partitions with fewer than N full replicas on UP nodes.
   uint32_t under_replicated = 0;
   uint32_t moves = 0;  // in flight
+  // Anti-entropy: partitions compared since the master started, and the
+  // age of the oldest comparison (-1 ms while a partition has none).
+  uint32_t anti_entropy_compared = 0;
+  int64_t anti_entropy_oldest_ms = -1;
+  uint64_t anti_entropy_rows_exchanged = 0;
   std::vector<NodeSummary> nodes;
 };
 
@@ -173,6 +178,12 @@ class Client {
   // NOT_FOUND when the key has no value (never written, or deleted).
   absl::StatusOr<ReadResult> Get(absl::string_view key,
                                  const RequestOptions& options = {});
+  // The version node `node_id` stores itself: no quorum, no read repair
+  // (for operators and tests that look at one replica). NOT_FOUND when it
+  // holds none, or a tombstone (the message says which).
+  absl::StatusOr<ReadResult> GetFromReplica(const std::string& node_id,
+                                            absl::string_view key,
+                                            const RequestOptions& options = {});
   // Succeeds whether or not the key had a value.
   absl::StatusOr<WriteResult> Delete(absl::string_view key,
                                      const RequestOptions& options = {});

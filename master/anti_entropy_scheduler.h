@@ -1,0 +1,80 @@
+// Schedules anti-entropy (DESIGN 6; storage_node/anti_entropy.h)
+// continuously and by itself: each storage node that is not comparing a
+// partition gets, in its heartbeat answer, the partition it holds whose last
+// completed comparison is oldest, among those whose replicas are all UP and
+// that no move is changing; a partition compared less than `interval` ago
+// waits. The node's report of a complete pass makes its start the
+// partition's repair horizon, which every heartbeat answer hands to every
+// node (tombstones older than it may be purged).
+//
+// State lives in memory: a restarted master compares every partition again,
+// oldest (never) first, and nodes keep the horizons they were given.
+// Thread-safe.
+#ifndef QUORUMKV_MASTER_ANTI_ENTROPY_SCHEDULER_H_
+#define QUORUMKV_MASTER_ANTI_ENTROPY_SCHEDULER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/directory.h"
+#include "proto/master.pb.h"
+
+namespace quorumkv {
+
+class AntiEntropyScheduler {
+ public:
+  // A task not reported back within this long is given out again (its
+  // answer was lost, or the node restarted).
+  static constexpr absl::Duration kTaskTimeout = absl::Minutes(5);
+  // The longest pause before an incomplete pass is tried again.
+  static constexpr absl::Duration kRetryAfter = absl::Seconds(10);
+
+  // `rate`: the pace of each pass, bytes/s (0: unpaced).
+  AntiEntropyScheduler(absl::Duration interval, uint64_t rate);
+
+  // A heartbeat of `request.node_id()`: records the pass it reports, and
+  // fills `response` with its next task (if any) and the repair horizons.
+  void OnHeartbeat(const HeartbeatRequest& request,
+                   const DirectoryView& directory,
+                   const absl::flat_hash_set<std::string>& down, absl::Time now,
+                   HeartbeatResponse* response);
+
+  struct Summary {
+    uint32_t compared = 0;  // partitions with a completed pass
+    // Since the oldest completed pass; -1 while some partition has none.
+    absl::Duration oldest = absl::Seconds(-1);
+    uint64_t rows_exchanged = 0;  // by every pass reported so far
+  };
+  Summary Summarize(uint32_t partitions, absl::Time now) const;
+
+ private:
+  struct PartitionState {
+    absl::Time last_completed = absl::InfinitePast();
+    // Of the last pass reported, complete or not: a pass that failed (a
+    // replica stopped answering) is retried after a pause, not at once.
+    absl::Time last_reported = absl::InfinitePast();
+    int64_t repaired_before_ms = 0;
+    std::string assigned_to;
+    absl::Time assigned_at = absl::InfinitePast();
+  };
+
+  PartitionState& StateOf(uint32_t partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const absl::Duration interval_;
+  const uint64_t rate_;
+
+  mutable absl::Mutex mu_;
+  std::vector<PartitionState> partitions_ ABSL_GUARDED_BY(mu_);
+  // Per node, the start of the last pass it reported (each is applied once).
+  absl::flat_hash_map<std::string, int64_t> reported_ ABSL_GUARDED_BY(mu_);
+  uint64_t rows_exchanged_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_ANTI_ENTROPY_SCHEDULER_H_
