@@ -1,0 +1,161 @@
+#include "tests/process_cluster.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "client/include/quorumkv/client.h"
+
+namespace quorumkv {
+
+ProcessCluster::ProcessCluster(ProcessClusterOptions options)
+    : options_(std::move(options)) {
+  master_.name = "master";
+  master_.port = PickFreePort();
+  master_address_ = absl::StrCat("127.0.0.1:", master_.port);
+  for (int i = 0; i < options_.nodes; ++i) {
+    Process node;
+    node.name = absl::StrCat("node", i);
+    node.rack = absl::StrCat("r", i % options_.racks + 1);
+    node.port = PickFreePort();
+    nodes_.push_back(node);
+  }
+}
+
+ProcessCluster::~ProcessCluster() {
+  for (Process& node : nodes_) Kill(node);
+  Kill(master_);
+}
+
+std::vector<std::string> ProcessCluster::MasterArgs() const {
+  std::vector<std::string> args = {
+      options_.bin_dir + "/kv_master", "--listen=" + master_address_,
+      "--data_dir=" + dir_.Sub("master"),
+      absl::StrCat("--initial_nodes=", options_.nodes)};
+  args.insert(args.end(), options_.master_flags.begin(),
+              options_.master_flags.end());
+  return args;
+}
+
+std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
+  std::vector<std::string> args = {
+      options_.bin_dir + "/kv_storage_node",
+      absl::StrCat("--listen=127.0.0.1:", nodes_[i].port),
+      "--master=" + master_address_, "--rack=" + nodes_[i].rack,
+      "--data_dir=" + dir_.Sub(nodes_[i].name)};
+  args.insert(args.end(), options_.node_flags.begin(),
+              options_.node_flags.end());
+  return args;
+}
+
+absl::Status ProcessCluster::Spawn(Process& process,
+                                   const std::vector<std::string>& args) {
+  const std::string log = dir_.Sub(process.name + ".log");
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // posix_spawn, not fork: the test process runs gRPC's threads.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  const int error =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ",
+                                            strerror(error)));
+  }
+  process.pid = pid;
+  process.paused = false;
+  return absl::OkStatus();
+}
+
+void ProcessCluster::Kill(Process& process) {
+  if (process.pid <= 0) return;
+  kill(process.pid, SIGKILL);
+  waitpid(process.pid, nullptr, 0);
+  process.pid = -1;
+  process.paused = false;
+}
+
+absl::Status ProcessCluster::Start(absl::Duration timeout) {
+  if (auto s = Spawn(master_, MasterArgs()); !s.ok()) return s;
+  for (int i = 0; i < num_nodes(); ++i) {
+    if (auto s = Spawn(nodes_[i], NodeArgs(i)); !s.ok()) return s;
+  }
+  ClientOptions client_options;
+  client_options.master = master_address_;
+  client_options.timeout = absl::Seconds(2);
+  auto client = Client::Create(client_options);
+  if (!client.ok()) return client.status();
+  const bool up = WaitFor(
+      [&] {
+        auto nodes = (*client)->Nodes();
+        if (!nodes.ok() || !nodes->formed ||
+            static_cast<int>(nodes->nodes.size()) != num_nodes()) {
+          return false;
+        }
+        for (const NodeSummary& n : nodes->nodes) {
+          if (n.node.state != "UP") return false;
+        }
+        return true;
+      },
+      timeout);
+  return up ? absl::OkStatus()
+            : absl::DeadlineExceededError("cluster did not form: " + Logs());
+}
+
+void ProcessCluster::KillNode(int i) { Kill(nodes_[i]); }
+
+void ProcessCluster::PauseNode(int i) {
+  if (nodes_[i].pid > 0 && kill(nodes_[i].pid, SIGSTOP) == 0) {
+    nodes_[i].paused = true;
+  }
+}
+
+void ProcessCluster::ResumeNode(int i) {
+  if (nodes_[i].pid > 0 && kill(nodes_[i].pid, SIGCONT) == 0) {
+    nodes_[i].paused = false;
+  }
+}
+
+absl::Status ProcessCluster::RestartNode(int i) {
+  Kill(nodes_[i]);
+  return Spawn(nodes_[i], NodeArgs(i));
+}
+
+void ProcessCluster::KillMaster() { Kill(master_); }
+
+absl::Status ProcessCluster::RestartMaster() {
+  Kill(master_);
+  return Spawn(master_, MasterArgs());
+}
+
+std::string ProcessCluster::Logs() const {
+  std::string out;
+  for (const Process* p : {&master_}) {
+    std::ifstream in(dir_.Sub(p->name + ".log"));
+    std::stringstream s;
+    s << in.rdbuf();
+    absl::StrAppend(&out, "--- ", p->name, "\n", s.str());
+  }
+  for (const Process& p : nodes_) {
+    std::ifstream in(dir_.Sub(p.name + ".log"));
+    std::stringstream s;
+    s << in.rdbuf();
+    absl::StrAppend(&out, "--- ", p.name, "\n", s.str());
+  }
+  return out;
+}
+
+}  // namespace quorumkv

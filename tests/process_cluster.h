@@ -1,0 +1,75 @@
+// A QuorumKV cluster of real processes on 127.0.0.1 for fault tests: one
+// kv_master and storage nodes started from the built binaries, each on a
+// free port with its own data dir and log file, which a test can kill -9,
+// pause (SIGSTOP), resume and restart one at a time. Not thread-safe:
+// drive it from one thread (the test's nemesis).
+#ifndef QUORUMKV_TESTS_PROCESS_CLUSTER_H_
+#define QUORUMKV_TESTS_PROCESS_CLUSTER_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+
+struct ProcessClusterOptions {
+  std::string bin_dir;  // where kv_master and kv_storage_node are
+  int nodes = 6;
+  int racks = 3;  // node i goes to rack "r" + (i % racks + 1)
+  std::vector<std::string> master_flags;  // e.g. "--node_down_after=2s"
+  std::vector<std::string> node_flags;
+};
+
+class ProcessCluster {
+ public:
+  explicit ProcessCluster(ProcessClusterOptions options);
+  // Kills every process still running.
+  ~ProcessCluster();
+
+  // Starts the master and the nodes and waits until the directory is
+  // formed and every node is UP.
+  absl::Status Start(absl::Duration timeout = absl::Seconds(60));
+
+  const std::string& master_address() const { return master_address_; }
+  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  const std::string& rack(int i) const { return nodes_[i].rack; }
+  bool running(int i) const { return nodes_[i].pid > 0; }
+  bool paused(int i) const { return nodes_[i].paused; }
+
+  void KillNode(int i);                // SIGKILL, and reaped
+  void PauseNode(int i);               // SIGSTOP
+  void ResumeNode(int i);              // SIGCONT
+  absl::Status RestartNode(int i);     // same port and data dir
+  void KillMaster();
+  absl::Status RestartMaster();
+  // Every process's log, for a failing test to print.
+  std::string Logs() const;
+
+ private:
+  struct Process {
+    std::string name;
+    std::string rack;
+    int port = 0;
+    pid_t pid = -1;
+    bool paused = false;
+  };
+  absl::Status Spawn(Process& process, const std::vector<std::string>& args);
+  void Kill(Process& process);
+  std::vector<std::string> NodeArgs(int i) const;
+  std::vector<std::string> MasterArgs() const;
+
+  const ProcessClusterOptions options_;
+  TempDir dir_;
+  Process master_;
+  std::string master_address_;
+  std::vector<Process> nodes_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_TESTS_PROCESS_CLUSTER_H_
