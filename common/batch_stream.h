@@ -27,6 +27,7 @@
 #define QUORUMKV_COMMON_BATCH_STREAM_H_
 
 #include <atomic>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -88,8 +89,14 @@ class BatchStream {
   BatchStream& operator=(const BatchStream&) = delete;
 
   // Queues `request` (its id is set here) for the next message. A reply
-  // that carries an error arrives as that error.
-  void Send(Request request, absl::Time deadline, Done done);
+  // that carries an error arrives as that error. Returns the id (0 when the
+  // request was refused at once).
+  uint64_t Send(Request request, absl::Time deadline, Done done);
+
+  // Gives up on request `id`: CANCELLED now, unless it was answered
+  // already. A request not sent yet is never sent; one sent is still
+  // handled by the peer, whose reply is dropped.
+  void Cancel(uint64_t id);
 
   // Fails, with DEADLINE_EXCEEDED, the requests whose deadline is at or
   // before `now`. The owner calls it every few milliseconds.
@@ -258,10 +265,11 @@ BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
 
 template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(
+uint64_t BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(
     Request request, absl::Time deadline, Done done) {
   const size_t bytes = request.ByteSizeLong();
   absl::Status refused;
+  uint64_t id = 0;
   {
     absl::MutexLock lock(&mu_);
     if (closing_) {
@@ -273,7 +281,8 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(
           absl::StrCat(what_, " is not keeping up: ", queued_bytes_,
                        " bytes already queued for it"));
     } else {
-      request.set_id(++next_id_);
+      id = ++next_id_;
+      request.set_id(id);
       queue_.push_back(
           Queued{std::move(request), bytes, deadline, std::move(done)});
       queued_bytes_ += bytes;
@@ -281,13 +290,39 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Send(
   }
   if (!refused.ok()) {
     done(std::move(refused));
-    return;
+    return 0;
   }
   // Under a cork the request leaves with the others its thread is making.
   if (!BatchCork::Defer(
           this, [](void* self) { static_cast<BatchStream*>(self)->Pump(); })) {
     Pump();
   }
+  return id;
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Cancel(
+    uint64_t id) {
+  Done done;
+  bool released = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto queued = std::find_if(queue_.begin(), queue_.end(), [id](const Queued& q) {
+      return q.request.id() == id;
+    });
+    if (queued != queue_.end()) {
+      done = std::move(queued->done);
+      queued_bytes_ -= queued->bytes;
+      queue_.erase(queued);
+    } else if (auto it = pending_.find(id); it != pending_.end()) {
+      done = std::move(it->second.done);
+      released = Answered(it->second);
+      pending_.erase(it);
+    }
+  }
+  if (released) Pump();
+  if (done) done(absl::CancelledError(absl::StrCat(what_, ": cancelled")));
 }
 
 template <typename Request, typename Reply, typename RequestBatch,

@@ -13,11 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "common/batch_cork.h"
+#include "common/cancellation.h"
 #include "grpcpp/support/server_callback.h"
 
 namespace quorumkv {
@@ -76,6 +78,10 @@ class BatchStreamServer final
     explicit Responder(BatchStreamServer* server) : server_(server) {}
     // Thread-safe; once per request of the message handed to the handler.
     void Send(Reply reply) { server_->Add(std::move(reply)); }
+    // Raised when the client cancels the call or goes away; outlives it.
+    const CancellationPtr& cancellation() const {
+      return server_->cancellation_;
+    }
 
    private:
     BatchStreamServer* const server_;
@@ -155,6 +161,8 @@ class BatchStreamServer final
     }
     if (finish) this->Finish(grpc::Status::OK);
   }
+
+  void OnCancel() override { cancellation_->Cancel(); }
 
   void OnDone() override {
     open_->Remove(this);
@@ -238,6 +246,7 @@ class BatchStreamServer final
   }
 
   const Handler handler_;
+  const CancellationPtr cancellation_ = std::make_shared<Cancellation>();
   OpenStreams* const open_;
   RequestBatch in_;  // only the reading side touches it
   absl::Mutex mu_;

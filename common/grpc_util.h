@@ -14,6 +14,7 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
+#include "common/cancellation.h"
 #include "common/rpc_status.h"
 
 namespace quorumkv {
@@ -48,8 +49,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
                                      absl::Duration fallback_deadline,
                                      Handle&& handle) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // A unary call's cancellation is not followed: it ends at its deadline.
   handle(request, DeadlineOf(*context, fallback_deadline),
-         FinishUnary(reactor, response));
+         FinishUnary(reactor, response), CancellationPtr());
   return reactor;
 }
 

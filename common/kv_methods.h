@@ -62,12 +62,15 @@ KvRequest Batched(const Request& request, absl::Time deadline) {
 
 // Runs one request of a KvService.Batch message through `handle`, an
 // overload set callable as handle(const Request&, absl::Time deadline,
-// std::function<void(absl::StatusOr<Response>)> done) for each method, with
-// the deadline the request carries (`fallback` from now when none); `reply`
-// gets the KvReply once, from whatever thread `done` runs on.
+// std::function<void(absl::StatusOr<Response>)> done, const
+// CancellationPtr& cancellation) for each method, with the deadline the
+// request carries (`fallback` from now when none) and the cancellation of
+// the call it came on (null when it has none); `reply` gets the KvReply
+// once, from whatever thread `done` runs on.
 template <typename Handle>
 void DispatchBatched(const KvRequest& request, absl::Duration fallback,
-                     Handle&& handle, std::function<void(KvReply)> reply) {
+                     Handle&& handle, const CancellationPtr& cancellation,
+                     std::function<void(KvReply)> reply) {
   const absl::Time deadline =
       absl::Now() + (request.timeout_ms() > 0
                          ? absl::Milliseconds(request.timeout_ms())
@@ -85,7 +88,8 @@ void DispatchBatched(const KvRequest& request, absl::Duration fallback,
                ToRequestError(response.status(), out.mutable_error());
              }
              reply(std::move(out));
-           });
+           },
+           cancellation);
   };
   switch (request.op_case()) {
     case KvRequest::kPut:
@@ -113,7 +117,7 @@ grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* ServeKvBatch(
   return new Server(
       [fallback, handle](KvRequestBatch& batch, typename Server::Responder out) {
         for (const KvRequest& request : batch.requests()) {
-          DispatchBatched(request, fallback, handle,
+          DispatchBatched(request, fallback, handle, out.cancellation(),
                           [out](KvReply reply) mutable {
                             out.Send(std::move(reply));
                           });

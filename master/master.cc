@@ -166,6 +166,7 @@ void Master::Shutdown() { impl_->Stop(); }
 const std::string& Master::address() const { return impl_->address; }
 int Master::port() const { return impl_->port; }
 DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
+int Master::relays_in_flight() const { return impl_->relay->in_flight(); }
 MoveTracker::Counters Master::move_counters() const {
   return impl_->moves->counters();
 }

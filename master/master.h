@@ -30,6 +30,8 @@ class Master {
   const std::string& address() const;
   int port() const;
   DirectoryPtr directory() const;
+  // Recursive requests being relayed now.
+  int relays_in_flight() const;
   // Moves started, completed and cancelled since start (tests, benchmarks).
   MoveTracker::Counters move_counters() const;
 

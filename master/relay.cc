@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/deadlines.h"
 #include "common/kv_methods.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
@@ -46,6 +47,7 @@ struct RelayKvService::Relay {
   bool wrong_node = false;
   absl::Duration backoff = absl::Milliseconds(5);
   std::vector<std::string> errors;
+  CancellationPtr cancellation;  // may be null
 };
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
@@ -77,6 +79,10 @@ absl::Status RelayKvService::Admit(
 
 template <typename Request>
 void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
+  if (relay->cancellation != nullptr && relay->cancellation->cancelled()) {
+    Finish(*relay, absl::CancelledError("the client cancelled the request"));
+    return;
+  }
   if (relay->next >= relay->targets.size() && relay->wrong_node &&
       absl::Now() + relay->backoff < relay->deadline) {
     // Replicas answered from an older directory than ours; they are
@@ -102,25 +108,40 @@ void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
   }
   const NodeDescriptor* target = relay->targets[relay->next++];
   relay->request.set_directory_epoch(relay->directory->epoch());
-  nodes_.Get(target->address())
-      ->Send(Batched(relay->request, relay->deadline), relay->deadline,
-             [this, relay, target](absl::StatusOr<KvReply> reply) {
-               if (reply.ok()) {
-                 Finish(*relay,
-                        std::move(*KvMethod<Request>::Unwrap(*reply)));
-                 return;
-               }
-               const absl::Status& status = reply.status();
-               if (TryNextReplica(status)) {
-                 if (GetWrongNode(status)) relay->wrong_node = true;
-                 relay->errors.push_back(absl::StrCat(target->id(), " (",
-                                                      target->address(),
-                                                      "): ", status.message()));
-                 Attempt(relay);
-               } else {
-                 Finish(*relay, status);
-               }
-             });
+  // The coordinator answers (its quorum failure, say) before the client
+  // gives up on the master.
+  const absl::Time deadline = InnerDeadline(relay->deadline);
+  KvStream* stream = nodes_.Get(target->address());
+  // Registered before the call, so that a cancel in between is not missed;
+  // the call's id is known once it is queued.
+  auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
+  uint64_t registration = 0;
+  if (relay->cancellation != nullptr) {
+    registration = relay->cancellation->Register([stream, call_id] {
+      if (const uint64_t id = call_id->load()) stream->Cancel(id);
+    });
+  }
+  *call_id = stream->Send(
+      Batched(relay->request, deadline), deadline,
+      [this, relay, target, registration](absl::StatusOr<KvReply> reply) {
+        if (relay->cancellation != nullptr) {
+          relay->cancellation->Unregister(registration);
+        }
+        if (reply.ok()) {
+          Finish(*relay, std::move(*KvMethod<Request>::Unwrap(*reply)));
+          return;
+        }
+        const absl::Status& status = reply.status();
+        if (TryNextReplica(status)) {
+          if (GetWrongNode(status)) relay->wrong_node = true;
+          relay->errors.push_back(absl::StrCat(target->id(), " (",
+                                               target->address(),
+                                               "): ", status.message()));
+          Attempt(relay);
+        } else {
+          Finish(*relay, status);
+        }
+      });
 }
 
 template <typename Request>
@@ -145,11 +166,13 @@ template <typename Request>
 void RelayKvService::Start(
     const Request& request, absl::Time deadline,
     std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
-        done) {
+        done,
+    const CancellationPtr& cancellation) {
   using Method = KvMethod<Request>;
   auto relay = std::make_shared<Relay<Request>>();
   relay->request = request;
   relay->deadline = deadline;
+  relay->cancellation = cancellation;
   absl::Status admitted = Admit(request.key(), Method::kQuorumName,
                                 Method::Quorum(request), &relay->directory,
                                 &relay->targets);

@@ -48,6 +48,11 @@ class RelayKvService final : public KvService::CallbackService {
   // Blocks until every relayed request has been answered (each has a
   // deadline).
   void WaitIdle();
+  // Requests being relayed now.
+  int in_flight() const {
+    absl::MutexLock lock(&mu_);
+    return in_flight_;
+  }
 
  private:
   template <typename Request>
@@ -58,15 +63,19 @@ class RelayKvService final : public KvService::CallbackService {
                      uint32_t quorum, DirectoryPtr* directory,
                      std::vector<const NodeDescriptor*>* targets) const;
   // Admits `request` and relays it; the one body behind every method,
-  // whichever way it came. `done` runs once, on any thread.
+  // whichever way it came. `done` runs once, on any thread. When
+  // `cancellation` (may be null) is raised, the call to the node in flight
+  // is abandoned and no other replica is tried: CANCELLED.
   template <typename Request>
   void Start(const Request& request, absl::Time deadline,
              std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
-                 done);
+                 done,
+             const CancellationPtr& cancellation);
   // Start() for every method, as one callable, for the front ends.
   auto Starts() {
-    return [this](const auto& request, absl::Time deadline, auto done) {
-      Start(request, deadline, std::move(done));
+    return [this](const auto& request, absl::Time deadline, auto done,
+                  const CancellationPtr& cancellation) {
+      Start(request, deadline, std::move(done), cancellation);
     };
   }
   // Sends the request to the next target, or finishes when none is left.
@@ -83,7 +92,7 @@ class RelayKvService final : public KvService::CallbackService {
   TimerQueue timers_;
   OpenStreams open_streams_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // relays not yet answered
 };
 

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/batch_cork.h"
+#include "common/deadlines.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
 
@@ -189,6 +190,9 @@ void Coordinator::Deliver(const DirectoryView& directory,
 void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
                         std::string key, VersionedValue value, uint32_t w,
                         absl::Time deadline, WriteDone done) {
+  // Replicas answer (or time out) before the caller gives up, so that the
+  // caller learns how many acknowledged.
+  deadline = InnerDeadline(deadline);
   const std::vector<std::string>& replicas = directory->Replicas(partition);
   std::vector<std::string> gone;
   for (const std::string& id : replicas) {
@@ -209,7 +213,8 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
     detail.set_attempted(false);
     done(QuorumError(
         absl::StatusCode::kUnavailable,
-        absl::StrCat("write refused before writing anywhere: only ", alive,
+        absl::StrCat("coordinator ", Describe(*directory, self_id_),
+                     ": write refused before writing anywhere: only ", alive,
                      " of ", replicas.size(), " replicas are alive (W=", w,
                      "); ", absl::StrJoin(gone, "; ")),
         detail));
@@ -270,7 +275,9 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
         detail.set_attempted(true);
         outcome = QuorumError(
             QuorumFailureCode(deadline),
-            absl::StrCat("write quorum not reached: ", state->acks, " of ",
+            absl::StrCat("coordinator ",
+                         Describe(*state->directory, self_id_),
+                         ": write quorum not reached: ", state->acks, " of ",
                          state->total, " replicas acknowledged (W=",
                          state->needed, "); ",
                          absl::StrJoin(state->errors, "; ")),
@@ -343,6 +350,7 @@ void Coordinator::FetchFrom(
 void Coordinator::Read(DirectoryPtr directory, uint32_t partition,
                        std::string key, uint32_t r, absl::Time deadline,
                        ReadDone done) {
+  deadline = InnerDeadline(deadline);  // as in Write()
   // This node first, then live peers, then those DOWN or whose last call
   // failed for want of the peer (still asked if the first ones fail).
   std::vector<std::string> order = {self_id_}, unhealthy;
@@ -437,7 +445,8 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadState>& state,
       detail.set_attempted(true);
       failure = QuorumError(
           QuorumFailureCode(state->deadline),
-          absl::StrCat("read quorum not reached: ", state->replies.size(),
+          absl::StrCat("coordinator ", Describe(*state->directory, self_id_),
+                       ": read quorum not reached: ", state->replies.size(),
                        " of ", state->targets.size(),
                        " replicas answered (R=", state->needed, "); ",
                        absl::StrJoin(state->errors, "; ")),
@@ -501,7 +510,7 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
   *request.mutable_value() = *newest;
   request.set_directory_epoch(state->directory->epoch());
   auto finish = std::make_shared<std::function<void()>>(
-      [repair, state, request, done = std::move(done)]() {
+      [this, repair, state, request, done = std::move(done)]() {
         std::vector<std::string> errors;
         {
           absl::MutexLock lock(&repair->mu);
@@ -517,7 +526,9 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
         detail.set_replicas(state->targets.size());
         detail.set_attempted(true);
         done(QuorumError(QuorumFailureCode(state->deadline),
-                         absl::StrCat("read repair failed: ",
+                         absl::StrCat("coordinator ",
+                                      Describe(*state->directory, self_id_),
+                                      ": read repair failed: ",
                                       absl::StrJoin(errors, "; ")),
                          detail));
       });

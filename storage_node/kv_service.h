@@ -57,7 +57,10 @@ class NodeKvService final : public KvService::CallbackService {
               Done<DeleteResponse> done);
   // The Handle() overloads as one callable, for the front ends.
   auto Handlers() {
-    return [this](const auto& request, absl::Time deadline, auto done) {
+    // A coordinator's work for a request is bounded by its deadline; a
+    // cancelled caller does not cut it short.
+    return [this](const auto& request, absl::Time deadline, auto done,
+                  const CancellationPtr&) {
       Handle(request, deadline, std::move(done));
     };
   }

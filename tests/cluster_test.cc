@@ -12,6 +12,7 @@
 #include "common/limits.h"
 #include "common/logging.h"
 #include "grpcpp/create_channel.h"
+#include "proto/kv.grpc.pb.h"
 #include "proto/replica.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/fault_injection.h"
@@ -585,6 +586,78 @@ TEST_P(ClusterTest, StalledReplicaDoesNotStallReads) {
     ASSERT_OK(read);
     EXPECT_EQ(read->value, "v");
   }
+  absl::MutexLock lock(&faults->mu);
+  faults->stall_reads_to.clear();  // what is still stalled fails now
+}
+
+// A replica that does not answer: the caller learns that 2 of 3
+// acknowledged, from the coordinator named, in both modes, rather than a
+// bare DEADLINE_EXCEEDED from its own deadline (inner hops get shorter
+// deadlines than outer ones).
+TEST_P(ClusterTest, SlowReplicaYieldsTheCountNotABareDeadline) {
+  auto faults = std::make_shared<PeerFaults>();
+  MiniClusterOptions options;
+  options.peer_factories.assign(3, FaultyPeers(faults));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  const int slow = ReplicasOf("slow")[2];
+  {
+    absl::MutexLock lock(&faults->mu);
+    faults->stall_writes_to = cluster_->node(slow)->address();
+  }
+  RequestOptions all;
+  all.w = 3;
+  all.timeout = absl::Seconds(1);
+  auto put = client_->Put("slow", "v", all);
+  ASSERT_FALSE(put.ok());
+  auto quorum = GetQuorumFailure(put.status());
+  ASSERT_TRUE(quorum.has_value()) << put.status();
+  EXPECT_TRUE(quorum->attempted);
+  EXPECT_EQ(quorum->acknowledged, 2u);
+  EXPECT_NE(put.status().message().find("2 of 3 replicas acknowledged"),
+            std::string::npos)
+      << put.status();
+  EXPECT_NE(put.status().message().find("coordinator "), std::string::npos)
+      << put.status();
+  absl::MutexLock lock(&faults->mu);
+  faults->stall_writes_to.clear();  // what is still stalled fails now
+}
+
+// A client that goes away cancels what the master was doing for it: the
+// relay abandons the call to the coordinator instead of holding it until
+// the deadline.
+TEST(RelayTest, CancelledClientCancelsTheRelayedCall) {
+  auto faults = std::make_shared<PeerFaults>();
+  MiniClusterOptions options;
+  options.peer_factories.assign(3, FaultyPeers(faults));
+  MiniCluster cluster(options);
+  ASSERT_OK(cluster.Start());
+  DirectoryPtr directory = cluster.master()->directory();
+  const auto& replicas = directory->Replicas(directory->PartitionOf("gone"));
+  {
+    absl::MutexLock lock(&faults->mu);
+    faults->stall_writes_to =
+        directory->FindNode(replicas[2])->address();  // W=3 waits on it
+  }
+  auto stub = KvService::NewStub(grpc::CreateChannel(
+      cluster.master_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->Batch(&context);
+  KvRequestBatch batch;
+  KvRequest* request = batch.add_requests();
+  request->set_id(1);
+  request->set_timeout_ms(20000);
+  request->mutable_put()->set_key("gone");
+  request->mutable_put()->set_value("v");
+  request->mutable_put()->set_w(3);
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_EVENTUALLY(cluster.master()->relays_in_flight() == 1,
+                    absl::Seconds(5));
+  context.TryCancel();
+  // Without the cancellation it would stay until the deadline (~18 s).
+  ASSERT_EVENTUALLY(cluster.master()->relays_in_flight() == 0,
+                    absl::Seconds(5));
+  absl::MutexLock lock(&faults->mu);
+  faults->stall_writes_to.clear();
 }
 
 // kvbench issues its next request from the callback of the last one: with an

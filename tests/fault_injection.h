@@ -24,6 +24,7 @@ struct PeerFaults {
   // a paused (SIGSTOPped) process.
   absl::Mutex mu;
   std::string stall_reads_to ABSL_GUARDED_BY(mu);
+  std::string stall_writes_to ABSL_GUARDED_BY(mu);  // likewise for Apply
 };
 
 class FaultyPeerProxy final : public PeerProxy {
@@ -40,18 +41,12 @@ class FaultyPeerProxy final : public PeerProxy {
       done(absl::UnavailableError("dropped by the test"));
       return;
     }
+    if (Stall(&PeerFaults::stall_writes_to, deadline, done)) return;
     real_->Apply(request, deadline, std::move(done));
   }
   void Read(const ReadRequest& request, absl::Time deadline,
             Done<ReadResponse> done) override {
-    {
-      absl::MutexLock lock(&faults_->mu);
-      if (faults_->stall_reads_to == address_) {
-        absl::MutexLock stalled_lock(&mu_);
-        stalled_.push_back({deadline, std::move(done)});
-        return;
-      }
-    }
+    if (Stall(&PeerFaults::stall_reads_to, deadline, done)) return;
     real_->Read(request, deadline, std::move(done));
   }
   void Tree(const TreeRequest& request, absl::Time deadline,
@@ -70,15 +65,22 @@ class FaultyPeerProxy final : public PeerProxy {
     return real_->StreamPartition(context, request);
   }
   void ExpireOverdue(absl::Time now) override {
-    std::vector<Done<ReadResponse>> overdue;
+    std::vector<std::function<void(absl::Status)>> overdue;
     {
       absl::MutexLock lock(&mu_);
       for (auto it = stalled_.begin(); it != stalled_.end();) {
-        if (it->deadline > now) {
+        bool still;
+        {
+          absl::MutexLock faults_lock(&faults_->mu);
+          still = (*faults_).*(it->target) == address_;
+        }
+        // Answered at its deadline, or at once when the test lifts the
+        // fault (as from a process resumed).
+        if (it->deadline > now && still) {
           ++it;
           continue;
         }
-        overdue.push_back(std::move(it->done));
+        overdue.push_back(std::move(it->fail));
         it = stalled_.erase(it);
       }
     }
@@ -89,16 +91,32 @@ class FaultyPeerProxy final : public PeerProxy {
   }
 
  private:
-  struct StalledRead {
+  // Keeps the call unanswered until its deadline when `target` names this
+  // peer.
+  template <typename Response>
+  bool Stall(std::string PeerFaults::*target, absl::Time deadline,
+             Done<Response>& done) {
+    {
+      absl::MutexLock lock(&faults_->mu);
+      if ((*faults_).*target != address_) return false;
+    }
+    absl::MutexLock lock(&mu_);
+    stalled_.push_back({target, deadline, [done = std::move(done)](
+                                              absl::Status s) { done(s); }});
+    return true;
+  }
+
+  struct Stalled {
+    std::string PeerFaults::*target;
     absl::Time deadline;
-    Done<ReadResponse> done;
+    std::function<void(absl::Status)> fail;
   };
 
   const std::string address_;
   const std::unique_ptr<PeerProxy> real_;
   const std::shared_ptr<PeerFaults> faults_;
   absl::Mutex mu_;
-  std::list<StalledRead> stalled_ ABSL_GUARDED_BY(mu_);
+  std::list<Stalled> stalled_ ABSL_GUARDED_BY(mu_);
 };
 
 // Proxies for one node that all obey `faults`.
