@@ -457,10 +457,10 @@ std::unique_ptr<Engine::PartitionScan> Engine::ScanPartition(
       new PartitionScan(db_.get(), handles_[0], partition, start_after));
 }
 
-absl::Status Engine::ForEachRowHeader(
+absl::Status Engine::ForEachRow(
     uint32_t partition,
-    const std::function<void(absl::string_view key, const RecordHeader&)>&
-        visit) const {
+    const std::function<absl::Status(absl::string_view key,
+                                     absl::string_view record)>& visit) const {
   rocksdb::ReadOptions options;
   options.fill_cache = false;  // every row once: keep the cache for reads
   const std::string end = EncodeRowKey(partition + 1, "");
@@ -471,39 +471,38 @@ absl::Status Engine::ForEachRowHeader(
     uint32_t p;
     absl::string_view key;
     if (!DecodeRowKey(row_key, &p, &key)) continue;
-    auto header = DecodeRecordHeader(
-        absl::string_view(it->value().data(), it->value().size()));
-    if (!header.ok()) return header.status();
-    visit(key, *header);
+    RETURN_IF_ERROR(
+        visit(key, absl::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "scanning rows");
 }
 
+absl::Status Engine::ForEachRowHeader(
+    uint32_t partition,
+    const std::function<void(absl::string_view key, const RecordHeader&)>&
+        visit) const {
+  return ForEachRow(partition,
+                    [&](absl::string_view key, absl::string_view record) {
+                      ASSIGN_OR_RETURN(RecordHeader header,
+                                       DecodeRecordHeader(record));
+                      visit(key, header);
+                      return absl::OkStatus();
+                    });
+}
+
 absl::StatusOr<std::vector<StreamedRow>> Engine::RowsInLeaves(
     uint32_t partition, const absl::flat_hash_set<uint32_t>& leaves) const {
-  std::vector<StreamedRow> rows_found;
-  rocksdb::ReadOptions options;
-  options.fill_cache = false;
-  const std::string end = EncodeRowKey(partition + 1, "");
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, rows()));
-  for (it->Seek(EncodeRowKey(partition, "")); it->Valid(); it->Next()) {
-    const absl::string_view row_key(it->key().data(), it->key().size());
-    if (row_key >= end) break;
-    uint32_t p;
-    absl::string_view key;
-    if (!DecodeRowKey(row_key, &p, &key) ||
-        !leaves.contains(MerkleTree::LeafOf(key))) {
-      continue;
-    }
-    auto value =
-        DecodeRecord(absl::string_view(it->value().data(), it->value().size()));
-    if (!value.ok()) return value.status();
-    StreamedRow& row = rows_found.emplace_back();
-    row.set_key(std::string(key));
-    *row.mutable_value() = *std::move(value);
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "scanning rows"));
-  return rows_found;
+  std::vector<StreamedRow> found;
+  RETURN_IF_ERROR(ForEachRow(
+      partition, [&](absl::string_view key, absl::string_view record) {
+        if (!leaves.contains(MerkleTree::LeafOf(key))) return absl::OkStatus();
+        ASSIGN_OR_RETURN(VersionedValue value, DecodeRecord(record));
+        StreamedRow& row = found.emplace_back();
+        row.set_key(std::string(key));
+        *row.mutable_value() = std::move(value);
+        return absl::OkStatus();
+      }));
+  return found;
 }
 
 void Engine::SetRepairedBefore(uint32_t partition, absl::Time time) {

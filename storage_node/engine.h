@@ -158,6 +158,13 @@ class Engine {
   // Reads the stored statistics; scans every row once when the database
   // has none yet, and stores what it counted.
   absl::Status LoadStats();
+  // Visits every row of `partition` in key order with its encoded record,
+  // outside the block cache; stops at the first error `visit` returns.
+  absl::Status ForEachRow(
+      uint32_t partition,
+      const std::function<absl::Status(absl::string_view key,
+                                       absl::string_view record)>& visit)
+      const;
   absl::Status ScanStats();
   rocksdb::ColumnFamilyHandle* rows() const { return handles_[0]; }
   rocksdb::ColumnFamilyHandle* stats_family() const { return handles_[2]; }

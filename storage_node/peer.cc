@@ -21,31 +21,23 @@ class GrpcPeerProxy final : public PeerProxy {
 
   void Apply(const ApplyRequest& request, absl::Time deadline,
              Done<ApplyResponse> done) override {
-    PeerRequest wrapped;
-    *wrapped.mutable_apply() = request;
-    Send(std::move(wrapped), deadline, &PeerReply::mutable_apply,
-         std::move(done));
+    Forward(&PeerRequest::mutable_apply, &PeerReply::mutable_apply, request,
+            deadline, std::move(done));
   }
   void Read(const ReadRequest& request, absl::Time deadline,
             Done<ReadResponse> done) override {
-    PeerRequest wrapped;
-    *wrapped.mutable_read() = request;
-    Send(std::move(wrapped), deadline, &PeerReply::mutable_read,
-         std::move(done));
+    Forward(&PeerRequest::mutable_read, &PeerReply::mutable_read, request,
+            deadline, std::move(done));
   }
   void Tree(const TreeRequest& request, absl::Time deadline,
             Done<TreeResponse> done) override {
-    PeerRequest wrapped;
-    *wrapped.mutable_tree() = request;
-    Send(std::move(wrapped), deadline, &PeerReply::mutable_tree,
-         std::move(done));
+    Forward(&PeerRequest::mutable_tree, &PeerReply::mutable_tree, request,
+            deadline, std::move(done));
   }
   void Rows(const RowsRequest& request, absl::Time deadline,
             Done<RowsResponse> done) override {
-    PeerRequest wrapped;
-    *wrapped.mutable_rows() = request;
-    Send(std::move(wrapped), deadline, &PeerReply::mutable_rows,
-         std::move(done));
+    Forward(&PeerRequest::mutable_rows, &PeerReply::mutable_rows, request,
+            deadline, std::move(done));
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
@@ -55,11 +47,15 @@ class GrpcPeerProxy final : public PeerProxy {
   void ExpireOverdue(absl::Time now) override { stream_->ExpireOverdue(now); }
 
  private:
-  // Sends `request` on the stream; `done` gets the result `unwrap` names.
-  template <typename Response>
-  void Send(PeerRequest request, absl::Time deadline,
-            Response* (PeerReply::*unwrap)(), Done<Response> done) {
-    stream_->Send(std::move(request), deadline,
+  // Sends `request`, wrapped as the operation `wrap` names, on the stream;
+  // `done` gets the result `unwrap` names.
+  template <typename Request, typename Response>
+  void Forward(Request* (PeerRequest::*wrap)(),
+               Response* (PeerReply::*unwrap)(), const Request& request,
+               absl::Time deadline, Done<Response> done) {
+    PeerRequest wrapped;
+    *(wrapped.*wrap)() = request;
+    stream_->Send(std::move(wrapped), deadline,
                   [unwrap, done = std::move(done)](
                       absl::StatusOr<PeerReply> reply) {
                     if (!reply.ok()) return done(reply.status());
