@@ -273,6 +273,25 @@ absl::Status RunWhere(Context& ctx) {
   return absl::OkStatus();
 }
 
+// Anti-entropy's progress, for `nodes` and `status`.
+std::string AntiEntropyJson(const ClusterSummary& cluster) {
+  return absl::StrCat("{\"compared\": ", cluster.anti_entropy_compared,
+                      ", \"oldest_ms\": ", cluster.anti_entropy_oldest_ms,
+                      ", \"rows_exchanged\": ",
+                      cluster.anti_entropy_rows_exchanged, "}");
+}
+
+std::string AntiEntropyLine(const ClusterSummary& cluster) {
+  return absl::StrCat(
+      "anti-entropy: ",
+      cluster.anti_entropy_oldest_ms < 0
+          ? absl::StrCat(cluster.anti_entropy_compared, " of ",
+                         cluster.partitions, " partitions compared so far")
+          : absl::StrCat("every partition compared, the oldest ",
+                         cluster.anti_entropy_oldest_ms / 1000, " s ago"),
+      "; ", cluster.anti_entropy_rows_exchanged, " rows exchanged\n");
+}
+
 absl::Status RunNodes(Context& ctx) {
   ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
   if (ctx.json) {
@@ -298,7 +317,7 @@ absl::Status RunNodes(Context& ctx) {
                 << ", \"last_heartbeat_ms_ago\": " << n.last_heartbeat_ms_ago
                 << ", \"directory_epoch\": " << n.directory_epoch << "}";
     }
-    std::cout << "]}\n";
+    std::cout << "], \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
     return absl::OkStatus();
   }
   std::cout << "epoch " << cluster.epoch << ", " << cluster.partitions
@@ -323,6 +342,7 @@ absl::Status RunNodes(Context& ctx) {
         n.writes_per_sec, n.pending_hints, n.last_heartbeat_ms_ago,
         n.directory_epoch);
   }
+  std::cout << AntiEntropyLine(cluster);
   return absl::OkStatus();
 }
 
@@ -430,10 +450,7 @@ absl::Status RunStatus(Context& ctx) {
               << ", \"replication\": " << cluster.replication
               << ", \"under_replicated\": " << cluster.under_replicated
               << ", \"moves\": " << cluster.moves
-              << ", \"anti_entropy\": {\"compared\": "
-              << cluster.anti_entropy_compared << ", \"oldest_ms\": "
-              << cluster.anti_entropy_oldest_ms << ", \"rows_exchanged\": "
-              << cluster.anti_entropy_rows_exchanged << "}}\n";
+              << ", \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
   } else {
     std::cout << "directory: "
               << (cluster.formed ? absl::StrCat("formed, epoch ", cluster.epoch)
@@ -448,15 +465,8 @@ absl::Status RunStatus(Context& ctx) {
     std::cout << "\npartitions: " << cluster.partitions << ", N="
               << cluster.replication << ", " << cluster.under_replicated
               << " under-replicated\nmoves in flight: " << cluster.moves
-              << "\nanti-entropy: "
-              << (cluster.anti_entropy_oldest_ms < 0
-                      ? absl::StrCat(cluster.anti_entropy_compared, " of ",
-                                     cluster.partitions,
-                                     " partitions compared so far")
-                      : absl::StrCat("every partition compared, the oldest ",
-                                     cluster.anti_entropy_oldest_ms / 1000,
-                                     " s ago"))
-              << "\n" << (healthy ? "healthy" : "NOT healthy") << "\n";
+              << "\n" << AntiEntropyLine(cluster)
+              << (healthy ? "healthy" : "NOT healthy") << "\n";
   }
   if (healthy) return absl::OkStatus();
   return absl::UnavailableError(

@@ -176,6 +176,42 @@ TEST_F(SystemTest, BadUsageExitsTwo) {
   EXPECT_NE(big.err.find("4 MiB"), std::string::npos) << big.err;
 }
 
+// kvcli get --from reads one replica's own copy; kvcli status shows
+// anti-entropy, which the master runs over every partition by itself.
+TEST_F(SystemTest, OneReplicaReadAndAntiEntropyProgress) {
+  ASSERT_EQ(Kvcli("put from-one v1").exit_code, 0);
+  Result where = Kvcli("--json where from-one");
+  ASSERT_EQ(where.exit_code, 0) << where.err;
+  const std::string marker = "\"id\": \"";
+  const size_t at = where.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << where.out;
+  const std::string id = where.out.substr(
+      at + marker.size(), where.out.find('"', at + marker.size()) - at - marker.size());
+  for (const std::string mode : {"iterative", "recursive"}) {
+    Result r = Kvcli("--mode=" + mode + " get --from=" + id + " from-one");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "v1");
+  }
+  Result unknown = Kvcli("get --from=no-such-node from-one");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("unknown node no-such-node"), std::string::npos)
+      << unknown.err;
+  ExpectOneErrorLine(unknown);
+  Result status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = Kvcli("--json status");
+        return status.out.find("\"compared\": 64, \"oldest_ms\": ") !=
+               std::string::npos;
+      },
+      absl::Seconds(60)))
+      << status.out << status.err;
+  Result plain = Kvcli("nodes");
+  EXPECT_NE(plain.out.find("anti-entropy: every partition compared"),
+            std::string::npos)
+      << plain.out;
+}
+
 // Both ends of the quorum range name N, so a user sees the range at once.
 TEST_F(SystemTest, QuorumOutOfRangeNamesN) {
   for (const std::string args : {"--w=0 put k v", "--w=4 put k v",
