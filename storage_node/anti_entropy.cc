@@ -170,8 +170,9 @@ absl::Duration AntiEntropy::RunOnce() {
     absl::StatusOr<uint64_t> bytes = CompareWith(pass, peer_id);
     if (!bytes.ok()) {
       pass.complete = false;
-      QKV_LOG(WARNING) << "anti-entropy of partition " << pass.task.partition()
-                       << " with " << peer_id << ": " << bytes.status();
+      // Expected while a replica is down: the pass is retried later.
+      QKV_LOG(INFO) << "anti-entropy of partition " << pass.task.partition()
+                    << " with " << peer_id << " failed: " << bytes.status();
     } else if (pass.task.rate() > 0) {
       pause = absl::Seconds(static_cast<double>(*bytes) / pass.task.rate());
     }

@@ -49,7 +49,7 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
   const NodeDescriptor* node = directory.FindNode(target);
   if (node == nullptr) return;  // Not known yet; a newer directory may say.
   Peer* peer = peers_->Get(node->address());
-  uint64_t delivered = 0, dropped = 0, refused = 0;
+  uint64_t delivered = 0, dropped = 0, refused = 0, counted = 0;
   bool reachable = true;
   while (reachable) {
     std::vector<HintStore::Hint> batch = hints_->Peek(target, kBatch);
@@ -99,11 +99,14 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
       QKV_LOG(ERROR) << s;
       break;
     }
+    // Counted with the removal, so that no one sees a hint gone but not yet
+    // counted.
+    hints_->CountDropped(dropped + refused - counted);
+    counted = dropped + refused;
     if (done.empty()) break;
   }
   replayed_ += delivered;
   refused_ += refused;
-  hints_->CountDropped(dropped + refused);
   if (delivered + dropped + refused > 0) {
     QKV_LOG(INFO) << "hints for " << target << ": " << delivered
                   << " delivered, " << dropped << " dropped (expired or "
