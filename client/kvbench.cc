@@ -506,10 +506,11 @@ int Main() {
 }  // namespace quorumkv
 
 int main(int argc, char** argv) {
-  quorumkv::ParseDaemonFlags(
-      argc, argv,
+  quorumkv::ParseProgramFlags(
+      argc, argv, "kvbench",
       "kvbench [--master=HOST:PORT] [--workload=ping|put|get|mixed|a|b|c] "
-      "[--inflight=64] [--duration=10s] [--rate=N] [--json] ...");
+      "[--inflight=64] [--duration=10s] [--rate=N] [--json] ...",
+      __FILE__);
   const int code = quorumkv::Main();
   std::cout.flush();
   quorumkv::ExitProcess(code);

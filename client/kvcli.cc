@@ -22,7 +22,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/include/quorumkv/client.h"
+#include "common/flags.h"
 #include "common/limits.h"
+#include "common/version.h"
 #include "common/process.h"
 #include "common/status_macros.h"
 
@@ -505,6 +507,12 @@ std::string Usage() {
   for (const Command& c : kCommands) {
     absl::StrAppendFormat(&usage, "  %-42s %s\n", c.usage, c.description);
   }
+  absl::StrAppendFormat(&usage, "  %-42s %s\n  %-42s %s\n", "version",
+                        "print kvcli's version", "help",
+                        "print this (also -h, --help)");
+  absl::StrAppend(&usage,
+                  "\nexit codes: 0 ok, 1 key not found, 2 bad usage, 3 "
+                  "unavailable, 4 other error\n");
   return usage;
 }
 
@@ -524,55 +532,6 @@ bool IsCommandOption(absl::string_view arg) {
     if (AnyMatches(c.options, arg)) return true;
   }
   return false;
-}
-
-// Sets the absl flags in `argv` and returns the other arguments (commands'
-// own options among them). Flags may stand anywhere; "--" ends them.
-// INVALID_ARGUMENT for unknown flags or bad values (absl's own parser
-// would exit 1, not kvcli's 2).
-absl::StatusOr<std::vector<std::string>> ParseArgs(int argc, char** argv) {
-  std::vector<std::string> positional;
-  bool flags_done = false;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (!flags_done && IsCommandOption(arg)) {
-      positional.emplace_back(arg);
-      continue;
-    }
-    if (flags_done || !absl::StartsWith(arg, "--") || arg.size() == 2) {
-      if (arg == "--" && !flags_done) {
-        flags_done = true;
-      } else {
-        positional.emplace_back(arg);
-      }
-      continue;
-    }
-    arg.remove_prefix(2);
-    const size_t eq = arg.find('=');
-    absl::string_view name = arg.substr(0, eq);
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr || absl::StrContains(flag->Filename(), "absl/")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name, " (see kvcli --help)"));
-    }
-    std::string value;
-    if (eq != absl::string_view::npos) {
-      value = std::string(arg.substr(eq + 1));
-    } else if (flag->IsOfType<bool>()) {
-      value = "true";
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("flag --", name, " needs a value"));
-    }
-    std::string error;
-    if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad value for --", name, ": ", error));
-    }
-  }
-  return positional;
 }
 
 absl::StatusOr<ClientOptions> OptionsFromFlags() {
@@ -604,9 +563,19 @@ absl::StatusOr<int> QuorumFlag(const char* name, int value, Client& client) {
 }
 
 absl::Status Run(int argc, char** argv) {
-  ASSIGN_OR_RETURN(std::vector<std::string> args, ParseArgs(argc, argv));
+  ASSIGN_OR_RETURN(std::vector<std::string> args,
+                   ParseFlags(argc, argv, "kvcli", IsCommandOption));
   if (args.empty()) {
     return absl::InvalidArgumentError("no command given (see kvcli --help)");
+  }
+  // Commands that need no cluster.
+  if (args[0] == "help" && args.size() == 1) {
+    std::cout << Usage();
+    return absl::OkStatus();
+  }
+  if (args[0] == "version" && args.size() == 1) {
+    std::cout << VersionLine("kvcli") << "\n";
+    return absl::OkStatus();
   }
   const Command* command = nullptr;
   for (const Command& c : kCommands) {
@@ -615,7 +584,8 @@ absl::Status Run(int argc, char** argv) {
   if (command == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown command '", args[0], "' (commands: put, get, del, where, "
-        "nodes, status, moves, plan, decommission; see kvcli --help)"));
+        "nodes, status, moves, plan, decommission, version, help; see kvcli "
+        "--help)"));
   }
   Context ctx;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -667,6 +637,10 @@ int main(int argc, char** argv) {
     if (arg == "--") break;
     if (arg == "--help" || arg == "-h") {
       std::cout << quorumkv::Usage();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << quorumkv::VersionLine("kvcli") << "\n";
       return 0;
     }
   }

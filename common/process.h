@@ -14,9 +14,16 @@
 
 namespace quorumkv {
 
-// Parses absl flags of a daemon; exits 2 with a message naming them when
-// there are positional arguments (a daemon takes flags only).
-void ParseDaemonFlags(int argc, char** argv, const char* usage);
+// Parses a program's flags (DESIGN 7): `--help` prints `usage` and the
+// flags defined in `main_file` (its main, by __FILE__) and exits 0;
+// `--version` prints "NAME VERSION (BUILD TYPE)" and exits 0; an unknown
+// flag, a bad value or a positional argument prints one line naming it and
+// exits 2. Applies `--log_level`.
+void ParseProgramFlags(int argc, char** argv, const char* name,
+                       const char* usage, const char* main_file);
+// ParseProgramFlags(), then logs the effective configuration once.
+void ParseDaemonFlags(int argc, char** argv, const char* name,
+                      const char* usage, const char* main_file);
 
 // Blocks SIGINT and SIGTERM in every thread started after this call and
 // runs `on_signal` once, on a thread of its own, when one arrives. Call
@@ -30,6 +37,9 @@ void OnTerminationSignal(std::function<void()> on_signal);
 // destroyed, and its global completion queue, torn down by exit handlers
 // under it, aborts the process (seen: kvcli exiting 134 instead of 3).
 [[noreturn]] void ExitProcess(int code);
+
+// Logs "NAME EVENT" at INFO; RunDaemon's start and shutdown.
+void LogDaemonEvent(const char* name, const char* event);
 
 // Runs a daemon (a Master or StorageNode: Start() returning
 // StatusOr<unique_ptr>, Wait() returning Status, idempotent Shutdown())
@@ -49,6 +59,7 @@ int RunDaemon(const char* name,
     if (daemon != nullptr) daemon->Shutdown();
   });
   absl::StatusOr<std::unique_ptr<Daemon>> started = start();
+  LogDaemonEvent(name, started.ok() ? "started" : "failed to start");
   if (!started.ok()) {
     std::fprintf(stderr, "%s: %s\n", name,
                  std::string(started.status().message()).c_str());
@@ -62,9 +73,12 @@ int RunDaemon(const char* name,
   const absl::Status status = daemon->Wait();
   {
     absl::MutexLock lock(&mu);
+    LogDaemonEvent(name, signalled ? "shutting down (signal)"
+                                   : "shutting down (stopped by itself)");
     daemon->Shutdown();
     daemon = nullptr;
   }
+  LogDaemonEvent(name, "stopped");
   if (!status.ok()) {
     std::fprintf(stderr, "%s: %s\n", name,
                  std::string(status.message()).c_str());

@@ -89,6 +89,10 @@ absl::Status DirectoryManager::Mutate(const Change& change) {
 absl::Status DirectoryManager::CommitUnlocked(Directory next) {
   next.set_epoch(holder_.epoch() + 1);
   RETURN_IF_ERROR(store_->Save(next));
+  QKV_LOG(INFO) << "directory epoch " << next.epoch() << " persisted: "
+                << next.nodes_size() << " nodes, " << next.moves_size()
+                << " moves in flight, " << next.decommissioning_size()
+                << " decommissioning, " << next.removed_size() << " removed";
   auto published = std::make_shared<const DirectoryView>(std::move(next));
   holder_.Install(published);
   if (listener_) listener_(published);

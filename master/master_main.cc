@@ -31,11 +31,12 @@ ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Minutes(10),
 
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
-      argc, argv,
+      argc, argv, "kv_master",
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
-      "[--anti_entropy_interval=10m]");
+      "[--anti_entropy_interval=10m]",
+      __FILE__);
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -129,6 +129,25 @@ void MoveTracker::OnRegistered(const NodeDescriptor& node) {
   Wake();
 }
 
+void MoveTracker::LogStateChanges(const std::vector<Member>& members,
+                                  absl::Time now) {
+  for (const Member& m : members) {
+    if (m.last_heartbeat == absl::InfinitePast()) continue;  // never seen
+    auto [it, first] = last_states_.try_emplace(m.node.id(), m.state);
+    if (!first && it->second == m.state) continue;
+    const NodeState before = first ? NODE_STATE_UNKNOWN : it->second;
+    it->second = m.state;
+    if (first && m.state == UP) continue;  // its registration was logged
+    QKV_LOG(INFO)
+        << "node " << m.node.id() << " (" << m.node.address() << ", rack "
+        << m.node.rack() << ") is " << NodeState_Name(m.state)
+        << (before == DOWN ? " again" : "") << "; last heartbeat "
+        << absl::FormatDuration(absl::Trunc(now - m.last_heartbeat,
+                                            absl::Milliseconds(100)))
+        << " ago";
+  }
+}
+
 absl::Duration MoveTracker::Tick() {
   const absl::Time now = absl::Now();
   std::vector<NodeDescriptor> registrations;
@@ -138,6 +157,7 @@ absl::Duration MoveTracker::Tick() {
   }
   // Registrations happened before this snapshot: it includes them.
   const std::vector<Member> members = membership_->Snapshot(now);
+  LogStateChanges(members, now);
   if (!registrations.empty()) {
     std::vector<PlacementCandidate> registered;
     for (const Member& m : members) {

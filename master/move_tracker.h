@@ -108,6 +108,10 @@ class MoveTracker {
   Counters counters() const;
 
  private:
+  // Logs each node whose state changed since the last tick (UP, DOWN, back
+  // UP). Runs on the tick's thread only.
+  void LogStateChanges(const std::vector<Member>& members, absl::Time now);
+
   struct Progress {
     uint64_t bytes = 0;
     bool complete = false;
@@ -153,6 +157,8 @@ class MoveTracker {
   // Whether the coordinator role has been balanced since this tracker
   // started: after that only a switched move can unbalance it.
   bool leaders_balanced_ ABSL_GUARDED_BY(mu_) = false;
+  // The tick thread's own: each node's state at the last tick.
+  absl::flat_hash_map<std::string, NodeState> last_states_;
   std::vector<PendingDecommission> decommissions_ ABSL_GUARDED_BY(mu_);
   std::vector<NodeDescriptor> registrations_ ABSL_GUARDED_BY(mu_);
 

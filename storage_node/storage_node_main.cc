@@ -27,10 +27,11 @@ ABSL_FLAG(quorumkv::ByteSize, max_hint_bytes, quorumkv::ByteSize{uint64_t{1} << 
 
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
-      argc, argv,
+      argc, argv, "kv_storage_node",
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
       "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
-      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB]");
+      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB]",
+      __FILE__);
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.master = absl::GetFlag(FLAGS_master);

@@ -259,6 +259,10 @@ TEST_F(FaultTest, AcknowledgedWritesSurviveKillsPausesAndTheMaster) {
             << " never written\n"
             << "keys: " << history_.size() << ", lost at R=N: " << lost << "\n";
   EXPECT_GT(counts_.writes_ok, 100);
+  // The master logged the paused node going DOWN and coming back.
+  const std::string logs = cluster_->Logs();
+  EXPECT_NE(logs.find(") is DOWN; last heartbeat"), std::string::npos);
+  EXPECT_NE(logs.find(") is UP again; last heartbeat"), std::string::npos);
   EXPECT_EQ(counts_.stale_reads, 0);
   EXPECT_EQ(counts_.phantom_reads, 0);
   absl::MutexLock lock(&mu_);

@@ -212,6 +212,52 @@ TEST_F(SystemTest, OneReplicaReadAndAntiEntropyProgress) {
       << plain.out;
 }
 
+// DESIGN 7: every binary answers --help and --version; an unknown flag or a
+// bad value is one line naming it, exit 2. No cluster needed.
+TEST(BinariesTest, HelpVersionAndBadFlags) {
+  TempDir dir;
+  const std::string bin = QKV_BIN_DIR;
+  struct Case {
+    std::string name;
+    std::string flag;       // one of its flags, listed by --help
+    std::string bad_value;  // a flag with a value it refuses
+  };
+  for (const Case& c :
+       std::vector<Case>{{"kv_master", "--replication=3", "--replication=abc"},
+                         {"kv_storage_node", "--hint_window=3h",
+                          "--heartbeat_interval=soon"},
+                         {"kvbench", "--inflight=64", "--duration=forever"},
+                         {"kvcli", "--timeout=5s", "--timeout=soon"}}) {
+    SCOPED_TRACE(c.name);
+    const std::string binary = bin + "/" + c.name;
+    Result help = Shell(dir, binary + " --help");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    if (c.name != "kvcli") {  // kvcli's help lists commands
+      EXPECT_NE(help.out.find(c.flag), std::string::npos) << help.out;
+    }
+    Result version = Shell(dir, binary + " --version");
+    EXPECT_EQ(version.exit_code, 0) << version.err;
+    EXPECT_EQ(version.out.rfind(c.name + " 0.", 0), 0u) << version.out;
+    EXPECT_NE(version.out.find("("), std::string::npos) << version.out;
+    Result unknown = Shell(dir, binary + " --no_such_flag=1");
+    EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+    EXPECT_NE(unknown.err.find("--no_such_flag"), std::string::npos)
+        << unknown.err;
+    EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1)
+        << unknown.err;
+    Result bad = Shell(dir, binary + " " + c.bad_value + " get k");
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    const std::string name = c.bad_value.substr(0, c.bad_value.find('='));
+    EXPECT_NE(bad.err.find(name), std::string::npos) << bad.err;
+  }
+  Result version = Shell(dir, bin + "/kvcli version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("kvcli 0.", 0), 0u) << version.out;
+  Result help = Shell(dir, bin + "/kvcli help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("get [--from=NODE_ID] KEY"), std::string::npos);
+}
+
 // Both ends of the quorum range name N, so a user sees the range at once.
 TEST_F(SystemTest, QuorumOutOfRangeNamesN) {
   for (const std::string args : {"--w=0 put k v", "--w=4 put k v",
