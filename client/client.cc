@@ -82,6 +82,19 @@ Client::Impl::~Impl() {
 }
 
 std::string Client::Impl::MasterError(const absl::Status& status) const {
+  if (absl::IsUnimplemented(status)) {
+    // What a storage node (or any other gRPC server) answers to the
+    // master's methods: its message is empty.
+    return absl::StrCat("master ", options_.master,
+                        ": does not serve the master's API (UNIMPLEMENTED); "
+                        "is it a storage node? --master takes the master's "
+                        "address");
+  }
+  if (status.message().empty()) {
+    return absl::StrCat("master ", options_.master, ": ",
+                        absl::StatusCodeToString(status.code()),
+                        " with no message");
+  }
   return absl::StrCat("master ", options_.master, ": ", status.message());
 }
 
@@ -152,6 +165,15 @@ void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
                  // mode.
                  Finish(call, absl::Status(reply.status().code(),
                                            MasterError(reply.status())));
+               } else if (GetWrongNode(reply.status())) {
+                 // The master's relay never answers WrongNode: a storage
+                 // node did.
+                 Finish(call,
+                        absl::FailedPreconditionError(absl::StrCat(
+                            "master ", options_.master,
+                            " answered as a storage node (",
+                            reply.status().message(),
+                            "); --master takes the master's address")));
                } else {
                  Finish(call, reply.status());
                }
@@ -307,8 +329,10 @@ absl::Status Client::Impl::CallMaster(
       FromGrpcStatus((master_.get()->*method)(&context, request, response));
   // The master's own answers (bad argument, refusal, not formed) speak
   // for themselves.
-  if (status.ok() || absl::IsInvalidArgument(status) ||
-      absl::IsFailedPrecondition(status) || absl::IsNotFound(status)) {
+  if (status.ok() || ((absl::IsInvalidArgument(status) ||
+                       absl::IsFailedPrecondition(status) ||
+                       absl::IsNotFound(status)) &&
+                      !status.message().empty())) {
     return status;
   }
   return absl::Status(status.code(), MasterError(status));

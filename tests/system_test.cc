@@ -258,6 +258,21 @@ TEST(BinariesTest, HelpVersionAndBadFlags) {
   EXPECT_NE(help.out.find("get [--from=NODE_ID] KEY"), std::string::npos);
 }
 
+// A storage node's address given as --master: the error says so instead of
+// an empty reason.
+TEST_F(SystemTest, NodeAddressAsMasterIsNamed) {
+  const std::string node = absl::StrCat("127.0.0.1:", base_port_ + 101);
+  // (Recursive requests would be served by the node when it holds the key.)
+  for (const std::string args : {"nodes", "status", "put k v", "get k"}) {
+    SCOPED_TRACE(args);
+    Result r = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/kvcli --master=", node,
+                                         " ", args));
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("storage node"), std::string::npos) << r.err;
+    ExpectOneErrorLine(r);
+  }
+}
+
 // Both ends of the quorum range name N, so a user sees the range at once.
 TEST_F(SystemTest, QuorumOutOfRangeNamesN) {
   for (const std::string args : {"--w=0 put k v", "--w=4 put k v",
