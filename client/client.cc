@@ -33,8 +33,9 @@ ReplicaLocation ToLocation(const NodeDescriptor& node, NodeState state) {
   return {node.id(), node.address(), node.rack(), StateName(state)};
 }
 
-WriteResult ToWriteResult(const Version& version, uint32_t acks) {
-  return {VersionToString(version), acks};
+WriteResult ToWriteResult(const Version& version, uint32_t acks,
+                          bool existed = false) {
+  return {VersionToString(version), acks, existed};
 }
 
 }  // namespace
@@ -521,7 +522,7 @@ void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
   impl_->Submit(std::move(request), *deadline,
                 [done = std::move(done)](absl::StatusOr<DeleteResponse> r) {
                   if (!r.ok()) return done(r.status());
-                  done(ToWriteResult(r->version(), r->acks()));
+                  done(ToWriteResult(r->version(), r->acks(), r->existed()));
                 });
 }
 

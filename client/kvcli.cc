@@ -236,7 +236,17 @@ absl::Status RunDel(Context& ctx) {
   RETURN_IF_ERROR(CheckQuorums(ctx));
   ASSIGN_OR_RETURN(WriteResult result,
                    ctx.client->Delete(ctx.args[0], ctx.request));
-  return PrintWrite(ctx, result);
+  if (ctx.json) {
+    std::cout << "{" << KeyFields(ctx.args[0]) << ", \"version\": "
+              << Json(result.version) << ", \"acks\": " << result.acks
+              << ", \"existed\": " << (result.existed ? "true" : "false")
+              << "}\n";
+  } else {
+    std::cout << (result.existed ? "OK, deleted" : "OK, the key did not exist")
+              << " (tombstone version " << result.version << ", "
+              << result.acks << " acks)\n";
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunWhere(Context& ctx) {

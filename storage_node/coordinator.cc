@@ -47,6 +47,7 @@ struct Coordinator::WriteState {
 
   absl::Mutex mu;
   uint32_t acks ABSL_GUARDED_BY(mu) = 0;
+  bool existed ABSL_GUARDED_BY(mu) = false;
   uint32_t failures ABSL_GUARDED_BY(mu) = 0;
   bool answered ABSL_GUARDED_BY(mu) = false;
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
@@ -120,7 +121,7 @@ namespace {
 // (tests run several nodes in one process). Only that thread touches them.
 struct DeferredWrite {
   RowWrite row;
-  std::function<void(absl::Status)> done;
+  std::function<void(absl::StatusOr<ApplyResponse>)> done;
 };
 thread_local absl::flat_hash_map<const Coordinator*,
                                  std::vector<DeferredWrite>>
@@ -128,8 +129,8 @@ thread_local absl::flat_hash_map<const Coordinator*,
 
 }  // namespace
 
-void Coordinator::ApplyLocally(RowWrite row,
-                               std::function<void(absl::Status)> done) {
+void Coordinator::ApplyLocally(
+    RowWrite row, std::function<void(absl::StatusOr<ApplyResponse>)> done) {
   std::vector<DeferredWrite>& pending = deferred_local_writes[this];
   pending.push_back({row, std::move(done)});
   if (pending.size() > 1) return;  // a flush is already deferred
@@ -147,9 +148,18 @@ void Coordinator::FlushLocalWrites() {
   for (const DeferredWrite& w : writes) rows.push_back(w.row);
   // The rows of one incoming message: one RocksDB write (and, with
   // --sync_writes, one sync) for all of them.
-  std::vector<bool> stored;
-  const absl::Status status = engine_->ApplyMany(rows, &stored);
-  for (DeferredWrite& w : writes) w.done(status);
+  std::vector<bool> stored, had_value;
+  const absl::Status status = engine_->ApplyMany(rows, &stored, &had_value);
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!status.ok()) {
+      writes[i].done(status);
+      continue;
+    }
+    ApplyResponse response;
+    response.set_applied(stored[i]);
+    response.set_had_value(had_value[i]);
+    writes[i].done(std::move(response));
+  }
 }
 
 Peer* Coordinator::PeerOf(const DirectoryView& directory,
@@ -169,11 +179,14 @@ bool Coordinator::Alive(const DirectoryView& directory,
 void Coordinator::Deliver(const DirectoryView& directory,
                           const std::string& node_id,
                           const ApplyRequest& request, absl::Time deadline,
-                          std::function<void(absl::Status)> done) {
+                          std::function<void(absl::StatusOr<ApplyResponse>)> done) {
   if (node_id == self_id_) {
     auto applied =
         engine_->Apply(request.partition(), request.key(), request.value());
-    done(applied.status());
+    if (!applied.ok()) return done(applied.status());
+    ApplyResponse response;
+    response.set_applied(*applied);
+    done(std::move(response));
     return;
   }
   Peer* peer = PeerOf(directory, node_id);
@@ -181,10 +194,7 @@ void Coordinator::Deliver(const DirectoryView& directory,
     done(absl::UnavailableError("node is not in the directory"));
     return;
   }
-  peer->Apply(request, deadline,
-              [done = std::move(done)](absl::StatusOr<ApplyResponse> response) {
-                done(response.status());
-              });
+  peer->Apply(request, deadline, std::move(done));
 }
 
 void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
@@ -229,8 +239,10 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
   auto state = std::make_shared<WriteState>(directory, std::move(request), w,
                                             std::move(done));
 
-  auto on_reply = [this, state, deadline](const std::string& node_id,
-                                          absl::Status status) {
+  auto on_reply = [this, state, deadline](
+                      const std::string& node_id,
+                      const absl::StatusOr<ApplyResponse>& reply) {
+    const absl::Status status = reply.status();
     if (!status.ok() && node_id != self_id_) {
       hints_->Add(node_id, state->request);
     }
@@ -240,6 +252,7 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
       absl::MutexLock lock(&state->mu);
       if (status.ok()) {
         ++state->acks;
+        state->existed |= reply->had_value();
       } else {
         ++state->failures;
         state->errors.push_back(absl::StrCat(
@@ -251,7 +264,8 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
       }
       if (state->answered) return;
       if (state->acks >= state->needed) {
-        outcome = WriteOutcome{state->request.value().version(), state->acks};
+        outcome = WriteOutcome{state->request.value().version(), state->acks,
+                               state->existed};
       } else if (state->acks + state->failures == state->total &&
                  state->newer) {
         // A replica has moved on to a directory where it no longer holds
@@ -296,19 +310,20 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
   // is stored.
   ApplyLocally(RowWrite{partition, state->request.key(),
                         &state->request.value()},
-               [this, on_reply](absl::Status status) {
-                 on_reply(self_id_, std::move(status));
+               [this, on_reply](absl::StatusOr<ApplyResponse> reply) {
+                 on_reply(self_id_, reply);
                });
   for (const std::string& node_id : directory->Replicas(partition)) {
     if (node_id == self_id_) continue;
     if (down_ != nullptr && down_->IsDown(node_id)) {
       // Sending would only queue behind a dead or paused process.
-      on_reply(node_id, absl::UnavailableError("DOWN by the master"));
+      on_reply(node_id, absl::StatusOr<ApplyResponse>(
+                            absl::UnavailableError("DOWN by the master")));
       continue;
     }
     Deliver(*directory, node_id, state->request, deadline,
-            [on_reply, node_id](absl::Status status) {
-              on_reply(node_id, std::move(status));
+            [on_reply, node_id](absl::StatusOr<ApplyResponse> reply) {
+              on_reply(node_id, reply);
             });
   }
   // A joining replica must miss no write made after it joined (its stream
@@ -316,8 +331,8 @@ void Coordinator::Write(DirectoryPtr directory, uint32_t partition,
   for (const std::string& node_id : directory->Joining(partition)) {
     if (node_id == self_id_) continue;
     Deliver(*directory, node_id, state->request, deadline,
-            [this, state, node_id](absl::Status status) {
-              if (!status.ok()) hints_->Add(node_id, state->request);
+            [this, state, node_id](absl::StatusOr<ApplyResponse> reply) {
+              if (!reply.ok()) hints_->Add(node_id, state->request);
             });
   }
 }
@@ -534,7 +549,8 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
       });
   for (const std::string& node_id : stale) {
     Deliver(*state->directory, node_id, request, state->deadline,
-            [repair, finish, node_id, state](absl::Status status) {
+            [repair, finish, node_id, state](absl::StatusOr<ApplyResponse> reply) {
+              const absl::Status status = reply.status();
               bool last;
               {
                 absl::MutexLock lock(&repair->mu);

@@ -36,6 +36,8 @@ namespace quorumkv {
 struct WriteOutcome {
   Version version;
   uint32_t acks = 0;
+  // An acknowledging replica held a value (not a tombstone) before.
+  bool existed = false;
 };
 
 class Coordinator {
@@ -76,10 +78,10 @@ class Coordinator {
   }
 
   // Sends `request` to `node_id` (applying it locally when it is this node)
-  // and calls `done` with the outcome. Used for writes, repairs and hints.
+  // and calls `done` with the outcome. Used for writes and repairs.
   void Deliver(const DirectoryView& directory, const std::string& node_id,
                const ApplyRequest& request, absl::Time deadline,
-               std::function<void(absl::Status)> done);
+               std::function<void(absl::StatusOr<ApplyResponse>)> done);
 
   const std::string& self_id() const { return self_id_; }
 
@@ -94,7 +96,8 @@ class Coordinator {
   // Stores `row` in this node's engine and calls `done` with the outcome.
   // Under a BatchCork (the requests of one client message) the rows wait and
   // are stored together when the cork ends, in one engine call.
-  void ApplyLocally(RowWrite row, std::function<void(absl::Status)> done);
+  void ApplyLocally(RowWrite row,
+                    std::function<void(absl::StatusOr<ApplyResponse>)> done);
   void FlushLocalWrites();
 
   // The peer object of `node_id`; nullptr when the directory does not

@@ -303,10 +303,15 @@ absl::StatusOr<bool> Engine::Apply(uint32_t partition, absl::string_view key,
 }
 
 absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
-                               std::vector<bool>* stored)
+                               std::vector<bool>* stored,
+                               std::vector<bool>* had_value)
     ABSL_NO_THREAD_SAFETY_ANALYSIS {  // locks a set of stripes, in order
   const size_t n = rows.size();
   stored->assign(n, false);
+  std::vector<bool> had(n, false);
+  absl::Cleanup give_had = [&] {
+    if (had_value != nullptr) *had_value = std::move(had);
+  };
   if (n == 0) return absl::OkStatus();
   std::vector<std::string> row_keys;
   row_keys.reserve(n);
@@ -341,12 +346,14 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
     auto earlier = newest.find(row_keys[i]);
     if (earlier != newest.end()) {
       const VersionedValue& prev = *rows[earlier->second].value;
+      had[i] = !prev.tombstone();
       if (CompareVersions(value.version(), prev.version()) <= 0) continue;
       delta.Add(row.key, prev, -1);
     } else if (found[i].ok()) {
       ASSIGN_OR_RETURN(RecordHeader header,
                        DecodeRecordHeader(absl::string_view(
                            current[i].data(), current[i].size())));
+      had[i] = !header.tombstone;
       if (CompareToStored(value.version(), header) <= 0) continue;
       if (!header.tombstone) {
         delta.keys -= 1;

@@ -77,9 +77,12 @@ class Engine {
   // with the rows and the statistics they change. How the rows of a
   // peer-stream message and of a streamed chunk are stored. `stored[i]` says
   // whether rows[i] was newer than what the node held; a later row for the
-  // same key competes with the earlier one. The status fails the whole call.
+  // same key competes with the earlier one. `had_value[i]` (when given)
+  // whether the key held a value, not a tombstone, before. The status fails
+  // the whole call.
   absl::Status ApplyMany(absl::Span<const RowWrite> rows,
-                         std::vector<bool>* stored);
+                         std::vector<bool>* stored,
+                         std::vector<bool>* had_value = nullptr);
 
   // ApplyMany() for a streamed chunk of one partition. Returns how many rows
   // it stored.

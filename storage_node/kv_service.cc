@@ -1,5 +1,6 @@
 #include "storage_node/kv_service.h"
 
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -87,6 +88,9 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
         Response response;
         *response.mutable_version() = outcome->version;
         response.set_acks(outcome->acks);
+        if constexpr (std::is_same_v<Response, DeleteResponse>) {
+          response.set_existed(outcome->existed);
+        }
         done(std::move(response));
       });
 }

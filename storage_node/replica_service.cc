@@ -100,11 +100,12 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
     write_replies.push_back(reply);
   }
   if (writes.empty()) return;
-  std::vector<bool> stored;
-  const absl::Status status = engine_->ApplyMany(writes, &stored);
+  std::vector<bool> stored, had_value;
+  const absl::Status status = engine_->ApplyMany(writes, &stored, &had_value);
   for (size_t i = 0; i < writes.size(); ++i) {
     if (status.ok()) {
       write_replies[i]->mutable_apply()->set_applied(stored[i]);
+      write_replies[i]->mutable_apply()->set_had_value(had_value[i]);
     } else {
       ToRequestError(status, write_replies[i]->mutable_error());
     }

@@ -154,10 +154,18 @@ TEST_F(SystemTest, KvcliRoundTripsInBothModes) {
 
     r = Kvcli(m + "del " + key);
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("OK, deleted (", 0), 0u) << r.out;
     r = Kvcli(m + "get " + key);
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(r.out.empty());
     ExpectOneErrorLine(r);
+    // Deleting again (or a key never written) says there was nothing.
+    r = Kvcli(m + "del " + key);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("OK, the key did not exist (", 0), 0u) << r.out;
+    r = Kvcli(m + "--json del never-" + key);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"existed\": false"), std::string::npos) << r.out;
   }
 }
 

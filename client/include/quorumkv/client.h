@@ -67,6 +67,8 @@ struct RequestOptions {
 struct WriteResult {
   std::string version;  // "wall_ms.logical@node_id"
   uint32_t acks = 0;    // replicas that had acknowledged (>= W)
+  // Delete only: an acknowledging replica held a value, so the key existed.
+  bool existed = false;
 };
 
 struct ReadResult {
@@ -184,7 +186,8 @@ class Client {
   absl::StatusOr<ReadResult> GetFromReplica(const std::string& node_id,
                                             absl::string_view key,
                                             const RequestOptions& options = {});
-  // Succeeds whether or not the key had a value.
+  // Succeeds whether or not the key had a value; WriteResult::existed says
+  // which.
   absl::StatusOr<WriteResult> Delete(absl::string_view key,
                                      const RequestOptions& options = {});
 
