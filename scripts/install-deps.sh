@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages QuorumKV needs to build and test, if any
-# are missing. Non-interactive; needs root (or sudo).
+# Installs the Debian 12 packages QuorumKV needs to build, if any are
+# missing; with --tests also what the tests need (clang, for the build that
+# checks the lock annotations). Non-interactive; needs root (or sudo).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +10,9 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
   libbenchmark-dev
 )
+if [ "${1:-}" = "--tests" ]; then
+  PACKAGES+=(clang)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -208,14 +208,14 @@ Engine::Engine(std::shared_ptr<PurgeHorizons> horizons,
                std::unique_ptr<rocksdb::DB> db,
                std::vector<rocksdb::ColumnFamilyHandle*> handles,
                const EngineOptions& options)
-    : horizons_(std::move(horizons)),
-      purger_(std::move(purger)),
+    : purger_(std::move(purger)),
       adder_(std::move(adder)),
       db_(std::move(db)),
       handles_(std::move(handles)),
       write_options_(MakeWriteOptions(options.sync_writes)),
       hints_(std::make_unique<HintStore>(db_.get(), handles_[1],
-                                         options.hint_limits)) {}
+                                         options.hint_limits)),
+      horizons_(std::move(horizons)) {}
 
 Engine::~Engine() {
   hints_.reset();
@@ -324,7 +324,7 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   for (size_t i : stripes) stripes_[i].Lock();
-  absl::Cleanup unlock = [&] {
+  absl::Cleanup unlock = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) {
       stripes_[*it].Unlock();
     }

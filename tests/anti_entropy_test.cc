@@ -103,7 +103,9 @@ TEST_F(AntiEntropyTest, WipedReplicaConvergesWithoutReads) {
   ASSERT_OK(cluster_->node(1)->engine()->DropPartition(wiped));
   EXPECT_EQ(OwnCopy(1, "ae-0"), "");
 
-  for (const auto& [key, value] : lost) {
+  for (const auto& entry : lost) {
+    const std::string& key = entry.first;  // captured below
+    const std::string& value = entry.second;
     ASSERT_EVENTUALLY(OwnCopy(1, key) == value, absl::Seconds(30)) << key;
   }
   // The pass is reported with the node's next heartbeat.

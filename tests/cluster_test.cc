@@ -328,7 +328,9 @@ TEST_P(ClusterTest, AcknowledgedWritesSurviveANodeRestart) {
     EXPECT_EQ(got->value, value) << key;
   }
   // Once hints are delivered every replica holds the latest value.
-  for (const auto& [key, value] : acknowledged) {
+  for (const auto& entry : acknowledged) {
+    const std::string& key = entry.first;  // captured below
+    const std::string& value = entry.second;
     DirectoryPtr directory = cluster_->master()->directory();
     for (const std::string& id :
          directory->Replicas(directory->PartitionOf(key))) {

@@ -233,7 +233,9 @@ TEST_F(FaultTest, AcknowledgedWritesSurviveKillsPausesAndTheMaster) {
   RequestOptions all;
   all.r = 3;
   int64_t lost = 0;
-  for (const auto& [key, h] : history_) {
+  for (const auto& entry : history_) {
+    const std::string& key = entry.first;  // captured below
+    const auto& h = entry.second;
     absl::StatusOr<ReadResult> read;
     ASSERT_TRUE(WaitFor(
         [&] {
@@ -243,7 +245,9 @@ TEST_F(FaultTest, AcknowledgedWritesSurviveKillsPausesAndTheMaster) {
         absl::Seconds(20)))
         << key << ": " << read.status();
     int64_t seen = 0;
-    if (read.ok()) ASSERT_TRUE(absl::SimpleAtoi(read->value, &seen)) << key;
+    if (read.ok()) {
+      ASSERT_TRUE(absl::SimpleAtoi(read->value, &seen)) << key;
+    }
     if (seen < h->acknowledged || seen > h->attempted) {
       ++lost;
       ADD_FAILURE() << key << ": reads " << seen << " at R=N; acknowledged "

@@ -73,7 +73,10 @@ class Writer {
     absl::MutexLock lock(&mu_);
     ASSERT_FALSE(written_.empty());
     int checked = 0;
-    for (const auto& [key, w] : written_) {
+    for (const auto& entry : written_) {
+      // Named copies: lambdas cannot capture structured bindings in C++17.
+      const std::string& key = entry.first;
+      const auto& w = entry.second;
       if (w.acked.empty()) continue;
       RequestOptions options;
       options.r = static_cast<int>(n);
