@@ -627,7 +627,7 @@ absl::Status Run(int argc, char** argv) {
                       absl::string_view(command->name) == "del";
   if (std::optional<QuorumFailure> quorum = GetQuorumFailure(status);
       quorum && writes) {
-    // DESIGN: the user must know whether the write may have happened.
+    // The user must know whether the write may have happened.
     return Prepend(
         status,
         quorum->attempted

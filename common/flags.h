@@ -1,4 +1,4 @@
-// Command-line flags as every QuorumKV binary takes them (DESIGN 7):
+// Command-line flags as every QuorumKV binary takes them (docs/operations.md):
 // absl's `--name=value` flags, parsed here rather than by absl's parser so
 // that an unknown flag or a bad value is one line naming it and exit 2, not
 // absl's exit 1.

@@ -14,7 +14,7 @@
 
 namespace quorumkv {
 
-// Parses a program's flags (DESIGN 7): `--help` prints `usage` and the
+// Parses a program's flags (docs/operations.md): `--help` prints `usage` and the
 // flags defined in `main_file` (its main, by __FILE__) and exits 0;
 // `--version` prints "NAME VERSION (BUILD TYPE)" and exits 0; an unknown
 // flag, a bad value or a positional argument prints one line naming it and

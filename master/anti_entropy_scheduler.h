@@ -1,4 +1,4 @@
-// Schedules anti-entropy (DESIGN 6; storage_node/anti_entropy.h)
+// Schedules anti-entropy (docs/failures.md; storage_node/anti_entropy.h)
 // continuously and by itself: each storage node that is not comparing a
 // partition gets, in its heartbeat answer, the partition it holds whose last
 // completed comparison is oldest, among those whose replicas are all UP and

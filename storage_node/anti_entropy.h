@@ -1,4 +1,4 @@
-// Anti-entropy (DESIGN 6): this node compares its rows of a partition with
+// Anti-entropy (docs/failures.md): this node compares its rows of a partition with
 // the other full replicas' and exchanges only the rows that differ, so that
 // replicas converge without any read touching the keys: after writes missed
 // beyond the hint window, lost hints, or a wiped disk.

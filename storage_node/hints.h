@@ -8,7 +8,7 @@
 // big-endian); value = serialized ApplyRequest (proto/replica.proto). A
 // hint's age is its write's version (wall_ms).
 //
-// Bounded (DESIGN 6, Cassandra's max_hint_window): a target that has had
+// Bounded (docs/failures.md; Cassandra's max_hint_window): a target that has had
 // hints waiting for longer than the window gets no new ones, hints older
 // than the window are dropped at replay, and no target holds more than
 // max_bytes_per_target. Beyond these, anti-entropy repairs the replica.

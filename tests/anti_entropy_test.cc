@@ -1,4 +1,4 @@
-// Replicas converge by themselves (DESIGN 6): anti-entropy scheduled by the
+// Replicas converge by themselves (docs/failures.md): anti-entropy scheduled by the
 // master repairs a replica without any read touching the keys, exchanging
 // only rows that differ; tombstones are purged only once every replica
 // holds them. In-process cluster of real servers.

@@ -530,7 +530,7 @@ TEST_P(ClusterTest, AsyncKeepsManyRequestsInFlightFromOneThread) {
   }
 }
 
-// DESIGN 5: a write that cannot reach W is refused before anything is
+// docs/failures.md: a write that cannot reach W is refused before anything is
 // written; one that was sent and fell short says it may be stored.
 TEST_P(ClusterTest, WriteThatCannotReachWIsRefusedBeforeWriting) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());

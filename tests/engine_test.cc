@@ -187,7 +187,7 @@ TEST_F(EngineTest, HintsAreDurableAndOrdered) {
   EXPECT_EQ(engine_->hints().pending(), 3u);
 }
 
-// DESIGN 6: a replica that has missed writes for longer than the hint
+// docs/failures.md: a replica that has missed writes for longer than the hint
 // window gets no new hints, hints older than it expire, and no replica gets
 // more than max_bytes_per_target.
 TEST(HintLimitsTest, WindowAndBytesBoundWhatIsKept) {

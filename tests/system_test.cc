@@ -220,7 +220,7 @@ TEST_F(SystemTest, OneReplicaReadAndAntiEntropyProgress) {
       << plain.out;
 }
 
-// DESIGN 7: every binary answers --help and --version; an unknown flag or a
+// docs/operations.md: every binary answers --help and --version; an unknown flag or a
 // bad value is one line naming it, exit 2. No cluster needed.
 TEST(BinariesTest, HelpVersionAndBadFlags) {
   TempDir dir;
@@ -417,7 +417,7 @@ TEST_F(SystemTest, ZQuorumFailureExitsThree) {
     r = Kvcli("--mode=" + mode + " --w=3 put q v3");
     EXPECT_EQ(r.exit_code, 3) << r.err;
     // Refused before writing once the coordinator knows the node is gone;
-    // sent and short of W while it does not yet (DESIGN 5).
+    // sent and short of W while it does not yet (docs/failures.md).
     EXPECT_TRUE(r.err.find("not written: ") != std::string::npos ||
                 r.err.find("may have been written on 2 of 3") !=
                     std::string::npos)
