@@ -25,7 +25,38 @@ bin=${QKV_BIN_DIR:-$root/build/bin}
 master="127.0.0.1:$base"
 racks=(r1 r2 r3 r1 r2 r3)
 
-die() { echo "local-cluster: $*" >&2; exit 1; }
+# What `up` or `add` started in this run: stopped again if the run fails, so
+# that a failed start leaves nothing behind.
+started=()
+cleanup_on_failure() {
+  local name
+  for name in "${started[@]}"; do
+    if alive "$name"; then kill "$(cat "$dir/$name.pid")" 2>/dev/null || true; fi
+  done
+  for name in "${started[@]}"; do
+    local deadline=$((SECONDS + 10))
+    while alive "$name" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if alive "$name"; then kill -9 "$(cat "$dir/$name.pid")" 2>/dev/null || true; fi
+    rm -f "$dir/$name.pid"
+  done
+  [ ${#started[@]} -eq 0 ] || echo "local-cluster: stopped what this run started: ${started[*]}" >&2
+}
+
+die() {
+  echo "local-cluster: $*" >&2
+  cleanup_on_failure
+  exit 1
+}
+
+# This script as the user should run it again: with the environment that
+# chose a non-default directory or port.
+self() {
+  local env=""
+  [ -n "${QKV_CLUSTER_DIR:-}" ] && env+="QKV_CLUSTER_DIR=$dir "
+  [ -n "${QKV_BASE_PORT:-}" ] && env+="QKV_BASE_PORT=$base "
+  [ -n "${QKV_BIN_DIR:-}" ] && env+="QKV_BIN_DIR=$bin "
+  echo "$env$0"
+}
 
 alive() {  # alive NAME: the pid recorded for NAME runs the binary we started
   local pidfile="$dir/$1.pid" pid
@@ -41,6 +72,7 @@ start() {  # start NAME BINARY ARGS...
   mkdir -p "$dir/$name"
   "$bin/$binary" --data_dir="$dir/$name" "$@" >>"$dir/$name.log" 2>&1 &
   echo $! >"$dir/$name.pid"
+  started+=("$name")
 }
 
 # Nodes that are UP (or REMOVED by a decommission) and route by the
@@ -84,7 +116,7 @@ node_up() {
 cmd_add() {
   local rack=${1:-}
   [[ "$rack" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "usage: $0 add RACK (letters, digits, . _ -)" >&2; exit 2; }
-  alive master || die "the cluster is not running; start it with: $0 up"
+  alive master || die "the cluster is not running; start it with: $(self) up"
   local i=7
   while [ -e "$dir/node$i.rack" ] || [ -e "$dir/node$i" ]; do i=$((i + 1)); done
   [ "$i" -le 99 ] || die "at most 99 storage nodes"
@@ -104,15 +136,28 @@ EOT
 }
 
 cmd_up() {
-  if [ ! -x "$bin/kv_master" ] || [ ! -x "$bin/kv_storage_node" ] || [ ! -x "$bin/kvcli" ]; then
-    [ -n "${QKV_BIN_DIR:-}" ] && die "no binaries in $bin"
+  if [ -n "${QKV_BIN_DIR:-}" ]; then
+    [ -x "$bin/kv_master" ] && [ -x "$bin/kv_storage_node" ] && [ -x "$bin/kvcli" ] ||
+      die "no binaries in $bin"
+  else
+    # Builds what changed since the last build (nothing: a few seconds).
     "$root/scripts/install-deps.sh"
-    "$root/scripts/build.sh"
+    "$root/scripts/build.sh" >/dev/null
   fi
   mkdir -p "$dir"
   start master kv_master --listen="$master" --initial_nodes=6
+  # The master first: nodes register with it as they start.
+  local deadline=$((SECONDS + 20))
+  # (status exits 3 until the directory is formed: any answer will do.)
+  until { "$bin/kvcli" --master="$master" --timeout=1s --json status 2>/dev/null || true; } |
+        grep -q '"epoch"'; do
+    alive master || die "master exited; see $dir/master.log: $(tail -n 3 "$dir/master.log" | tr '\n' ' ')"
+    [ $SECONDS -lt $deadline ] || die "master not answering after 20s; see $dir/master.log"
+    sleep 0.2
+  done
   for name in $(node_names); do start_node "$name"; done
-  local deadline=$((SECONDS + 60)) want
+  local want
+  deadline=$((SECONDS + 60))
   want=$(node_names | wc -l)
   while [ "$(ready_count)" -lt "$want" ]; do
     for name in master $(node_names); do
@@ -132,7 +177,7 @@ Data and logs: $dir
   $bin/kvcli where greeting
   $bin/kvcli nodes
 
-Stop it with: $0 down
+Stop it with: $(self) down
 EOT
 }
 

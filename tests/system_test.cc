@@ -1,9 +1,15 @@
 // System test: the real binaries, started by deploy/local-cluster.sh on
 // 127.0.0.1 exactly as a user starts them, driven through kvcli. Checks
 // round trips in both modes and every exit code kvcli documents (README).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -69,6 +75,7 @@ class SystemTest : public ::testing::Test {
                         " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
     Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
     ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+    up_output_ = new std::string(up.out);
   }
 
   static void TearDownTestSuite() {
@@ -94,11 +101,13 @@ class SystemTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static std::string* up_output_;
   static int base_port_;
   static std::string env_;
 };
 
 TempDir* SystemTest::dir_ = nullptr;
+std::string* SystemTest::up_output_ = nullptr;
 int SystemTest::base_port_ = 0;
 std::string SystemTest::env_;
 
@@ -278,6 +287,59 @@ TEST_F(SystemTest, NodeAddressAsMasterIsNamed) {
     EXPECT_EQ(r.exit_code, 4) << r.err;
     EXPECT_NE(r.err.find("storage node"), std::string::npos) << r.err;
     ExpectOneErrorLine(r);
+  }
+}
+
+// `up` on a non-default directory and port says how to stop that cluster.
+TEST_F(SystemTest, UpPrintsTheDownCommandForThisCluster) {
+  ASSERT_NE(up_output_, nullptr);
+  EXPECT_NE(up_output_->find(absl::StrCat(
+                "QKV_CLUSTER_DIR=", dir_->Sub("cluster"),
+                " QKV_BASE_PORT=", base_port_)),
+            std::string::npos)
+      << *up_output_;
+  EXPECT_NE(up_output_->find("local-cluster.sh down"), std::string::npos);
+}
+
+// A start that fails part-way (a node's port is taken) stops what it
+// started, so that nothing is left running.
+TEST(LocalClusterScriptTest, FailedStartStopsWhatItStarted) {
+  TempDir dir;
+  int base = 0;
+  for (int tries = 0; tries < 100; ++tries) {
+    base = PickFreePort();
+    if (base + 107 <= 65535 && PortsFree(base)) break;
+  }
+  // Node 3's port, held by this test.
+  const int blocker = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(blocker, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(base + 103);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&address),
+                 sizeof(address)), 0);
+  ASSERT_EQ(listen(blocker, 1), 0);
+  const std::string env =
+      absl::StrCat("QKV_CLUSTER_DIR=", dir.Sub("cluster"), " QKV_BASE_PORT=",
+                   base, " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
+  Result up = Shell(dir, env + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
+  close(blocker);
+  EXPECT_NE(up.exit_code, 0);
+  EXPECT_NE(up.err.find("node3 exited"), std::string::npos) << up.err;
+  EXPECT_NE(up.err.find("stopped what this run started"), std::string::npos)
+      << up.err;
+  Result status =
+      Shell(dir, env + QKV_SOURCE_DIR "/deploy/local-cluster.sh status");
+  EXPECT_EQ(status.out.find("running"), std::string::npos) << status.out;
+  // No process of that cluster is left (zombies not yet reaped aside).
+  const std::string mark = "--data_dir=" + dir.Sub("cluster") + "/";
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string status = ReadFile(entry.path().string() + "/stat");
+    if (status.find(") Z ") != std::string::npos) continue;
+    std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    EXPECT_EQ(cmdline.find(mark), std::string::npos) << "still running: " << cmdline;
   }
 }
 
