@@ -10,7 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 #include "common/kv_streams.h"
 #include "client/routing_cache.h"
 #include "common/timer_queue.h"

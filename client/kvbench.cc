@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "client/bench/key_chooser.h"
 #include "client/bench/latency_histogram.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 #include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/process.h"

@@ -21,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 #include "common/flags.h"
 #include "common/limits.h"
 #include "common/version.h"

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 #include "gtest/gtest.h"
 #include "tests/process_cluster.h"
 #include "tests/test_util.h"

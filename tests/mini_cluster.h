@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 #include "master/master.h"
 #include "storage_node/storage_node.h"
 #include "tests/test_util.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "client/include/quorumkv/client.h"
+#include "quorumkv/client.h"
 
 namespace quorumkv {
 
