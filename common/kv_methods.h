@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/batch_stream_server.h"
@@ -57,8 +58,16 @@ KvRequest Batched(const Request& request, absl::Time deadline) {
   batched.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(
       absl::ToInt64Milliseconds(deadline - absl::Now()), 1,
       std::numeric_limits<uint32_t>::max())));
+  if (deadline != absl::InfiniteFuture()) {
+    batched.set_deadline_unix_ms(absl::ToUnixMillis(deadline));
+  }
   return batched;
 }
+
+// How far the clocks of two machines may differ for KvRequest's absolute
+// deadline to be trusted (they are kept in step by NTP).
+inline constexpr absl::Duration kDeadlineClockAllowance =
+    absl::Milliseconds(250);
 
 // Runs one request of a KvService.Batch message through `handle`, an
 // overload set callable as handle(const Request&, absl::Time deadline,
@@ -71,10 +80,29 @@ template <typename Handle>
 void DispatchBatched(const KvRequest& request, absl::Duration fallback,
                      Handle&& handle, const CancellationPtr& cancellation,
                      std::function<void(KvReply)> reply) {
-  const absl::Time deadline =
-      absl::Now() + (request.timeout_ms() > 0
-                         ? absl::Milliseconds(request.timeout_ms())
-                         : fallback);
+  const absl::Time now = absl::Now();
+  absl::Time deadline =
+      now + (request.timeout_ms() > 0 ? absl::Milliseconds(request.timeout_ms())
+                                      : fallback);
+  if (request.deadline_unix_ms() > 0) {
+    const absl::Time sender_deadline =
+        absl::FromUnixMillis(request.deadline_unix_ms()) +
+        kDeadlineClockAllowance;
+    if (now >= sender_deadline) {
+      KvReply late;
+      late.set_id(request.id());
+      ToRequestError(absl::DeadlineExceededError(absl::StrCat(
+                         "request arrived ",
+                         absl::FormatDuration(absl::Trunc(
+                             now - sender_deadline + kDeadlineClockAllowance,
+                             absl::Milliseconds(1))),
+                         " after its sender's deadline; not started")),
+                     late.mutable_error());
+      reply(std::move(late));
+      return;
+    }
+    deadline = std::min(deadline, sender_deadline);
+  }
   auto run = [&](const auto& inner) {
     using Method = KvMethod<std::decay_t<decltype(inner)>>;
     handle(inner, deadline,

@@ -11,6 +11,7 @@
 #include "client/client_internal.h"
 #include "common/limits.h"
 #include "common/logging.h"
+#include "common/rpc_status.h"
 #include "grpcpp/create_channel.h"
 #include "proto/kv.grpc.pb.h"
 #include "proto/replica.grpc.pb.h"
@@ -660,6 +661,46 @@ TEST(RelayTest, CancelledClientCancelsTheRelayedCall) {
                     absl::Seconds(5));
   absl::MutexLock lock(&faults->mu);
   faults->stall_writes_to.clear();
+}
+
+// A request read after its sender's deadline (a paused server, resumed) is
+// not started: a write the client gave up on must not be stamped after the
+// writes it made since, and win over them.
+TEST(LateRequestTest, ArrivingAfterItsDeadlineIsNotStarted) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  DirectoryPtr directory = cluster.master()->directory();
+  const std::string coordinator =
+      directory->FindNode(directory->Replicas(directory->PartitionOf("late"))[0])
+          ->address();
+  for (const std::string& address : {coordinator, cluster.master_address()}) {
+    SCOPED_TRACE(address);
+    auto stub = KvService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    auto stream = stub->Batch(&context);
+    KvRequestBatch batch;
+    KvRequest* request = batch.add_requests();
+    request->set_id(1);
+    request->set_timeout_ms(10000);  // what it had left when it was sent...
+    request->set_deadline_unix_ms(   // ...which ended a while ago
+        absl::ToUnixMillis(absl::Now() - absl::Seconds(3)));
+    request->mutable_put()->set_key("late");
+    request->mutable_put()->set_value("stale");
+    request->mutable_put()->set_directory_epoch(directory->epoch());
+    ASSERT_TRUE(stream->Write(batch));
+    KvReplyBatch replies;
+    ASSERT_TRUE(stream->Read(&replies));
+    ASSERT_EQ(replies.replies_size(), 1);
+    const absl::Status status = FromRequestError(replies.replies(0).error());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+    EXPECT_NE(status.message().find("not started"), std::string::npos) << status;
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  auto client = cluster.NewClient(QueryMode::kIterative);
+  ASSERT_OK(client);
+  EXPECT_TRUE(absl::IsNotFound((*client)->Get("late").status()));
 }
 
 // kvbench issues its next request from the callback of the last one: with an
