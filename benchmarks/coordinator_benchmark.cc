@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "storage_node/coordinator.h"
+#include "storage_node/merkle_tree.h"
 
 namespace quorumkv {
 namespace {
@@ -29,6 +30,17 @@ class InstantPeer final : public PeerProxy {
   }
   void Read(const ReadRequest&, absl::Time, Done<ReadResponse> done) override {
     done(ReadResponse());
+  }
+  // A replica holding nothing (the benchmarks run no anti-entropy).
+  void Tree(const TreeRequest&, absl::Time, Done<TreeResponse> done) override {
+    TreeResponse empty;
+    MerkleTree tree;
+    tree.Seal();
+    empty.mutable_nodes()->Add(tree.nodes().begin(), tree.nodes().end());
+    done(std::move(empty));
+  }
+  void Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) override {
+    done(RowsResponse());
   }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext*, const StreamPartitionRequest&) override {

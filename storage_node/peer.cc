@@ -117,14 +117,6 @@ void Peer::WaitIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
-void PeerProxy::Tree(const TreeRequest&, absl::Time, Done<TreeResponse> done) {
-  done(absl::UnimplementedError("this peer proxy does not compare trees"));
-}
-
-void PeerProxy::Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) {
-  done(absl::UnimplementedError("this peer proxy does not send rows"));
-}
-
 // Record() last: PeerSet::WaitIdle may return, and the node shut down, as
 // soon as the count drops.
 template <typename Request, typename Response>

@@ -40,11 +40,11 @@ class PeerProxy {
                      Done<ApplyResponse> done) = 0;
   virtual void Read(const ReadRequest& request, absl::Time deadline,
                     Done<ReadResponse> done) = 0;
-  // Anti-entropy (storage_node/anti_entropy.h). By default: UNIMPLEMENTED.
+  // Anti-entropy (storage_node/anti_entropy.h).
   virtual void Tree(const TreeRequest& request, absl::Time deadline,
-                    Done<TreeResponse> done);
+                    Done<TreeResponse> done) = 0;
   virtual void Rows(const RowsRequest& request, absl::Time deadline,
-                    Done<RowsResponse> done);
+                    Done<RowsResponse> done) = 0;
   // A blocking reader of the partition stream; for background threads only.
   virtual std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>
   StreamPartition(grpc::ClientContext* context,
