@@ -454,11 +454,10 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
 }
 
 std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {
-  std::optional<ErrorDetail> detail = GetErrorDetail(status);
-  if (!detail || !detail->has_quorum_not_reached()) return std::nullopt;
-  const QuorumNotReached& q = detail->quorum_not_reached();
-  return QuorumFailure{q.acknowledged(), q.required(), q.replicas(),
-                       q.attempted()};
+  std::optional<QuorumNotReached> q = GetQuorumNotReached(status);
+  if (!q) return std::nullopt;
+  return QuorumFailure{q->acknowledged(), q->required(), q->replicas(),
+                       q->attempted()};
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

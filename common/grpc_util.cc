@@ -4,6 +4,7 @@
 #include "common/limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -29,6 +30,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   // Every server answers the standard health check (grpc.health.v1): load
   // balancers, probes and kvbench's ping baseline use it.
   grpc::EnableDefaultHealthCheckService(true);
+  // And server reflection, so that grpcurl-style tools list and call the
+  // services without the .proto files.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);

@@ -24,7 +24,8 @@ namespace quorumkv {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
 // Starts a server on `listen` (HOST:PORT; port 0 picks one) serving
-// `services`, which must outlive it, with message limits raised to fit the
+// `services`, which must outlive it, besides the standard health service
+// (grpc.health.v1.Health) and server reflection, with message limits raised to fit the
 // largest value. `*address` gets HOST:PORT with the bound port.
 // UNAVAILABLE when the address cannot be bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(

@@ -24,6 +24,10 @@
 
 namespace quorumkv {
 
+// The operation of a request, as metrics label it.
+enum class KvOp { kGet = 0, kPut = 1, kDelete = 2 };
+inline constexpr int kKvOps = 3;
+
 template <typename Request>
 struct KvMethod;
 
@@ -32,6 +36,7 @@ struct KvMethod;
   struct KvMethod<Method##Request> {                                      \
     using Request = Method##Request;                                      \
     using Response = Method##Response;                                    \
+    static constexpr KvOp kOp = KvOp::k##Method;                          \
     /* "W" or "R", for messages. */                                       \
     static constexpr const char* kQuorumName = quorum_label;              \
     static uint32_t Quorum(const Request& r) { return r.quorum_field(); } \

@@ -82,4 +82,10 @@ std::optional<WrongNode> GetWrongNode(const absl::Status& status) {
   return error->wrong_node();
 }
 
+std::optional<QuorumNotReached> GetQuorumNotReached(const absl::Status& status) {
+  auto error = GetErrorDetail(status);
+  if (!error || !error->has_quorum_not_reached()) return std::nullopt;
+  return error->quorum_not_reached();
+}
+
 }  // namespace quorumkv

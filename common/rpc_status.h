@@ -50,6 +50,8 @@ absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
 std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status);
 // The WrongNode detail of `status`, if it carries one.
 std::optional<WrongNode> GetWrongNode(const absl::Status& status);
+// The QuorumNotReached detail of `status`, if it carries one.
+std::optional<QuorumNotReached> GetQuorumNotReached(const absl::Status& status);
 
 }  // namespace quorumkv
 

@@ -13,7 +13,9 @@
 #
 # Environment:
 #   QKV_CLUSTER_DIR  where data, logs and pid files go (default: .cluster)
-#   QKV_BASE_PORT    master port; node i listens on BASE+100+i (default 7000)
+#   QKV_BASE_PORT    master port; node i listens on BASE+100+i (default 7000).
+#                    HTTP (status page, /metrics, /healthz): the master on
+#                    BASE+80, node i on BASE+180+i (7080, 7181-7186)
 #   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
 #                    missing)
 set -euo pipefail
@@ -23,6 +25,7 @@ dir=${QKV_CLUSTER_DIR:-$root/.cluster}
 base=${QKV_BASE_PORT:-7000}
 bin=${QKV_BIN_DIR:-$root/build/bin}
 master="127.0.0.1:$base"
+status_page="http://127.0.0.1:$((base + 80))/"
 racks=(r1 r2 r3 r1 r2 r3)
 
 # What `up` or `add` started in this run: stopped again if the run fails, so
@@ -104,7 +107,8 @@ rack_of() {  # rack_of NAME
 start_node() {  # start_node NAME
   local i=${1#node}
   start "$1" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
-    --master="$master" --rack="$(rack_of "$1")"
+    --master="$master" --rack="$(rack_of "$1")" \
+    --http_listen="127.0.0.1:$((base + 180 + i))"
 }
 
 # Whether the node listening on PORT is UP as the master sees it.
@@ -145,7 +149,8 @@ cmd_up() {
     "$root/scripts/build.sh" >/dev/null
   fi
   mkdir -p "$dir"
-  start master kv_master --listen="$master" --initial_nodes=6
+  start master kv_master --listen="$master" --initial_nodes=6 \
+    --http_listen="127.0.0.1:$((base + 80))"
   # The master first: nodes register with it as they start.
   local deadline=$((SECONDS + 20))
   # (status exits 3 until the directory is formed: any answer will do.)
@@ -169,6 +174,8 @@ cmd_up() {
   cat <<EOT
 QuorumKV is up: master $master, six storage nodes on racks r1 r2 r3.
 Data and logs: $dir
+Status page: $status_page (metrics: ${status_page}metrics; node i:
+http://127.0.0.1:$((base + 181))/metrics ... on port $((base + 180))+i)
 
   export KV_MASTER=$master
   $bin/kvcli put greeting hello

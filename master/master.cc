@@ -9,12 +9,16 @@
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
+#include "common/request_metrics.h"
+#include "common/server_base.h"
 #include "common/status_macros.h"
-#include "grpcpp/server.h"
 #include "master/directory_manager.h"
 #include "master/directory_store.h"
 #include "master/directory_watch.h"
 #include "master/anti_entropy_scheduler.h"
+#include "master/cluster_status.h"
+#include "master/master_metrics.h"
+#include "master/status_page.h"
 #include "master/master_service.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
@@ -31,6 +35,10 @@ constexpr absl::Duration kWatchWait = absl::Seconds(5);
 
 absl::Status MasterOptions::Validate() const {
   RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
+  if (!http_listen.empty()) {
+    RETURN_IF_ERROR(
+        ValidateAddress("--http_listen", http_listen, /*allow_port_zero=*/true));
+  }
   if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   if (replication < 1 || replication > 15) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -74,32 +82,21 @@ struct Master::Impl {
   std::unique_ptr<MoveTracker> moves;
   std::unique_ptr<AntiEntropyScheduler> anti_entropy;
   std::unique_ptr<DirectoryWatch> watch;
+  std::unique_ptr<ClusterStatusReporter> status;
   std::unique_ptr<MasterServiceImpl> master_service;
+  std::unique_ptr<RequestMetrics> request_metrics;
   std::unique_ptr<RelayKvService> relay;
-  std::unique_ptr<grpc::Server> server;
-  std::string address;  // with the bound port
-  int port = 0;
-
-  absl::Mutex mu;
-  bool stopping ABSL_GUARDED_BY(mu) = false;
-  bool stopped ABSL_GUARDED_BY(mu) = false;
+  // Last: its servers call into everything above.
+  ServerBase base{"master"};
 
   void Stop() {
-    {
-      absl::MutexLock lock(&mu);
-      if (stopping) {
-        mu.Await(absl::Condition(&stopped));
-        return;
-      }
-      stopping = true;
-    }
-    moves->Stop();
-    watch->Close();
-    relay->CloseStreams();
-    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-    relay->WaitIdle();
-    absl::MutexLock lock(&mu);
-    stopped = true;
+    base.Stop(
+        [this] {
+          moves->Stop();
+          watch->Close();
+          relay->CloseStreams();
+        },
+        [this] { relay->WaitIdle(); });
   }
 };
 
@@ -135,36 +132,43 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
       [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
   impl->anti_entropy = std::make_unique<AntiEntropyScheduler>(
       options.anti_entropy_interval, options.stream_rate);
+  impl->status = std::make_unique<ClusterStatusReporter>(
+      impl->membership.get(), impl->directory.get(), impl->moves.get(),
+      impl->anti_entropy.get());
   impl->master_service = std::make_unique<MasterServiceImpl>(
       impl->membership.get(), impl->directory.get(), impl->moves.get(),
-      impl->watch.get(), impl->anti_entropy.get());
-  impl->relay = std::make_unique<RelayKvService>(impl->directory.get(),
-                                                 impl->membership.get());
+      impl->watch.get(), impl->anti_entropy.get(), impl->status.get());
+  impl->request_metrics =
+      std::make_unique<RequestMetrics>(impl->base.metrics().registry());
+  impl->relay = std::make_unique<RelayKvService>(
+      impl->directory.get(), impl->membership.get(),
+      impl->request_metrics.get());
+  AddMasterMetrics(impl->status.get(), impl->moves.get(),
+                   &impl->base.metrics());
 
-  ASSIGN_OR_RETURN(impl->server,
-                   StartServer(options.listen,
-                               {impl->master_service.get(), impl->relay.get()},
-                               &impl->address));
-  impl->port = std::stoi(impl->address.substr(impl->address.rfind(':') + 1));
+  RETURN_IF_ERROR(impl->base.Serve(
+      options.listen, {impl->master_service.get(), impl->relay.get()},
+      options.http_listen, StatusPageRoutes(impl->status.get())));
   impl->moves->Start();
-  QKV_LOG(INFO) << "master serving on " << impl->address << " (data "
+  QKV_LOG(INFO) << "master serving on " << impl->base.address() << " (data "
                 << options.data_dir << ", directory epoch "
-                << impl->directory->Get()->epoch() << ")";
+                << impl->directory->Get()->epoch() << ")"
+                << (options.http_listen.empty()
+                        ? ""
+                        : absl::StrCat("; status page http://",
+                                       impl->base.http_address(), "/"));
   return std::unique_ptr<Master>(new Master(std::move(impl)));
 }
 
 Master::Master(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Master::~Master() { Shutdown(); }
 
-absl::Status Master::Wait() {
-  absl::MutexLock lock(&impl_->mu);
-  impl_->mu.Await(absl::Condition(&impl_->stopped));
-  return absl::OkStatus();
-}
+absl::Status Master::Wait() { return impl_->base.Wait(); }
 
 void Master::Shutdown() { impl_->Stop(); }
-const std::string& Master::address() const { return impl_->address; }
-int Master::port() const { return impl_->port; }
+const std::string& Master::address() const { return impl_->base.address(); }
+int Master::port() const { return impl_->base.port(); }
+int Master::http_port() const { return impl_->base.http_port(); }
 DirectoryPtr Master::directory() const { return impl_->directory->Get(); }
 int Master::relays_in_flight() const { return impl_->relay->in_flight(); }
 MoveTracker::Counters Master::move_counters() const {

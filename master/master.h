@@ -29,6 +29,8 @@ class Master {
   // host:port with the bound port.
   const std::string& address() const;
   int port() const;
+  // The bound --http_listen port; 0 without it.
+  int http_port() const;
   DirectoryPtr directory() const;
   // Recursive requests being relayed now.
   int relays_in_flight() const;

@@ -14,6 +14,9 @@ namespace quorumkv {
 struct MasterOptions {
   // host:port to serve on; port 0 picks a free port (tests).
   std::string listen = "127.0.0.1:7000";
+  // host:port of the HTTP endpoint (status page, /api/status, /metrics,
+  // /healthz); empty: none. Port 0 picks one.
+  std::string http_listen;
   // Holds IDENTITY and the RocksDB database with the directory.
   std::string data_dir;
   // N. Fixed when the cluster is created; a restarted master keeps the

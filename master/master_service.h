@@ -7,6 +7,7 @@
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
 #include "master/anti_entropy_scheduler.h"
+#include "master/cluster_status.h"
 #include "master/directory_manager.h"
 #include "master/directory_watch.h"
 #include "master/membership.h"
@@ -31,7 +32,8 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   // Pointers must outlive the service.
   MasterServiceImpl(Membership* membership, DirectoryManager* directory,
                     MoveTracker* moves, DirectoryWatch* watch,
-                    AntiEntropyScheduler* anti_entropy);
+                    AntiEntropyScheduler* anti_entropy,
+                    const ClusterStatusReporter* status);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,
@@ -76,6 +78,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   MoveTracker* const moves_;
   DirectoryWatch* const watch_;
   AntiEntropyScheduler* const anti_entropy_;
+  const ClusterStatusReporter* const status_;
 };
 
 }  // namespace quorumkv

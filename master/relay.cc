@@ -51,8 +51,9 @@ struct RelayKvService::Relay {
 };
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
-                               const Membership* membership)
-    : directory_(directory), membership_(membership) {}
+                               const Membership* membership,
+                               RequestMetrics* metrics)
+    : directory_(directory), membership_(membership), metrics_(metrics) {}
 
 absl::Status RelayKvService::Admit(
     absl::string_view key, const char* quorum_name, uint32_t quorum,
@@ -169,8 +170,11 @@ void RelayKvService::Start(
         done,
     const CancellationPtr& cancellation) {
   using Method = KvMethod<Request>;
+  auto counted =
+      metrics_->Counting<Request>(QueryMode::kRecursive, std::move(done));
   auto relay = std::make_shared<Relay<Request>>();
   relay->request = request;
+  relay->request.set_relayed(true);
   relay->deadline = deadline;
   relay->cancellation = cancellation;
   absl::Status admitted = Admit(request.key(), Method::kQuorumName,
@@ -194,10 +198,10 @@ void RelayKvService::Start(
     }
   }
   if (!admitted.ok()) {
-    done(std::move(admitted));
+    counted(absl::StatusOr<typename Method::Response>(std::move(admitted)));
     return;
   }
-  relay->done = std::move(done);
+  relay->done = std::move(counted);
   relay->partition = relay->directory->PartitionOf(request.key());
   {
     absl::MutexLock lock(&mu_);

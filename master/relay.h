@@ -16,6 +16,7 @@
 #include "common/grpc_util.h"
 #include "common/kv_streams.h"
 #include "common/kv_methods.h"
+#include "common/request_metrics.h"
 #include "common/timer_queue.h"
 #include "master/directory_manager.h"
 #include "master/membership.h"
@@ -25,9 +26,10 @@ namespace quorumkv {
 
 class RelayKvService final : public KvService::CallbackService {
  public:
-  // Pointers must outlive the service and every relayed call.
+  // Pointers must outlive the service and every relayed call. Each client
+  // request is counted in `metrics` under mode="recursive".
   RelayKvService(const DirectoryManager* directory,
-                 const Membership* membership);
+                 const Membership* membership, RequestMetrics* metrics);
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,
@@ -88,6 +90,7 @@ class RelayKvService final : public KvService::CallbackService {
 
   const DirectoryManager* const directory_;
   const Membership* const membership_;
+  RequestMetrics* const metrics_;
   KvStreams nodes_;
   TimerQueue timers_;
   OpenStreams open_streams_;

@@ -183,6 +183,7 @@ absl::Duration AntiEntropy::RunOnce() {
   report.set_started_ms(absl::ToUnixMillis(pass.started));
   report.set_complete(pass.complete);
   report.set_rows_exchanged(pass.rows_exchanged);
+  rows_exchanged_.fetch_add(pass.rows_exchanged, std::memory_order_relaxed);
   report.set_leaves_differing(pass.leaves_differing);
   if (pass.rows_exchanged > 0) {
     QKV_LOG(INFO) << "anti-entropy of partition " << pass.task.partition()

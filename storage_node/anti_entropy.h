@@ -23,6 +23,7 @@
 #ifndef QUORUMKV_STORAGE_NODE_ANTI_ENTROPY_H_
 #define QUORUMKV_STORAGE_NODE_ANTI_ENTROPY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -60,6 +61,8 @@ class AntiEntropy {
   void SetTask(const AntiEntropyTask& task);
   // The last pass (started_ms 0 before the first one ends).
   AntiEntropyReport LastReport() const;
+  // Rows fetched from and sent to peers by every pass since start.
+  uint64_t rows_exchanged() const { return rows_exchanged_.load(); }
 
   // Answers a peer's TreeRequest or RowsRequest (in `request`) on this
   // object's serving thread; `reply` runs there, once.
@@ -84,6 +87,7 @@ class AntiEntropy {
 
   const std::string self_id_;
   Engine* const engine_;
+  std::atomic<uint64_t> rows_exchanged_{0};
   const DirectoryHolder* const directory_;
   PeerSet* const peers_;
 

@@ -508,6 +508,7 @@ void Coordinator::Repair(const std::shared_ptr<ReadState>& state) {
     done(*newest);
     return;
   }
+  read_repairs_.fetch_add(stale.size(), std::memory_order_relaxed);
 
   struct RepairState {
     absl::Mutex mu;

@@ -15,6 +15,7 @@
 #ifndef QUORUMKV_STORAGE_NODE_COORDINATOR_H_
 #define QUORUMKV_STORAGE_NODE_COORDINATOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -84,6 +85,9 @@ class Coordinator {
                std::function<void(absl::StatusOr<ApplyResponse>)> done);
 
   const std::string& self_id() const { return self_id_; }
+  // Replicas found behind by a read and sent the newest version, since
+  // start.
+  uint64_t read_repairs() const { return read_repairs_.load(); }
 
   // Blocks until no call to another replica is in flight (each has a
   // deadline). Called at shutdown, once no new request can arrive.
@@ -91,6 +95,7 @@ class Coordinator {
 
  private:
   struct WriteState;
+  std::atomic<uint64_t> read_repairs_{0};
   struct ReadState;
 
   // Stores `row` in this node's engine and calls `done` with the outcome.

@@ -536,6 +536,20 @@ absl::Status Engine::DropPartition(uint32_t partition) {
   return absl::OkStatus();
 }
 
+Engine::StorageSizes Engine::Sizes() const {
+  auto property = [this](const std::string& name) {
+    uint64_t value = 0;
+    return db_->GetAggregatedIntProperty(name, &value) ? value : 0;
+  };
+  StorageSizes sizes;
+  sizes.sst_bytes = property(rocksdb::DB::Properties::kTotalSstFilesSize);
+  sizes.memtable_bytes = property(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  sizes.live_data_bytes = property(rocksdb::DB::Properties::kEstimateLiveDataSize);
+  sizes.pending_compaction_bytes =
+      property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  return sizes;
+}
+
 absl::flat_hash_map<uint32_t, PartitionStats> Engine::Stats() const {
   absl::MutexLock lock(&stats_mu_);
   return stats_;

@@ -97,6 +97,16 @@ class Engine {
 
   absl::flat_hash_map<uint32_t, PartitionStats> Stats() const;
 
+  // RocksDB's own figures, summed over rows, hints and statistics; read
+  // from its properties (cheap: no I/O).
+  struct StorageSizes {
+    uint64_t sst_bytes = 0;          // table files on disk
+    uint64_t memtable_bytes = 0;     // not yet flushed
+    uint64_t live_data_bytes = 0;    // estimate, after compaction
+    uint64_t pending_compaction_bytes = 0;  // estimate
+  };
+  StorageSizes Sizes() const;
+
   // A consistent view of one partition's rows, taken when it is created
   // (a RocksDB snapshot), read in key order in bounded chunks. Used by the
   // source of a partition stream. Not thread-safe; must not outlive the

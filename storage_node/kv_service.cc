@@ -18,11 +18,11 @@ namespace quorumkv {
 
 NodeKvService::NodeKvService(Coordinator* coordinator,
                              const DirectoryHolder* directory,
-                             LoadTracker* load,
+                             RequestMetrics* metrics,
                              std::function<void()> request_refresh)
     : coordinator_(coordinator),
       directory_(directory),
-      load_(load),
+      metrics_(metrics),
       request_refresh_(std::move(request_refresh)) {}
 
 absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
@@ -79,7 +79,6 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
     done(quorum.status());
     return;
   }
-  load_->RecordWrite();
   coordinator_->Write(
       std::move(directory), partition, key, std::move(value), *quorum,
       deadline,
@@ -133,7 +132,6 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
     done(quorum.status());
     return;
   }
-  load_->RecordRead();
   coordinator_->Read(
       std::move(directory), partition, request.key(), *quorum, deadline,
       [done = std::move(done)](absl::StatusOr<VersionedValue> value) {

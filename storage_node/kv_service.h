@@ -7,13 +7,14 @@
 #define QUORUMKV_STORAGE_NODE_KV_SERVICE_H_
 
 #include <functional>
+#include <type_traits>
 
 #include "absl/time/time.h"
 #include "common/batch_stream_server.h"
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
-#include "storage_node/load_tracker.h"
+#include "common/request_metrics.h"
 
 namespace quorumkv {
 
@@ -22,9 +23,10 @@ class NodeKvService final : public KvService::CallbackService {
   // Deadline of requests whose caller set none.
   static constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
 
-  // Pointers must outlive the service.
+  // Pointers must outlive the service. Every client request is counted in
+  // `metrics`, relayed ones under mode="recursive".
   NodeKvService(Coordinator* coordinator, const DirectoryHolder* directory,
-                LoadTracker* load, std::function<void()> request_refresh);
+                RequestMetrics* metrics, std::function<void()> request_refresh);
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,
@@ -61,7 +63,12 @@ class NodeKvService final : public KvService::CallbackService {
     // cancelled caller does not cut it short.
     return [this](const auto& request, absl::Time deadline, auto done,
                   const CancellationPtr&) {
-      Handle(request, deadline, std::move(done));
+      using Request = std::decay_t<decltype(request)>;
+      Handle(request, deadline,
+             metrics_->Counting<Request>(request.relayed()
+                                             ? QueryMode::kRecursive
+                                             : QueryMode::kIterative,
+                                         std::move(done)));
     };
   }
 
@@ -77,7 +84,7 @@ class NodeKvService final : public KvService::CallbackService {
 
   Coordinator* const coordinator_;
   const DirectoryHolder* const directory_;
-  LoadTracker* const load_;
+  RequestMetrics* const metrics_;
   const std::function<void()> request_refresh_;
   OpenStreams open_streams_;
 };

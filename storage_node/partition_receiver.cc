@@ -170,6 +170,7 @@ void PartitionReceiver::Run(Stream* stream) {
         absl::MutexLock lock(&stream->mu);
         stream->complete = true;
         stream->error.clear();
+        partitions_received_.fetch_add(1, std::memory_order_relaxed);
         QKV_LOG(INFO) << "partition " << task.partition() << " copied in ("
                       << stream->bytes << " bytes); waiting for the switch";
       }
@@ -216,6 +217,7 @@ absl::Status PartitionReceiver::CopyFrom(Stream* stream,
     applied = engine_->ApplyBatch(partition, chunk.rows()).status();
     if (!applied.ok()) break;
     copied += chunk_bytes;
+    bytes_received_.fetch_add(chunk_bytes, std::memory_order_relaxed);
     {
       absl::MutexLock lock(&stream->mu);
       stream->bytes += chunk_bytes;

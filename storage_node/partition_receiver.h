@@ -14,6 +14,7 @@
 #ifndef QUORUMKV_STORAGE_NODE_PARTITION_RECEIVER_H_
 #define QUORUMKV_STORAGE_NODE_PARTITION_RECEIVER_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,10 +47,15 @@ class PartitionReceiver {
   void SetTasks(const std::vector<StreamTask>& tasks);
   // The progress of every stream, for the next heartbeat.
   std::vector<StreamProgress> Progress() const;
+  // Partitions copied in completely, and bytes copied in, since start.
+  uint64_t partitions_received() const { return partitions_received_.load(); }
+  uint64_t bytes_received() const { return bytes_received_.load(); }
   void Stop();
 
  private:
   struct Stream;
+  std::atomic<uint64_t> partitions_received_{0};
+  std::atomic<uint64_t> bytes_received_{0};
   using StreamKey = std::pair<uint32_t, uint64_t>;  // partition, move epoch
 
   void Run(Stream* stream);

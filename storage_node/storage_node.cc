@@ -12,7 +12,8 @@
 #include "common/hlc.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "grpcpp/server.h"
+#include "common/request_metrics.h"
+#include "common/server_base.h"
 #include "storage_node/anti_entropy.h"
 #include "storage_node/coordinator.h"
 #include "storage_node/directory_watcher.h"
@@ -21,6 +22,7 @@
 #include "storage_node/hint_writer.h"
 #include "storage_node/kv_service.h"
 #include "storage_node/load_tracker.h"
+#include "storage_node/node_metrics.h"
 #include "storage_node/partition_cleaner.h"
 #include "storage_node/partition_receiver.h"
 #include "storage_node/replica_service.h"
@@ -30,6 +32,10 @@ namespace quorumkv {
 absl::Status StorageNodeOptions::Validate() const {
   RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
   RETURN_IF_ERROR(ValidateAddress("--master", master));
+  if (!http_listen.empty()) {
+    RETURN_IF_ERROR(
+        ValidateAddress("--http_listen", http_listen, /*allow_port_zero=*/true));
+  }
   if (!advertise.empty()) {
     RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
     if (IsWildcardAddress(advertise)) {
@@ -69,7 +75,10 @@ struct StorageNode::Impl {
   std::unique_ptr<HintWriter> hint_writer;
   DirectoryHolder directory;
   DownNodes down_nodes;
-  LoadTracker load;
+  // Before `base`, whose registry it counts in, is destroyed: `base` is
+  // last so that its servers stop before anything they call into goes.
+  std::unique_ptr<RequestMetrics> request_metrics;
+  std::unique_ptr<LoadTracker> load;
   std::unique_ptr<PeerSet> peers;
   std::unique_ptr<Coordinator> coordinator;
   std::unique_ptr<AntiEntropy> anti_entropy;
@@ -85,13 +94,7 @@ struct StorageNode::Impl {
   std::unique_ptr<HintReplayer> hint_replayer;
   std::unique_ptr<NodeKvService> kv_service;
   std::unique_ptr<ReplicaServiceImpl> replica_service;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
-
-  absl::Mutex mu;
-  bool stopping ABSL_GUARDED_BY(mu) = false;
-  bool stopped ABSL_GUARDED_BY(mu) = false;
-  absl::Status fatal ABSL_GUARDED_BY(mu);
+  ServerBase base{"storage node"};
 
   void RequestRefresh() {
     if (Heartbeater* h = started_heartbeater.load(std::memory_order_acquire)) {
@@ -110,7 +113,7 @@ struct StorageNode::Impl {
       result.set_bytes(result.bytes() + stats.bytes);
     }
     result.set_free_bytes(GetDiskSpace(options.data_dir).free_bytes);
-    const LoadTracker::Rates rates = load.Sample();
+    const LoadTracker::Rates rates = load->Sample();
     result.set_reads_per_sec(rates.reads_per_sec);
     result.set_writes_per_sec(rates.writes_per_sec);
     result.set_pending_hints(engine->hints().pending() + hint_writer->queued());
@@ -119,26 +122,18 @@ struct StorageNode::Impl {
 
   // Idempotent; every caller returns once the node has stopped.
   void Stop() {
-    {
-      absl::MutexLock lock(&mu);
-      if (stopping) {
-        mu.Await(absl::Condition(&stopped));
-        return;
-      }
-      stopping = true;
-    }
-    watcher->Stop();
-    heartbeater->Stop();
-    hint_replayer->Stop();
-    anti_entropy->Stop();
-    receiver->Stop();
-    cleaner->Stop();
-    kv_service->CloseStreams();
-    replica_service->CloseStreams();
-    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-    coordinator->WaitIdle();
-    absl::MutexLock lock(&mu);
-    stopped = true;
+    base.Stop(
+        [this] {
+          watcher->Stop();
+          heartbeater->Stop();
+          hint_replayer->Stop();
+          anti_entropy->Stop();
+          receiver->Stop();
+          cleaner->Stop();
+          kv_service->CloseStreams();
+          replica_service->CloseStreams();
+        },
+        [this] { coordinator->WaitIdle(); });
   }
 };
 
@@ -168,8 +163,12 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
 
   Impl* raw = impl.get();
   auto request_refresh = [raw] { raw->RequestRefresh(); };
+  impl->request_metrics =
+      std::make_unique<RequestMetrics>(impl->base.metrics().registry());
+  impl->load = std::make_unique<LoadTracker>(impl->request_metrics.get());
   impl->kv_service = std::make_unique<NodeKvService>(
-      impl->coordinator.get(), &impl->directory, &impl->load, request_refresh);
+      impl->coordinator.get(), &impl->directory, impl->request_metrics.get(),
+      request_refresh);
   impl->anti_entropy = std::make_unique<AntiEntropy>(
       identity.id, impl->engine.get(), &impl->directory, impl->peers.get());
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
@@ -179,23 +178,36 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
         raw->anti_entropy->Serve(request, std::move(reply));
       });
 
-  std::string bound;
-  ASSIGN_OR_RETURN(impl->server,
-                   StartServer(options.listen,
-                               {impl->kv_service.get(),
-                                impl->replica_service.get()},
-                               &bound));
-  impl->port = std::stoi(bound.substr(bound.rfind(':') + 1));
-  if (options.serving_hook) options.serving_hook(bound);
-  impl->self.set_id(identity.id);
-  impl->self.set_rack(options.rack);
-  impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->receiver = std::make_unique<PartitionReceiver>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
       impl->peers.get(), [raw] { raw->heartbeater->Wake(); });
   impl->cleaner = std::make_unique<PartitionCleaner>(
       identity.id, impl->engine.get(), &impl->directory,
       options.partition_drop_grace);
+  impl->hint_replayer = std::make_unique<HintReplayer>(
+      &impl->engine->hints(), &impl->directory, impl->peers.get(),
+      options.hint_replay_interval);
+  AddNodeMetrics(
+      NodeMetricSources{impl->engine.get(), impl->hint_writer.get(),
+                        impl->hint_replayer.get(), impl->coordinator.get(),
+                        impl->anti_entropy.get(), impl->receiver.get(),
+                        &impl->directory},
+      &impl->base.metrics());
+  impl->base.SetHealthCheck([raw] {
+    Heartbeater* heartbeater =
+        raw->started_heartbeater.load(std::memory_order_acquire);
+    return heartbeater != nullptr && heartbeater->registered()
+               ? absl::OkStatus()
+               : absl::UnavailableError("not registered with the master yet");
+  });
+  RETURN_IF_ERROR(impl->base.Serve(
+      options.listen, {impl->kv_service.get(), impl->replica_service.get()},
+      options.http_listen));
+  const std::string& bound = impl->base.address();
+  if (options.serving_hook) options.serving_hook(bound);
+  impl->self.set_id(identity.id);
+  impl->self.set_rack(options.rack);
+  impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       options.master, options.heartbeat_interval, &impl->directory,
@@ -203,8 +215,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
         // the heartbeater's thread, which runs this).
-        absl::MutexLock lock(&raw->mu);
-        raw->fatal = std::move(status);
+        raw->base.Fail(std::move(status));
       },
       Heartbeater::Hooks{
           [raw](HeartbeatRequest* request) {
@@ -227,9 +238,6 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
       options.master, &impl->directory, [raw] { raw->heartbeater->Wake(); });
-  impl->hint_replayer = std::make_unique<HintReplayer>(
-      &impl->engine->hints(), &impl->directory, impl->peers.get(),
-      options.hint_replay_interval);
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);
   impl->heartbeater->Start();
@@ -247,14 +255,7 @@ StorageNode::StorageNode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 StorageNode::~StorageNode() { Shutdown(); }
 
-absl::Status StorageNode::Wait() {
-  absl::MutexLock lock(&impl_->mu);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) {
-    return impl_->stopped || !impl_->fatal.ok();
-  };
-  impl_->mu.Await(absl::Condition(&done));
-  return impl_->fatal;
-}
+absl::Status StorageNode::Wait() { return impl_->base.Wait(); }
 
 void StorageNode::Shutdown() { impl_->Stop(); }
 
@@ -262,7 +263,8 @@ const std::string& StorageNode::id() const { return impl_->self.id(); }
 const std::string& StorageNode::address() const {
   return impl_->self.address();
 }
-int StorageNode::port() const { return impl_->port; }
+int StorageNode::port() const { return impl_->base.port(); }
+int StorageNode::http_port() const { return impl_->base.http_port(); }
 bool StorageNode::registered() const { return impl_->heartbeater->registered(); }
 DirectoryPtr StorageNode::directory() const { return impl_->directory.Get(); }
 Engine* StorageNode::engine() { return impl_->engine.get(); }

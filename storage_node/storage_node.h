@@ -37,6 +37,8 @@ class StorageNode {
   // The address the node advertises (the bound port filled in).
   const std::string& address() const;
   int port() const;
+  // The bound --http_listen port; 0 without it.
+  int http_port() const;
   bool registered() const;
   // The directory this node routes by.
   DirectoryPtr directory() const;

@@ -16,6 +16,9 @@ namespace quorumkv {
 struct StorageNodeOptions {
   // host:port to serve on; port 0 picks a free port (tests).
   std::string listen = "127.0.0.1:7101";
+  // host:port of the HTTP endpoint (/metrics, /healthz); empty: none. Port
+  // 0 picks one.
+  std::string http_listen;
   // host:port of the master.
   std::string master = "127.0.0.1:7000";
   // Failure domain; replicas of a partition go to distinct racks.

@@ -1,0 +1,86 @@
+#include "master/cluster_status.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/clock.h"
+
+namespace quorumkv {
+
+ClusterStatusReporter::ClusterStatusReporter(
+    const Membership* membership, const DirectoryManager* directory,
+    const MoveTracker* moves, const AntiEntropyScheduler* anti_entropy)
+    : membership_(membership),
+      directory_(directory),
+      moves_(moves),
+      anti_entropy_(anti_entropy) {}
+
+ClusterStatusResponse ClusterStatusReporter::Describe() const {
+  ClusterStatusResponse response;
+  DirectoryPtr directory = directory_->Get();
+  response.set_epoch(directory->epoch());
+  response.set_directory_formed(directory->formed());
+  response.set_registered_nodes(membership_->registered_count());
+  response.set_initial_nodes(directory_->initial_nodes());
+  response.set_partitions(directory->partitions());
+  response.set_replication(directory->replication());
+  absl::flat_hash_map<std::string, uint32_t> partitions_per_node, joining;
+  for (const PartitionReplicas& p : directory->proto().assignments()) {
+    for (const std::string& id : p.node_ids()) ++partitions_per_node[id];
+    for (const std::string& id : p.joining_ids()) ++joining[id];
+  }
+  const absl::Time now = absl::Now();
+  const std::vector<Member> members = membership_->Snapshot(now);
+  absl::flat_hash_set<std::string> up;
+  for (const Member& member : members) {
+    if (member.state == UP) up.insert(member.node.id());
+  }
+  uint32_t under_replicated = 0;
+  for (uint32_t p = 0; p < static_cast<uint32_t>(
+                               directory->proto().assignments_size());
+       ++p) {
+    uint32_t live = 0;
+    for (const std::string& id : directory->Replicas(p)) live += up.contains(id);
+    under_replicated += live < directory->replication();
+  }
+  if (!directory->formed()) under_replicated = directory->partitions();
+  response.set_under_replicated(under_replicated);
+  response.set_moves(directory->proto().moves_size());
+  const AntiEntropyScheduler::Summary anti_entropy =
+      anti_entropy_->Summarize(directory->partitions(), now);
+  response.set_anti_entropy_compared(anti_entropy.compared);
+  response.set_anti_entropy_rows_exchanged(anti_entropy.rows_exchanged);
+  response.set_anti_entropy_oldest_ms(
+      anti_entropy.oldest < absl::ZeroDuration()
+          ? -1
+          : absl::ToInt64Milliseconds(anti_entropy.oldest));
+  for (const Member& member : members) {
+    NodeStatus* status = response.add_nodes();
+    *status->mutable_node() = member.node;
+    status->set_state(
+        MoveTracker::ShownState(*directory, member.node.id(), member.state));
+    status->set_joining(joining[member.node.id()]);
+    status->set_capacity_bytes(member.capacity_bytes);
+    *status->mutable_load() = member.load;
+    status->set_partitions(partitions_per_node[member.node.id()]);
+    status->set_directory_epoch(member.directory_epoch);
+    status->set_last_heartbeat_ms_ago(
+        member.last_heartbeat == absl::InfinitePast()
+            ? -1
+            : absl::ToInt64Milliseconds(now - member.last_heartbeat));
+  }
+    return response;
+}
+
+ListMovesResponse ClusterStatusReporter::Moves() const {
+  ListMovesResponse response;
+  response.set_epoch(directory_->Get()->epoch());
+  for (MoveStatus& move : moves_->InFlight()) {
+    *response.add_moves() = std::move(move);
+  }
+  return response;
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,21 @@
+// The master's status page (HTTP `/`) and its data (`/api/status`, JSON):
+// racks, their nodes with state and load, partitions per node, moves in
+// flight, under-replicated partitions. The page is static and fetches the
+// JSON every two seconds, so it refreshes by itself and works from any
+// browser that reaches --http_listen.
+#ifndef QUORUMKV_MASTER_STATUS_PAGE_H_
+#define QUORUMKV_MASTER_STATUS_PAGE_H_
+
+#include <vector>
+
+#include "common/http_server.h"
+#include "master/cluster_status.h"
+
+namespace quorumkv {
+
+// The routes "/" and "/api/status". `status` must outlive the server.
+std::vector<HttpRoute> StatusPageRoutes(const ClusterStatusReporter* status);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_MASTER_STATUS_PAGE_H_

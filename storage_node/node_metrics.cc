@@ -1,0 +1,82 @@
+#include "storage_node/node_metrics.h"
+
+#include <vector>
+
+namespace quorumkv {
+
+void AddNodeMetrics(const NodeMetricSources& s, Metrics* metrics) {
+  using prometheus::MetricType;
+  metrics->AddValue("quorumkv_hints_pending",
+                    "Hinted writes waiting for their replica (stored and "
+                    "queued)",
+                    MetricType::Gauge, [s] {
+                      return s.engine->hints().pending() +
+                             s.hint_writer->queued();
+                    });
+  metrics->AddValue("quorumkv_hints_replayed_total",
+                    "Hinted writes delivered to their replica",
+                    MetricType::Counter,
+                    [s] { return s.hint_replayer->replayed(); });
+  metrics->AddSource(
+      "quorumkv_hints_dropped_total",
+      "Hinted writes given up: past --hint_window or --max_hint_bytes "
+      "(limits), or refused by their replica (refused); anti-entropy "
+      "repairs those",
+      MetricType::Counter, [s] {
+        return std::vector<MetricSample>{
+            {{{"reason", "limits"}},
+             static_cast<double>(s.engine->hints().dropped())},
+            {{{"reason", "refused"}},
+             static_cast<double>(s.hint_replayer->refused())}};
+      });
+  metrics->AddValue("quorumkv_read_repairs_total",
+                    "Replicas a read found behind and sent the newest version",
+                    MetricType::Counter,
+                    [s] { return s.coordinator->read_repairs(); });
+  metrics->AddValue("quorumkv_partitions_received_total",
+                    "Partitions copied in completely by moves",
+                    MetricType::Counter,
+                    [s] { return s.receiver->partitions_received(); });
+  metrics->AddValue("quorumkv_partition_bytes_received_total",
+                    "Bytes of partition streams copied in by moves",
+                    MetricType::Counter,
+                    [s] { return s.receiver->bytes_received(); });
+  metrics->AddValue("quorumkv_anti_entropy_rows_exchanged_total",
+                    "Rows anti-entropy fetched from or sent to peers",
+                    MetricType::Counter,
+                    [s] { return s.anti_entropy->rows_exchanged(); });
+  metrics->AddSource(
+      "quorumkv_stored", "Live keys and their bytes held by this node",
+      MetricType::Gauge, [s] {
+        double keys = 0, bytes = 0;
+        for (const auto& [partition, stats] : s.engine->Stats()) {
+          keys += stats.keys;
+          bytes += stats.bytes;
+        }
+        return std::vector<MetricSample>{{{{"unit", "keys"}}, keys},
+                                         {{{"unit", "bytes"}}, bytes}};
+      });
+  metrics->AddSource(
+      "quorumkv_rocksdb_bytes",
+      "RocksDB sizes: table files (sst), unflushed memtables (memtable), "
+      "estimated live data (live_data)",
+      MetricType::Gauge, [s] {
+        const Engine::StorageSizes sizes = s.engine->Sizes();
+        return std::vector<MetricSample>{
+            {{{"kind", "sst"}}, static_cast<double>(sizes.sst_bytes)},
+            {{{"kind", "memtable"}}, static_cast<double>(sizes.memtable_bytes)},
+            {{{"kind", "live_data"}},
+             static_cast<double>(sizes.live_data_bytes)}};
+      });
+  metrics->AddValue("quorumkv_rocksdb_pending_compaction_bytes",
+                    "Bytes RocksDB estimates compaction still has to rewrite",
+                    MetricType::Gauge, [s] {
+                      return s.engine->Sizes().pending_compaction_bytes;
+                    });
+  metrics->AddValue("quorumkv_directory_epoch",
+                    "Epoch of the directory this node routes by",
+                    MetricType::Gauge,
+                    [s] { return s.directory->epoch(); });
+}
+
+}  // namespace quorumkv
