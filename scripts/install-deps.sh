@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages QuorumKV needs to build, if any are
-# missing; with --tests also what the tests need (clang, for the build that
-# checks the lock annotations). Non-interactive; needs root (or sudo).
+# missing; with --tests also what the tests need (clang, chromium,
+# python3-yaml).
+# Non-interactive; needs root (or sudo).
 set -euo pipefail
 
 PACKAGES=(
   cmake g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
-  libbenchmark-dev
+  libbenchmark-dev prometheus-cpp-dev libcivetweb-dev
 )
 if [ "${1:-}" = "--tests" ]; then
-  PACKAGES+=(clang)
+  # clang: the build that checks the lock annotations; chromium: the status
+  # page test (headless); python3-yaml: the compose file check.
+  PACKAGES+=(clang chromium python3-yaml)
 fi
 
 missing=()

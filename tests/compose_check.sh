@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Checks deploy/docker-compose.yml without a Docker engine: it parses, has a
-# master and six nodes on racks r1-r3 with distinct ports and volumes, and
-# every command's flags are flags our binaries define. Exits 77 (skipped)
+# master and six nodes on racks r1-r3 with distinct ports and volumes, every
+# command's flags are flags our binaries define, every service has a health
+# check on its own /healthz, the image is built once (by the master) and
+# never pulled, and the status page is published. Exits 77 (skipped)
 # where python3 with PyYAML is missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/build/bin}
 python3 -c "import yaml" 2>/dev/null || { echo "SKIP: python3 with PyYAML not installed"; exit 77; }
-master_flags=$( ("$bin/kv_master" --helpfull 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
-node_flags=$( ("$bin/kv_storage_node" --helpfull 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
-MASTER_FLAGS="$master_flags" NODE_FLAGS="$node_flags" python3 - "$root/deploy/docker-compose.yml" <<'PY'
-import os, sys, yaml
+master_flags=$( ("$bin/kv_master" --help 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
+node_flags=$( ("$bin/kv_storage_node" --help 2>&1 || true) | grep -o -- '-[a-z_]*' | sed 's/^-//' | sort -u)
+MASTER_FLAGS="$master_flags" NODE_FLAGS="$node_flags" python3 - "$root/deploy/docker-compose.yml" "$root/deploy/Dockerfile" <<'PY'
+import os, re, sys, yaml
 spec = yaml.safe_load(open(sys.argv[1]))
+dockerfile = open(sys.argv[2]).read()
 services = spec["services"]
 known = {"kv_master": set(os.environ["MASTER_FLAGS"].split()),
          "kv_storage_node": set(os.environ["NODE_FLAGS"].split())}
@@ -19,7 +22,9 @@ errors = []
 nodes = {n: s for n, s in services.items() if n != "master"}
 if "master" not in services: errors.append("no master service")
 if len(nodes) != 6: errors.append(f"{len(nodes)} storage nodes, want 6")
-racks, listens, volumes = {}, set(), set()
+racks, listens, volumes, https = {}, set(), set(), set()
+runtime = dockerfile.split("FROM ")[-1]
+if not re.search(r"\bcurl\b", runtime): errors.append("Dockerfile: runtime image lacks curl, which the health checks run")
 for name, svc in services.items():
     cmd = svc.get("command") or []
     if not cmd or cmd[0] not in known:
@@ -31,7 +36,26 @@ for name, svc in services.items():
     for v in svc.get("volumes", []):
         if v in volumes: errors.append(f"{name}: volume {v} shared")
         volumes.add(v)
+    http = flags.get("http_listen", "")
+    port = http.rsplit(":", 1)[-1]
+    if not http: errors.append(f"{name}: no --http_listen")
+    test = " ".join((svc.get("healthcheck") or {}).get("test", []))
+    if f"http://127.0.0.1:{port}/healthz" not in test:
+        errors.append(f"{name}: no health check on its /healthz (port {port})")
+    if http and http in https: errors.append(f"{name}: HTTP port reused")
+    https.add(http)
+    if svc.get("image") != "quorumkv:local": errors.append(f"{name}: image is not quorumkv:local")
+    if name == "master":
+        if (svc.get("build") or {}).get("dockerfile") != "deploy/Dockerfile":
+            errors.append("master: does not build deploy/Dockerfile")
+        if not any(p.endswith(f":{port}") for p in svc.get("ports", [])):
+            errors.append("master: status page port not published")
+    elif "build" in svc or svc.get("pull_policy") != "never":
+        errors.append(f"{name}: must reuse the master's image (no build, pull_policy: never)")
     if cmd[0] == "kv_storage_node":
+        dep = (svc.get("depends_on") or {}).get("master") or {}
+        if dep.get("condition") != "service_healthy":
+            errors.append(f"{name}: does not wait for a healthy master")
         racks[flags.get("rack")] = racks.get(flags.get("rack"), 0) + 1
         if flags.get("master") != "master:7000": errors.append(f"{name}: --master is not master:7000")
         if not flags.get("advertise", "").startswith(name + ":"): errors.append(f"{name}: --advertise is not {name}:PORT")
