@@ -1,10 +1,18 @@
 #include "common/http_server.h"
 
 #include <civetweb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace quorumkv {
 namespace {
@@ -12,6 +20,23 @@ namespace {
 // Two threads serve scrapes and status page refreshes; civetweb's default
 // (50) would be idle threads on every daemon.
 constexpr const char* kThreads = "2";
+
+// Connects to the server at `address` (HOST:PORT; a wildcard or name
+// host: 127.0.0.1) and closes at once.
+void WakeAcceptLoop(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(std::atoi(address.c_str() + colon + 1));
+  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &addr.sin_addr) != 1 ||
+      addr.sin_addr.s_addr == htonl(INADDR_ANY)) {
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return;
+  connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  close(fd);
+}
 
 }  // namespace
 
@@ -53,7 +78,19 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Stop() {
   if (context_ == nullptr) return;
+  // civetweb's accept loop notices the stop only when its poll() returns,
+  // after up to two seconds; a connection wakes it at once. The waker
+  // connects until mg_stop() has returned (a few tries at most).
+  std::atomic<bool> stopped{false};
+  std::thread waker([this, &stopped] {
+    for (int attempt = 0; attempt < 100 && !stopped.load(); ++attempt) {
+      WakeAcceptLoop(address_);
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
   mg_stop(context_);
+  stopped = true;
+  waker.join();
   context_ = nullptr;
 }
 

@@ -20,8 +20,8 @@ const char* OpLabel(KvOp op) {
   return "unknown";
 }
 
-const char* ModeLabel(QueryMode mode) {
-  return mode == QueryMode::kIterative ? "iterative" : "recursive";
+const char* ModeLabel(bool relayed) {
+  return relayed ? "recursive" : "iterative";
 }
 
 // From 0.5 ms (a local read) to 10 s (the default deadline).
@@ -50,41 +50,40 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                            .Register(registry)) {
   for (KvOp op : {KvOp::kGet, KvOp::kPut, KvOp::kDelete}) {
     const int o = static_cast<int>(op);
-    for (QueryMode mode : {QueryMode::kIterative, QueryMode::kRecursive}) {
-      const int m = static_cast<int>(mode);
-      ok_[o][m] = CounterFor(op, mode, "ok");
-      latency_[o][m] = &durations_.Add(
-          {{"op", OpLabel(op)}, {"mode", ModeLabel(mode)}}, LatencyBuckets());
+    for (bool relayed : {false, true}) {
+      ok_[o][relayed] = CounterFor(op, relayed, "ok");
+      latency_[o][relayed] = &durations_.Add(
+          {{"op", OpLabel(op)}, {"mode", ModeLabel(relayed)}}, LatencyBuckets());
     }
     quorum_failed_[o] = &quorum_failures_.Add({{"op", OpLabel(op)}});
   }
 }
 
-prometheus::Counter* RequestMetrics::CounterFor(KvOp op, QueryMode mode,
+prometheus::Counter* RequestMetrics::CounterFor(KvOp op, bool relayed,
                                                 const std::string& outcome) {
   const std::string key =
-      absl::StrCat(OpLabel(op), "/", ModeLabel(mode), "/", outcome);
+      absl::StrCat(OpLabel(op), "/", ModeLabel(relayed), "/", outcome);
   absl::MutexLock lock(&mu_);
   prometheus::Counter*& counter = counters_[key];
   if (counter == nullptr) {
     counter = &requests_.Add({{"op", OpLabel(op)},
-                              {"mode", ModeLabel(mode)},
+                              {"mode", ModeLabel(relayed)},
                               {"outcome", outcome}});
   }
   return counter;
 }
 
-void RequestMetrics::Record(KvOp op, QueryMode mode, const absl::Status& status,
+void RequestMetrics::Record(KvOp op, bool relayed, const absl::Status& status,
                             absl::Duration elapsed) {
   const int o = static_cast<int>(op);
-  const int m = static_cast<int>(mode);
+  const int m = relayed ? 1 : 0;
   latency_[o][m]->Observe(absl::ToDoubleSeconds(elapsed));
   if (status.ok()) {
     ok_[o][m]->Increment();
     return;
   }
   if (GetQuorumNotReached(status)) quorum_failed_[o]->Increment();
-  CounterFor(op, mode, Outcome(status))->Increment();
+  CounterFor(op, relayed, Outcome(status))->Increment();
 }
 
 uint64_t RequestMetrics::Count(KvOp op) const {

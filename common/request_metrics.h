@@ -30,25 +30,25 @@
 
 namespace quorumkv {
 
-enum class QueryMode { kIterative = 0, kRecursive = 1 };
-
 class RequestMetrics {
  public:
   // Registers the families in `registry`, which must outlive this.
   explicit RequestMetrics(prometheus::Registry& registry);
 
-  // Counts one client request that ended with `status` after `elapsed`.
-  void Record(KvOp op, QueryMode mode, const absl::Status& status,
+  // Counts one client request that ended with `status` after `elapsed`;
+  // `relayed` requests (by the master's relay, or at the relay itself) are
+  // mode="recursive", the others mode="iterative".
+  void Record(KvOp op, bool relayed, const absl::Status& status,
               absl::Duration elapsed);
 
   // `done` (called with an absl::StatusOr<Response>), wrapped to Record()
   // the request of type `Request` when it is called: its outcome, and the
   // time since this call.
   template <typename Request, typename Done>
-  auto Counting(QueryMode mode, Done done) {
-    return [this, mode, start = absl::Now(),
+  auto Counting(bool relayed, Done done) {
+    return [this, relayed, start = absl::Now(),
             done = std::move(done)](auto result) mutable {
-      Record(KvMethod<Request>::kOp, mode, result.status(),
+      Record(KvMethod<Request>::kOp, relayed, result.status(),
              absl::Now() - start);
       done(std::move(result));
     };
@@ -64,7 +64,7 @@ class RequestMetrics {
 
  private:
   static constexpr int kModes = 2;
-  prometheus::Counter* CounterFor(KvOp op, QueryMode mode,
+  prometheus::Counter* CounterFor(KvOp op, bool relayed,
                                   const std::string& outcome);
 
   prometheus::Family<prometheus::Counter>& requests_;

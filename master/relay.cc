@@ -171,7 +171,7 @@ void RelayKvService::Start(
     const CancellationPtr& cancellation) {
   using Method = KvMethod<Request>;
   auto counted =
-      metrics_->Counting<Request>(QueryMode::kRecursive, std::move(done));
+      metrics_->Counting<Request>(/*relayed=*/true, std::move(done));
   auto relay = std::make_shared<Relay<Request>>();
   relay->request = request;
   relay->request.set_relayed(true);

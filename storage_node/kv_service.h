@@ -65,10 +65,7 @@ class NodeKvService final : public KvService::CallbackService {
                   const CancellationPtr&) {
       using Request = std::decay_t<decltype(request)>;
       Handle(request, deadline,
-             metrics_->Counting<Request>(request.relayed()
-                                             ? QueryMode::kRecursive
-                                             : QueryMode::kIterative,
-                                         std::move(done)));
+             metrics_->Counting<Request>(request.relayed(), std::move(done)));
     };
   }
 

@@ -39,6 +39,7 @@ absl::Status MiniCluster::StartMaster() {
   options.move_check_interval = options_.move_check_interval;
   options.move_stall_timeout = options_.move_stall_timeout;
   options.anti_entropy_interval = options_.anti_entropy_interval;
+  if (options_.http) options.http_listen = "127.0.0.1:0";
   ASSIGN_OR_RETURN(master_, Master::Start(options));
   master_port_ = master_->port();
   master_address_ = master_->address();
@@ -56,6 +57,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.partition_drop_grace = options_.partition_drop_grace;
   options.tombstone_grace = options_.tombstone_grace;
   options.peer_proxy_factory = peer_factories_[i];
+  if (options_.http) options.http_listen = "127.0.0.1:0";
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();
   return absl::OkStatus();

@@ -38,6 +38,9 @@ struct MiniClusterOptions {
   // Anti-entropy compares a partition again this long after the last pass.
   absl::Duration anti_entropy_interval = absl::Minutes(10);
   absl::Duration tombstone_grace = absl::Hours(24);
+  // Serve HTTP (/metrics, /healthz, the master's status page) on a free
+  // port of each daemon: Master::http_port(), StorageNode::http_port().
+  bool http = false;
   // Node i reaches its peers through peer_factories[i] when it is set
   // (tests/fault_injection.h); real gRPC otherwise.
   std::vector<PeerProxyFactory> peer_factories;

@@ -2,11 +2,18 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-#include <cstdlib>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 namespace quorumkv {
@@ -59,5 +66,99 @@ int BindLoopback(int port) {
 int PickFreePort() { return BindLoopback(0); }
 
 bool PortIsFree(int port) { return BindLoopback(port) == port; }
+
+}  // namespace quorumkv
+
+namespace quorumkv {
+
+absl::StatusOr<HttpResult> HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  timeval limit{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
+  }
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  if (send(fd, request.data(), request.size(), 0) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError("send failed");
+  }
+  std::string response;
+  char buffer[16384];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) response.append(buffer, n);
+  close(fd);
+  if (n < 0) return absl::DeadlineExceededError("no complete answer in 5 s");
+  const size_t header_end = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || header_end == std::string::npos) {
+    return absl::InternalError(absl::StrCat("not an HTTP answer: ", response));
+  }
+  HttpResult result;
+  result.code = std::atoi(response.c_str() + response.find(' ') + 1);
+  const std::string headers = absl::AsciiStrToLower(response.substr(0, header_end));
+  const size_t type = headers.find("\r\ncontent-type: ");
+  if (type != std::string::npos) {
+    const size_t start = type + strlen("\r\ncontent-type: ");
+    result.content_type = headers.substr(start, headers.find("\r\n", start) - start);
+  }
+  result.body = response.substr(header_end + 4);
+  return result;
+}
+
+absl::StatusOr<std::map<std::string, double>> ParsePrometheusText(
+    const std::string& text) {
+  std::map<std::string, double> samples;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "#")) {
+      if (!absl::StartsWith(line, "# HELP ") && !absl::StartsWith(line, "# TYPE ")) {
+        return absl::InvalidArgumentError(absl::StrCat("bad comment: ", line));
+      }
+      continue;
+    }
+    const size_t space = line.rfind(' ');
+    double value = 0;
+    const absl::string_view value_text =
+        space == absl::string_view::npos ? "" : line.substr(space + 1);
+    if (!absl::SimpleAtod(value_text, &value) &&
+        value_text != "+Inf" && value_text != "-Inf" && value_text != "NaN") {
+      return absl::InvalidArgumentError(absl::StrCat("bad sample: ", line));
+    }
+    const absl::string_view key = line.substr(0, space);
+    const size_t brace = key.find('{');
+    const absl::string_view name = key.substr(0, brace);
+    if (name.empty() || !absl::StartsWith(name, "quorumkv_") ||
+        (brace != absl::string_view::npos && !absl::EndsWith(key, "}"))) {
+      return absl::InvalidArgumentError(absl::StrCat("bad sample: ", line));
+    }
+    if (!samples.emplace(std::string(key), value).second) {
+      return absl::InvalidArgumentError(absl::StrCat("sample twice: ", line));
+    }
+  }
+  return samples;
+}
+
+double SumSamples(const std::map<std::string, double>& samples,
+                  const std::string& name,
+                  const std::vector<std::string>& labels) {
+  double sum = 0;
+  for (const auto& [key, value] : samples) {
+    if (key != name && !absl::StartsWith(key, name + "{")) continue;
+    bool all = true;
+    for (const std::string& label : labels) {
+      all = all && absl::StrContains(key, label);
+    }
+    if (all) sum += value;
+  }
+  return sum;
+}
 
 }  // namespace quorumkv

@@ -4,9 +4,12 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
@@ -52,6 +55,26 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// An HTTP/1.0 GET of `path` from 127.0.0.1:`port`, as an operator's tool
+// would make it (a 5 s limit).
+struct HttpResult {
+  int code = 0;
+  std::string content_type;
+  std::string body;
+};
+absl::StatusOr<HttpResult> HttpGet(int port, const std::string& path);
+
+// Samples of a Prometheus text exposition, keyed by the name and labels as
+// written ("quorumkv_requests_total{mode=\"iterative\",op=\"put\",...}");
+// an error names the first line that is not valid.
+absl::StatusOr<std::map<std::string, double>> ParsePrometheusText(
+    const std::string& text);
+// The sum of the samples named `name` whose labels include every one of
+// `labels` (each as `key="value"`).
+double SumSamples(const std::map<std::string, double>& samples,
+                  const std::string& name,
+                  const std::vector<std::string>& labels = {});
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
