@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -52,11 +54,17 @@ Result Shell(const TempDir& dir, const std::string& command,
   return result;
 }
 
-// Whether the local cluster's ports, from `base`, are free now (seven, and
-// one for a node added later).
+// Whether the local cluster's ports, from `base`, are free now: gRPC on
+// BASE and BASE+101..107 (one for a node added later), HTTP on BASE+80 and
+// BASE+181..187.
 bool PortsFree(int base) {
-  for (int offset : {0, 101, 102, 103, 104, 105, 106, 107}) {
+  for (int offset : {0, 80}) {
     if (!PortIsFree(base + offset)) return false;
+  }
+  for (int node = 1; node <= 7; ++node) {
+    if (!PortIsFree(base + 100 + node) || !PortIsFree(base + 180 + node)) {
+      return false;
+    }
   }
   return true;
 }
@@ -65,10 +73,9 @@ class SystemTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    // Seven ports: BASE for the master, BASE+101..106 for the nodes.
     for (int tries = 0; tries < 100; ++tries) {
       base_port_ = PickFreePort();
-      if (base_port_ + 107 <= 65535 && PortsFree(base_port_)) break;
+      if (base_port_ + 187 <= 65535 && PortsFree(base_port_)) break;
     }
     env_ = absl::StrCat("QKV_CLUSTER_DIR=", dir_->Sub("cluster"),
                         " QKV_BASE_PORT=", base_port_,
@@ -299,6 +306,130 @@ TEST_F(SystemTest, UpPrintsTheDownCommandForThisCluster) {
             std::string::npos)
       << *up_output_;
   EXPECT_NE(up_output_->find("local-cluster.sh down"), std::string::npos);
+  EXPECT_NE(up_output_->find(absl::StrCat("Status page: http://127.0.0.1:",
+                                          base_port_ + 80, "/")),
+            std::string::npos)
+      << *up_output_;
+}
+
+// What grpcurl-style tools see of every daemon with nothing but its
+// address: the health service answers SERVING, and server reflection lists
+// the services and their methods.
+TEST_F(SystemTest, EveryDaemonAnswersHealthAndReflection) {
+  std::vector<int> ports = {base_port_};
+  for (int node = 1; node <= 6; ++node) ports.push_back(base_port_ + 100 + node);
+  for (int port : ports) {
+    Result probe = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/grpc_probe 127.0.0.1:", port));
+    ASSERT_EQ(probe.exit_code, 0) << port << ": " << probe.err;
+    for (const char* line :
+         {"health: SERVING\n", "service: grpc.health.v1.Health\n",
+          "service: grpc.reflection.v1alpha.ServerReflection\n",
+          "service: quorumkv.KvService\n", "method: quorumkv.KvService/Batch\n"}) {
+      EXPECT_NE(probe.out.find(line), std::string::npos) << port << ": " << probe.out;
+    }
+    const bool master = port == base_port_;
+    EXPECT_EQ(probe.out.find("method: quorumkv.MasterService/Decommission\n") !=
+                  std::string::npos,
+              master)
+        << probe.out;
+    EXPECT_EQ(probe.out.find("method: quorumkv.ReplicaService/Exchange\n") !=
+                  std::string::npos,
+              !master)
+        << probe.out;
+  }
+}
+
+// The status page as a browser renders it: headless Chromium loads it from
+// the running cluster, runs its script and takes a screenshot; the rendered
+// DOM shows every node (by id, in its rack) and the cluster's health.
+TEST_F(SystemTest, StatusPageShowsEveryNodeAndRackInABrowser) {
+  Result nodes = Kvcli("--json nodes");
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  std::map<std::string, std::string> rack_of;  // node id -> rack
+  for (absl::string_view entry : absl::StrSplit(nodes.out, "{\"id\": \"")) {
+    const size_t end = entry.find('"');
+    const size_t rack = entry.find("\"rack\": \"");
+    if (end == absl::string_view::npos || rack == absl::string_view::npos) continue;
+    const size_t rack_start = rack + strlen("\"rack\": \"");
+    rack_of[std::string(entry.substr(0, end))] =
+        std::string(entry.substr(rack_start, entry.find('"', rack_start) - rack_start));
+  }
+  ASSERT_EQ(rack_of.size(), 6u) << nodes.out;
+
+  const std::string url = absl::StrCat("http://127.0.0.1:", base_port_ + 80, "/");
+  const std::string screenshot = dir_->Sub("status.png");
+  // --virtual-time-budget lets the page's fetch and rendering finish before
+  // the DOM is dumped; root needs --no-sandbox.
+  const std::string chromium = absl::StrCat(
+      "HOME=", dir_->path(), " timeout 120 chromium --headless --no-sandbox ",
+      "--disable-gpu --disable-dev-shm-usage --user-data-dir=",
+      dir_->Sub("chromium"), " --virtual-time-budget=10000 ",
+      "--window-size=1280,1000 ");
+  Result dom = Shell(*dir_, chromium + "--dump-dom " + url);
+  ASSERT_EQ(dom.exit_code, 0) << "is chromium installed (scripts/install-deps.sh "
+                                 "--tests)? "
+                              << dom.err;
+  for (const auto& [id, rack] : rack_of) {
+    // The row of the node sits in its rack's section.
+    const size_t section = dom.out.find(absl::StrCat("data-rack=\"", rack, "\""));
+    const size_t row = dom.out.find(absl::StrCat("data-node=\"", id, "\""));
+    ASSERT_NE(section, std::string::npos) << rack << "\n" << dom.out;
+    ASSERT_NE(row, std::string::npos) << id << "\n" << dom.out;
+    EXPECT_LT(section, row);
+    const size_t next_section = dom.out.find("data-rack=", section + 1);
+    EXPECT_TRUE(next_section == std::string::npos || row < next_section)
+        << id << " is not in rack " << rack;
+  }
+  for (const char* rack : {"Rack r1", "Rack r2", "Rack r3"}) {
+    EXPECT_NE(dom.out.find(rack), std::string::npos) << dom.out;
+  }
+  EXPECT_NE(dom.out.find("directory formed"), std::string::npos);
+  EXPECT_NE(dom.out.find("0 under-replicated"), std::string::npos);
+  EXPECT_NE(dom.out.find("nodes: 6 UP"), std::string::npos);
+  // The error banner stayed empty: every fetch of /api/status succeeded.
+  const size_t banner = dom.out.find("id=\"error\"");
+  ASSERT_NE(banner, std::string::npos);
+  EXPECT_EQ(dom.out.substr(dom.out.find('>', banner), 7), "></div>")
+      << dom.out.substr(banner, 200);
+
+  Result shot = Shell(*dir_, chromium + "--screenshot=" + screenshot + " " + url);
+  ASSERT_EQ(shot.exit_code, 0) << shot.err;
+  const std::string png = ReadFile(screenshot);
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+// /metrics of the real daemons, scraped as Prometheus would: the nodes'
+// request counters rise by exactly the writes kvcli made, and /healthz
+// answers on every daemon.
+TEST_F(SystemTest, MetricsCountKvcliRequests) {
+  auto puts = [&] {
+    double sum = 0;
+    for (int node = 1; node <= 6; ++node) {
+      absl::StatusOr<HttpResult> page =
+          HttpGet(base_port_ + 180 + node, "/metrics");
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return -1.0;
+      absl::StatusOr<std::map<std::string, double>> samples =
+          ParsePrometheusText(page->body);
+      EXPECT_TRUE(samples.ok()) << samples.status();
+      if (!samples.ok()) return -1.0;
+      sum += SumSamples(*samples, "quorumkv_requests_total",
+                        {"op=\"put\"", "outcome=\"ok\""});
+    }
+    return sum;
+  };
+  const double before = puts();
+  constexpr int kPuts = 5;
+  for (int i = 0; i < kPuts; ++i) {
+    ASSERT_EQ(Kvcli(absl::StrCat("put metrics-key", i, " v")).exit_code, 0);
+  }
+  EXPECT_EQ(puts(), before + kPuts);
+  for (int port : {base_port_ + 80, base_port_ + 181, base_port_ + 186}) {
+    absl::StatusOr<HttpResult> health = HttpGet(port, "/healthz");
+    ASSERT_TRUE(health.ok()) << health.status();
+    EXPECT_EQ(health->code, 200) << port;
+  }
 }
 
 // A start that fails part-way (a node's port is taken) stops what it
@@ -308,7 +439,7 @@ TEST(LocalClusterScriptTest, FailedStartStopsWhatItStarted) {
   int base = 0;
   for (int tries = 0; tries < 100; ++tries) {
     base = PickFreePort();
-    if (base + 107 <= 65535 && PortsFree(base)) break;
+    if (base + 187 <= 65535 && PortsFree(base)) break;
   }
   // Node 3's port, held by this test.
   const int blocker = socket(AF_INET, SOCK_STREAM, 0);
