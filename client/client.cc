@@ -52,7 +52,7 @@ const char* QueryModeName(QueryMode mode) {
 }
 
 template <typename Request>
-struct Client::Impl::Call {
+struct internal::ClientImpl::Call {
   using Response = typename KvMethod<Request>::Response;
   Request request;
   absl::Time deadline;
@@ -63,18 +63,18 @@ struct Client::Impl::Call {
   absl::Status last_error = absl::UnavailableError("no attempt made");
 };
 
-Client::Impl::Impl(const ClientOptions& options)
-    : Impl(options, MakeChannel(options.master)) {}
+internal::ClientImpl::ClientImpl(const ClientOptions& options)
+    : ClientImpl(options, MakeChannel(options.master)) {}
 
 // The master API's calls and the recursive mode's stream share one
 // connection when the channel is the default one.
-Client::Impl::Impl(const ClientOptions& options,
+internal::ClientImpl::ClientImpl(const ClientOptions& options,
                    std::shared_ptr<grpc::Channel> master)
     : options_(options),
       master_(MasterService::NewStub(master)),
       routing_(master_.get()) {}
 
-Client::Impl::~Impl() {
+internal::ClientImpl::~ClientImpl() {
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_flight_ == 0;
@@ -82,7 +82,7 @@ Client::Impl::~Impl() {
   mu_.Await(absl::Condition(&idle));
 }
 
-std::string Client::Impl::MasterError(const absl::Status& status) const {
+std::string internal::ClientImpl::MasterError(const absl::Status& status) const {
   if (absl::IsUnimplemented(status)) {
     // What a storage node (or any other gRPC server) answers to the
     // master's methods: its message is empty.
@@ -100,7 +100,7 @@ std::string Client::Impl::MasterError(const absl::Status& status) const {
 }
 
 template <typename Request>
-void Client::Impl::Submit(
+void internal::ClientImpl::Submit(
     Request request, absl::Time deadline,
     std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
         done) {
@@ -115,7 +115,7 @@ void Client::Impl::Submit(
   Attempt(std::move(call));
 }
 
-void Client::Impl::CallBackSoon(std::function<void()> callback) {
+void internal::ClientImpl::CallBackSoon(std::function<void()> callback) {
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
@@ -128,7 +128,7 @@ void Client::Impl::CallBackSoon(std::function<void()> callback) {
 }
 
 template <typename Request>
-void Client::Impl::Finish(
+void internal::ClientImpl::Finish(
     const std::shared_ptr<Call<Request>>& call,
     absl::StatusOr<typename KvMethod<Request>::Response> result) {
   auto done = std::move(call->done);
@@ -138,7 +138,7 @@ void Client::Impl::Finish(
 }
 
 template <typename Request>
-void Client::Impl::Attempt(std::shared_ptr<Call<Request>> call) {
+void internal::ClientImpl::Attempt(std::shared_ptr<Call<Request>> call) {
   if (absl::Now() >= call->deadline) {
     Finish(call, absl::DeadlineExceededError(absl::StrCat(
                      "request timed out; last error: ",
@@ -153,7 +153,7 @@ void Client::Impl::Attempt(std::shared_ptr<Call<Request>> call) {
 }
 
 template <typename Request>
-void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
+void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
   streams_.Get(options_.master)
       ->Send(Batched(call->request, call->deadline), call->deadline,
              [this, call](absl::StatusOr<KvReply> reply) {
@@ -182,7 +182,7 @@ void Client::Impl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
 }
 
 template <typename Request>
-void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
+void internal::ClientImpl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
   DirectoryPtr directory = routing_.Get();
   if (!directory->formed()) {
     routing_.Refresh(call->deadline, [this, call](absl::Status status) {
@@ -258,7 +258,7 @@ void Client::Impl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
       });
 }
 
-void Client::Impl::AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
+void internal::ClientImpl::AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
                                   const DirectoryView& directory) {
   const NodeDescriptor* node = directory.FindNode(call->request.from_node());
   if (node == nullptr) {
@@ -287,7 +287,7 @@ void Client::Impl::AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
 }
 
 template <typename Request>
-void Client::Impl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
+void internal::ClientImpl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
   routing_.Refresh(call->deadline, [this, call](absl::Status status) {
     if (!status.ok()) {
       // Keep routing by the cached directory while the master is away.
@@ -302,7 +302,7 @@ void Client::Impl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
   });
 }
 
-absl::Status Client::Impl::SyncRefresh() {
+absl::Status internal::ClientImpl::SyncRefresh() {
   absl::Notification fetched;
   absl::Status result;
   routing_.Refresh(absl::Now() + options_.timeout, [&](absl::Status status) {
@@ -314,13 +314,13 @@ absl::Status Client::Impl::SyncRefresh() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> Client::Impl::ReplicationFactor() {
+absl::StatusOr<uint32_t> internal::ClientImpl::ReplicationFactor() {
   if (routing_.Get()->replication() == 0) RETURN_IF_ERROR(SyncRefresh());
   return routing_.Get()->replication();
 }
 
 template <typename Request, typename Response>
-absl::Status Client::Impl::CallMaster(
+absl::Status internal::ClientImpl::CallMaster(
     grpc::Status (MasterService::Stub::*method)(grpc::ClientContext*,
                                                 const Request&, Response*),
     const Request& request, Response* response) {
@@ -339,7 +339,7 @@ absl::Status Client::Impl::CallMaster(
   return absl::Status(status.code(), MasterError(status));
 }
 
-absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
+absl::StatusOr<KeyLocation> internal::ClientImpl::Where(absl::string_view key) {
   RETURN_IF_ERROR(ValidateKey(key));
   LookupRequest request;
   request.set_key(std::string(key));
@@ -357,7 +357,7 @@ absl::StatusOr<KeyLocation> Client::Impl::Where(absl::string_view key) {
   return location;
 }
 
-absl::StatusOr<ClusterSummary> Client::Impl::Nodes() {
+absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   ClusterStatusResponse response;
   RETURN_IF_ERROR(CallMaster(&MasterService::Stub::ClusterStatus,
                              ClusterStatusRequest(), &response));
@@ -411,21 +411,21 @@ std::vector<MoveInfo> ToMoves(
 
 }  // namespace
 
-absl::StatusOr<MoveList> Client::Impl::Moves() {
+absl::StatusOr<MoveList> internal::ClientImpl::Moves() {
   ListMovesResponse response;
   RETURN_IF_ERROR(CallMaster(&MasterService::Stub::ListMoves,
                              ListMovesRequest(), &response));
   return MoveList{response.epoch(), ToMoves(response.moves())};
 }
 
-absl::StatusOr<MoveList> Client::Impl::Plan() {
+absl::StatusOr<MoveList> internal::ClientImpl::Plan() {
   PlanResponse response;
   RETURN_IF_ERROR(
       CallMaster(&MasterService::Stub::Plan, PlanRequest(), &response));
   return MoveList{response.epoch(), ToMoves(response.moves())};
 }
 
-absl::StatusOr<DecommissionResult> Client::Impl::Decommission(
+absl::StatusOr<DecommissionResult> internal::ClientImpl::Decommission(
     const std::string& node_id, bool dry_run) {
   if (node_id.empty()) return absl::InvalidArgumentError("node id is empty");
   DecommissionRequest request;
@@ -450,7 +450,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   if (options.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timeout must be positive");
   }
-  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(options)));
+  return std::make_unique<Client>(std::make_unique<internal::ClientImpl>(options));
 }
 
 std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {
@@ -460,7 +460,8 @@ std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {
                        q->attempted()};
 }
 
-Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(std::unique_ptr<internal::ClientImpl> impl)
+    : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
 namespace {

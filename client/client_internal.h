@@ -1,4 +1,7 @@
 // Private implementation of quorumkv::Client (client/include/quorumkv/client.h).
+// Not installed with the SDK. Code of this repository that needs more than
+// the public API (tests that stage a stale directory) makes the ClientImpl
+// itself, keeps a pointer to it and hands it to a Client.
 #ifndef QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
 #define QUORUMKV_CLIENT_CLIENT_INTERNAL_H_
 
@@ -22,12 +25,14 @@
 
 namespace quorumkv {
 
-class Client::Impl {
+namespace internal {
+
+class ClientImpl {
  public:
-  explicit Impl(const ClientOptions& options);
-  Impl(const ClientOptions& options, std::shared_ptr<grpc::Channel> master);
+  explicit ClientImpl(const ClientOptions& options);
+  ClientImpl(const ClientOptions& options, std::shared_ptr<grpc::Channel> master);
   // Blocks until every request has called back.
-  ~Impl();
+  ~ClientImpl();
 
   const ClientOptions& options() const { return options_; }
 
@@ -95,14 +100,10 @@ class Client::Impl {
   mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 
-  TimerQueue timers_;  // Empty by destruction: ~Impl waits for requests.
+  TimerQueue timers_;  // Empty by destruction: ~ClientImpl waits for requests.
 };
 
-// White-box access for tests.
-class ClientTestPeer {
- public:
-  static Client::Impl& Impl(Client& client) { return *client.impl_; }
-};
+}  // namespace internal
 
 }  // namespace quorumkv
 

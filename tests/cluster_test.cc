@@ -24,9 +24,14 @@ class ClusterTest : public ::testing::TestWithParam<QueryMode> {
   void StartCluster(MiniClusterOptions options = {}) {
     cluster_ = std::make_unique<MiniCluster>(options);
     ASSERT_OK(cluster_->Start());
-    auto client = cluster_->NewClient(GetParam());
-    ASSERT_OK(client);
-    client_ = *std::move(client);
+    ClientOptions client_options;
+    client_options.master = cluster_->master_address();
+    client_options.mode = GetParam();
+    // Made from its implementation, which tests that stage a stale
+    // directory reach through client_impl_.
+    auto impl = std::make_unique<internal::ClientImpl>(client_options);
+    client_impl_ = impl.get();
+    client_ = std::make_unique<Client>(std::move(impl));
   }
 
   // Index in the cluster of the replicas of `key`, in directory order.
@@ -50,6 +55,7 @@ class ClusterTest : public ::testing::TestWithParam<QueryMode> {
 
   std::unique_ptr<MiniCluster> cluster_;
   std::unique_ptr<Client> client_;
+  internal::ClientImpl* client_impl_ = nullptr;  // client_'s
 };
 
 TEST_P(ClusterTest, PutGetDeleteRoundTrip) {
@@ -202,7 +208,7 @@ TEST_P(ClusterTest, StaleDirectoryIsRedirected) {
       if (!real->Holds(node.id(), partition)) replicas->add_node_ids(node.id());
     }
     ASSERT_EQ(replicas->node_ids_size(), 3);
-    ClientTestPeer::Impl(*client_).routing().SetForTesting(
+    client_impl_->routing().SetForTesting(
         std::make_shared<DirectoryView>(stale));
   }
   ASSERT_OK(client_->Put(key, "v"));
@@ -242,7 +248,7 @@ TEST_P(ClusterTest, ConcurrentRefreshesAreCoalesced) {
   options.nodes = 6;
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   ASSERT_OK(client_->Put("warm-up", "x"));
-  RoutingCache& routing = ClientTestPeer::Impl(*client_).routing();
+  RoutingCache& routing = client_impl_->routing();
   // Every partition moved to the nodes that do not hold it, one epoch ago.
   DirectoryPtr real = cluster_->master()->directory();
   Directory stale = real->proto();

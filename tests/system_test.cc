@@ -399,6 +399,57 @@ TEST_F(SystemTest, StatusPageShowsEveryNodeAndRackInABrowser) {
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
 }
 
+// The SDK as a user gets it: `cmake --install` into a prefix, then the
+// example program of examples/ built against it twice, through the CMake
+// package (QuorumKV::client) and through pkg-config, and run against the
+// cluster in both modes.
+TEST_F(SystemTest, InstalledSdkExampleBuildsAndRoundTrips) {
+  const std::string prefix = dir_->Sub("prefix");
+  Result install = Shell(*dir_, absl::StrCat("cmake --install " QKV_BUILD_DIR
+                                             " --prefix ", prefix));
+  ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
+  // The public header, and no private one, is installed; it shows no test
+  // hooks.
+  const std::string header = ReadFile(prefix + "/include/quorumkv/client.h");
+  ASSERT_FALSE(header.empty());
+  EXPECT_EQ(header.find("TestPeer"), std::string::npos);
+  EXPECT_EQ(header.find("friend"), std::string::npos);
+  int files = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(prefix + "/include")) {
+    files += entry.is_regular_file();
+  }
+  EXPECT_EQ(files, 1);
+
+  const std::string build = dir_->Sub("example-build");
+  Result configured = Shell(
+      *dir_, absl::StrCat("cmake -S " QKV_SOURCE_DIR "/examples -B ", build,
+                          " -DCMAKE_PREFIX_PATH=", prefix));
+  ASSERT_EQ(configured.exit_code, 0) << configured.out << configured.err;
+  Result built = Shell(*dir_, absl::StrCat("cmake --build ", build));
+  ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
+  for (const char* mode : {"iterative", "recursive"}) {
+    Result run = Shell(*dir_, absl::StrCat(build, "/quorumkv_example ",
+                                           Master(), " ", mode));
+    EXPECT_EQ(run.exit_code, 0) << mode << ": " << run.out << run.err;
+    EXPECT_NE(run.out.find("get example-key: hello from the installed SDK"),
+              std::string::npos)
+        << run.out;
+  }
+
+  const std::string pkg_config =
+      absl::StrCat("PKG_CONFIG_PATH=", prefix, "/lib/pkgconfig pkg-config");
+  Result compiled = Shell(
+      *dir_,
+      absl::StrCat("c++ -std=c++17 " QKV_SOURCE_DIR "/examples/example.cc -o ",
+                   dir_->Sub("example-pc"), " $(", pkg_config,
+                   " --cflags --libs quorumkv) -Wl,-rpath,$(", pkg_config,
+                   " --variable=libdir quorumkv)"));
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.err;
+  Result run = Shell(*dir_, absl::StrCat(dir_->Sub("example-pc"), " ", Master()));
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+}
+
 // /metrics of the real daemons, scraped as Prometheus would: the nodes'
 // request counters rise by exactly the writes kvcli made, and /healthz
 // answers on every daemon.

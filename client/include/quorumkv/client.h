@@ -39,6 +39,9 @@
 #include "absl/time/time.h"
 
 namespace quorumkv {
+namespace internal {
+class ClientImpl;
+}  // namespace internal
 
 enum class QueryMode { kIterative, kRecursive };
 
@@ -214,12 +217,11 @@ class Client {
   // N, from the directory (fetched once and cached).
   absl::StatusOr<uint32_t> ReplicationFactor();
 
-  class Impl;  // client/client_internal.h
+  // Clients are made by Create(); the implementation is the SDK's own.
+  explicit Client(std::unique_ptr<internal::ClientImpl> impl);
 
  private:
-  friend class ClientTestPeer;
-  explicit Client(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<internal::ClientImpl> impl_;
 };
 
 }  // namespace quorumkv
