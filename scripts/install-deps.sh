@@ -10,6 +10,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
   libbenchmark-dev prometheus-cpp-dev libcivetweb-dev
+  curl  # the README's look at /metrics, /healthz and /api/status
 )
 if [ "${1:-}" = "--tests" ]; then
   # clang: the build that checks the lock annotations; chromium: the status
