@@ -35,6 +35,9 @@ absl::StatusOr<DataDirIdentity> ReadIdentity(const fs::path& path) {
   for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
     if (absl::ConsumePrefix(&line, "kind=")) identity.kind = std::string(line);
     if (absl::ConsumePrefix(&line, "id=")) identity.id = std::string(line);
+    if (absl::ConsumePrefix(&line, "cluster=")) {
+      identity.cluster = std::string(line);
+    }
   }
   if (identity.kind.empty() || identity.id.empty()) {
     return absl::FailedPreconditionError(
@@ -49,6 +52,7 @@ absl::Status WriteIdentity(const fs::path& path,
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "kind=" << identity.kind << "\nid=" << identity.id << "\n";
+    if (!identity.cluster.empty()) out << "cluster=" << identity.cluster << "\n";
     out.flush();
     if (!out) {
       return absl::FailedPreconditionError(
@@ -94,11 +98,30 @@ absl::StatusOr<DataDirIdentity> OpenDataDir(const std::string& dir,
         "data dir ", dir, " is not empty and has no ", kIdentityFile,
         " file: it is not a QuorumKV data dir; use an empty or new directory"));
   }
-  DataDirIdentity identity{std::string(kind), NewId()};
+  DataDirIdentity identity;
+  identity.kind = std::string(kind);
+  identity.id = NewId();
   if (absl::Status s = WriteIdentity(identity_path, identity); !s.ok()) {
     return s;
   }
   return identity;
+}
+
+absl::Status RecordCluster(const std::string& dir, DataDirIdentity* identity,
+                           const std::string& cluster) {
+  DataDirIdentity updated = *identity;
+  updated.cluster = cluster;
+  if (absl::Status s = WriteIdentity(fs::path(dir) / kIdentityFile, updated);
+      !s.ok()) {
+    return s;
+  }
+  *identity = std::move(updated);
+  return absl::OkStatus();
+}
+
+std::string NewClusterId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen));
 }
 
 DiskSpace GetDiskSpace(const std::string& dir) {

@@ -3,7 +3,9 @@
 // Every data dir holds an IDENTITY file naming the kind of process that owns
 // it and that process's stable id, so that a master never opens a storage
 // node's data (or the reverse) and a storage node keeps its id across
-// restarts. Part of the on-disk format: "kind=<kind>\nid=<id>\n".
+// restarts. A storage node's also names the cluster it joined, so that a
+// master of another cluster refuses it. Part of the on-disk format:
+// "kind=<kind>\nid=<id>\n" and, once joined, "cluster=<cluster id>\n".
 #ifndef QUORUMKV_COMMON_DATA_DIR_H_
 #define QUORUMKV_COMMON_DATA_DIR_H_
 
@@ -18,6 +20,7 @@ namespace quorumkv {
 struct DataDirIdentity {
   std::string kind;  // "master" or "storage_node"
   std::string id;    // stable; generated on first use
+  std::string cluster;  // empty until the process joins a cluster
 };
 
 // Creates `dir` and its IDENTITY (with a new random id) on first use; later,
@@ -26,6 +29,14 @@ struct DataDirIdentity {
 // ours to write into).
 absl::StatusOr<DataDirIdentity> OpenDataDir(const std::string& dir,
                                             absl::string_view kind);
+
+// Records `cluster` as the cluster the process owning `dir` belongs to
+// (rewriting IDENTITY atomically) and sets identity->cluster.
+absl::Status RecordCluster(const std::string& dir, DataDirIdentity* identity,
+                           const std::string& cluster);
+
+// A new random cluster id (16 hex digits).
+std::string NewClusterId();
 
 // Total and free bytes of the file system holding `dir`; zeros on error.
 struct DiskSpace {

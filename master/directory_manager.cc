@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/data_dir.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 
@@ -25,6 +26,16 @@ absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
     }
     QKV_LOG(INFO) << "loaded directory epoch " << initial.epoch() << " with "
                   << initial.nodes_size() << " nodes";
+    if (initial.assignments_size() > 0 && initial.cluster_id().empty()) {
+      // Formed by a version that had no cluster ids: the cluster gets one
+      // now, before any node registers.
+      initial.set_cluster_id(NewClusterId());
+      initial.set_epoch(initial.epoch() + 1);
+      RETURN_IF_ERROR(store->Save(initial));
+      QKV_LOG(INFO) << "cluster id " << initial.cluster_id()
+                    << " given to the stored cluster (directory epoch "
+                    << initial.epoch() << ")";
+    }
   } else {
     initial.set_partitions(partitions);
     initial.set_replication(replication);
@@ -65,8 +76,10 @@ absl::Status DirectoryManager::OnRegistered(
       PartitionReplicas* p = next.add_assignments();
       for (const std::string& id : replicas) p->add_node_ids(id);
     }
-    QKV_LOG(INFO) << "directory formed: " << next.partitions()
-                  << " partitions on " << registered.size() << " nodes";
+    next.set_cluster_id(NewClusterId());
+    QKV_LOG(INFO) << "directory formed: cluster " << next.cluster_id() << ", "
+                  << next.partitions() << " partitions on "
+                  << registered.size() << " nodes";
     changed = true;
   }
   if (!changed) return absl::OkStatus();

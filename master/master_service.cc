@@ -24,6 +24,26 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 
 }  // namespace
 
+absl::Status CheckSameCluster(const DirectoryView& directory,
+                              const RegisterRequest& request) {
+  const std::string& theirs = request.cluster_id();
+  const std::string& ours = directory.proto().cluster_id();
+  if (theirs.empty() || theirs == ours) return absl::OkStatus();
+  const std::string what = absl::StrCat(
+      "node ", request.node().id(), "'s data dir belongs to cluster ", theirs);
+  absl::Status refused = absl::FailedPreconditionError(
+      ours.empty()
+          ? absl::StrCat(what,
+                         ", and this master has not formed a cluster yet (its "
+                         "data dir is new): point the node at the master of "
+                         "cluster ", theirs, ", or start it with a new --data_dir")
+          : absl::StrCat(what, ", not this master's cluster ", ours,
+                         ": point the node at the master of cluster ", theirs,
+                         ", or start it with a new --data_dir"));
+  QKV_LOG(WARNING) << "registration refused: " << refused.message();
+  return refused;
+}
+
 absl::Status CheckRackUnchanged(const DirectoryView& directory,
                                 const NodeDescriptor& node) {
   const NodeDescriptor* known = directory.FindNode(node.id());
@@ -65,6 +85,7 @@ absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
   if (node.id().empty()) return absl::InvalidArgumentError("node id is empty");
   if (node.rack().empty()) return absl::InvalidArgumentError("rack is empty");
   RETURN_IF_ERROR(ValidateAddress("node address", node.address()));
+  RETURN_IF_ERROR(CheckSameCluster(*directory_->Get(), request));
   RETURN_IF_ERROR(CheckRackUnchanged(*directory_->Get(), node));
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(membership_->Register(request, now));

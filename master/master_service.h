@@ -16,6 +16,12 @@
 
 namespace quorumkv {
 
+// FAILED_PRECONDITION when a node whose data dir belongs to one cluster
+// registers with the master of another (or with a master that has formed
+// none yet): its data must not mix with this cluster's.
+absl::Status CheckSameCluster(const DirectoryView& directory,
+                              const RegisterRequest& request);
+
 // FAILED_PRECONDITION when `node` registers with a rack other than the one
 // the directory knows it by while it holds partitions there.
 absl::Status CheckRackUnchanged(const DirectoryView& directory,

@@ -20,9 +20,11 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
 DirectoryWatcher::DirectoryWatcher(const std::string& master_address,
                                    DirectoryHolder* directory,
+                                   ClusterIdentity* cluster,
                                    std::function<void()> on_new_epoch)
     : master_(MasterService::NewStub(MakeChannel(master_address))),
       directory_(directory),
+      cluster_(cluster),
       on_new_epoch_(std::move(on_new_epoch)) {}
 
 DirectoryWatcher::~DirectoryWatcher() { Stop(); }
@@ -68,11 +70,17 @@ void DirectoryWatcher::Loop() {
         backoff = kFirstBackoff;
       }
     }
-    if (status.ok() && response.has_directory() &&
-        directory_->Install(
-            std::make_shared<DirectoryView>(response.directory()))) {
-      QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
-      on_new_epoch_();
+    if (status.ok() && response.has_directory()) {
+      // Another cluster's directory is not installed; the heartbeater's
+      // registration finds out and stops the node.
+      absl::StatusOr<bool> installed =
+          cluster_->Install(response.directory(), directory_);
+      if (!installed.ok()) {
+        QKV_LOG(ERROR) << installed.status().message();
+      } else if (*installed) {
+        QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
+        on_new_epoch_();
+      }
     }
     if (wait > absl::ZeroDuration()) {
       absl::MutexLock lock(&mu_);

@@ -16,6 +16,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/directory.h"
+#include "storage_node/cluster_identity.h"
 #include "grpcpp/client_context.h"
 #include "proto/master.grpc.pb.h"
 
@@ -25,7 +26,7 @@ class DirectoryWatcher {
  public:
   // `directory` must outlive the watcher.
   DirectoryWatcher(const std::string& master_address,
-                   DirectoryHolder* directory,
+                   DirectoryHolder* directory, ClusterIdentity* cluster,
                    std::function<void()> on_new_epoch);
   ~DirectoryWatcher();  // Stop()s.
 
@@ -37,6 +38,7 @@ class DirectoryWatcher {
 
   const std::unique_ptr<MasterService::Stub> master_;
   DirectoryHolder* const directory_;
+  ClusterIdentity* const cluster_;
   const std::function<void()> on_new_epoch_;
 
   absl::Mutex mu_;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
+#include "common/status_macros.h"
 
 namespace quorumkv {
 namespace {
@@ -20,13 +22,14 @@ constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
                          absl::Duration interval, DirectoryHolder* directory,
-                         DownNodes* down, LoadFn load, FatalFn on_fatal,
-                         Hooks hooks)
+                         ClusterIdentity* cluster, DownNodes* down,
+                         LoadFn load, FatalFn on_fatal, Hooks hooks)
     : self_(std::move(self)),
       capacity_bytes_(capacity_bytes),
       master_address_(master_address),
       interval_(interval),
       directory_(directory),
+      cluster_(cluster),
       down_(down),
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
@@ -67,13 +70,13 @@ absl::Duration Heartbeater::RunOnce() {
   if (!registered) {
     absl::Status status = Register();
     // Refusals that retrying cannot change: another live node holds this
-    // id, or this node came back in another rack.
+    // id, this node came back in another rack, or its data dir belongs to
+    // another cluster.
     if (absl::IsAlreadyExists(status) || absl::IsFailedPrecondition(status)) {
-      fatal_ = true;
-      QKV_LOG(ERROR) << "master " << master_address_
-                     << " refused registration: " << status.message();
-      on_fatal_(status);
-      return absl::InfiniteDuration();
+      return Fail(absl::Status(status.code(),
+                               absl::StrCat("master ", master_address_,
+                                            " refused registration: ",
+                                            status.message())));
     }
     if (!status.ok()) {
       QKV_LOG(WARNING) << "cannot register with master " << master_address_
@@ -120,7 +123,9 @@ absl::Duration Heartbeater::RunOnce() {
   }
   master_reachable_ = true;
   if (refresh || master_epoch > directory_->epoch()) {
-    if (absl::Status s = FetchDirectory(); !s.ok()) {
+    if (absl::Status s = FetchDirectory(); absl::IsFailedPrecondition(s)) {
+      return Fail(std::move(s));  // another cluster's master
+    } else if (!s.ok()) {
       QKV_LOG(WARNING) << "cannot fetch directory: " << s.message();
     }
   }
@@ -136,16 +141,26 @@ absl::Status Heartbeater::Register() {
   *request.mutable_node() = self_;
   request.set_capacity_bytes(capacity_bytes_);
   *request.mutable_load() = load_();
+  request.set_cluster_id(cluster_->id());
   RegisterResponse response;
   grpc::ClientContext context;
   SetTimeout(context, kRpcTimeout);
-  absl::Status status =
-      FromGrpcStatus(master_->Register(&context, request, &response));
-  if (status.ok() && directory_->Install(std::make_shared<DirectoryView>(
-                         response.directory()))) {
-    QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
-  }
-  return status;
+  RETURN_IF_ERROR(
+      FromGrpcStatus(master_->Register(&context, request, &response)));
+  return InstallDirectory(response.directory());
+}
+
+absl::Status Heartbeater::InstallDirectory(const Directory& directory) {
+  ASSIGN_OR_RETURN(const bool installed, cluster_->Install(directory, directory_));
+  if (installed) QKV_LOG(INFO) << "directory epoch " << directory.epoch();
+  return absl::OkStatus();
+}
+
+absl::Duration Heartbeater::Fail(absl::Status status) {
+  fatal_ = true;
+  QKV_LOG(ERROR) << status.message();
+  on_fatal_(std::move(status));
+  return absl::InfiniteDuration();
 }
 
 absl::Status Heartbeater::Heartbeat(HeartbeatResponse* response) {
@@ -163,13 +178,9 @@ absl::Status Heartbeater::FetchDirectory() {
   GetDirectoryResponse response;
   grpc::ClientContext context;
   SetTimeout(context, kRpcTimeout);
-  absl::Status status = FromGrpcStatus(
-      master_->GetDirectory(&context, GetDirectoryRequest(), &response));
-  if (status.ok() && directory_->Install(std::make_shared<DirectoryView>(
-                         response.directory()))) {
-    QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
-  }
-  return status;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      master_->GetDirectory(&context, GetDirectoryRequest(), &response)));
+  return InstallDirectory(response.directory());
 }
 
 }  // namespace quorumkv

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/periodic_task.h"
+#include "storage_node/cluster_identity.h"
 #include "storage_node/down_nodes.h"
 #include "proto/master.grpc.pb.h"
 
@@ -25,7 +26,8 @@ class Heartbeater {
   using LoadFn = std::function<NodeLoad()>;
   // Called once, from the heartbeater's thread, when the master refuses the
   // node for good (another live node holds its id, or the node came back
-  // in another rack than the one its partitions are placed by).
+  // in another rack than the one its partitions are placed by, or its data
+  // dir belongs to another cluster).
   using FatalFn = std::function<void(absl::Status)>;
   // What the node's other parts add to each heartbeat (stream progress,
   // the last anti-entropy pass) and take from each answer (stream tasks,
@@ -37,12 +39,13 @@ class Heartbeater {
   };
 
 
-  // `directory` and `down` must outlive the heartbeater; `down` gets the
-  // master's DOWN nodes from every heartbeat answer.
+  // `directory`, `cluster` and `down` must outlive the heartbeater; every
+  // directory is installed through `cluster`; `down` gets the master's
+  // DOWN nodes from every heartbeat answer.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
               const std::string& master_address, absl::Duration interval,
-              DirectoryHolder* directory, DownNodes* down, LoadFn load,
-              FatalFn on_fatal, Hooks hooks);
+              DirectoryHolder* directory, ClusterIdentity* cluster,
+              DownNodes* down, LoadFn load, FatalFn on_fatal, Hooks hooks);
   ~Heartbeater();
 
   void Start();
@@ -58,6 +61,10 @@ class Heartbeater {
   absl::Duration RunOnce();
   absl::Status Register();
   absl::Status Heartbeat(HeartbeatResponse* response);
+  // Installs a directory from the master through cluster_.
+  absl::Status InstallDirectory(const Directory& directory);
+  // Stops for good: logs `status`, reports it through on_fatal_.
+  absl::Duration Fail(absl::Status status);
   absl::Status FetchDirectory();
 
   // Constant after construction.
@@ -66,6 +73,7 @@ class Heartbeater {
   const std::string master_address_;
   const absl::Duration interval_;
   DirectoryHolder* const directory_;
+  ClusterIdentity* const cluster_;
   DownNodes* const down_;
   const LoadFn load_;
   const FatalFn on_fatal_;

@@ -15,6 +15,7 @@
 #include "common/request_metrics.h"
 #include "common/server_base.h"
 #include "storage_node/anti_entropy.h"
+#include "storage_node/cluster_identity.h"
 #include "storage_node/coordinator.h"
 #include "storage_node/directory_watcher.h"
 #include "storage_node/heartbeater.h"
@@ -70,6 +71,7 @@ absl::Status StorageNodeOptions::Validate() const {
 struct StorageNode::Impl {
   StorageNodeOptions options;
   NodeDescriptor self;
+  std::unique_ptr<ClusterIdentity> cluster;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<HybridClock> clock;
   std::unique_ptr<HintWriter> hint_writer;
@@ -144,6 +146,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                    OpenDataDir(options.data_dir, "storage_node"));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->cluster = std::make_unique<ClusterIdentity>(options.data_dir, identity);
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
@@ -211,7 +214,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       options.master, options.heartbeat_interval, &impl->directory,
-      &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
+      impl->cluster.get(), &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
         // the heartbeater's thread, which runs this).
@@ -237,7 +240,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
-      options.master, &impl->directory, [raw] { raw->heartbeater->Wake(); });
+      options.master, &impl->directory, impl->cluster.get(),
+      [raw] { raw->heartbeater->Wake(); });
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);
   impl->heartbeater->Start();

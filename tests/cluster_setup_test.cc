@@ -4,7 +4,9 @@
 // arrived. Real master and storage nodes over real gRPC and RocksDB.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -168,6 +170,96 @@ TEST_F(ClusterSetupTest, NodeBackInAnotherRackIsRefused) {
   EXPECT_EQ(known->rack(), "r1");
   // Back in its own rack it is welcome.
   ASSERT_OK(cluster.RestartNode(0));
+}
+
+// Starts a storage node from `data_dir` against `master` and waits (20 s at
+// most) for it to stop by itself; returns why it stopped.
+absl::Status RunUntilRefused(const std::string& master, const std::string& data_dir) {
+  StorageNodeOptions options;
+  options.listen = "127.0.0.1:0";
+  options.master = master;
+  options.rack = "r1";
+  options.data_dir = data_dir;
+  auto node = StorageNode::Start(options);
+  if (!node.ok()) return node.status();
+  auto stopped = std::async(std::launch::async, [&] { return (*node)->Wait(); });
+  if (stopped.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    (*node)->Shutdown();
+    return absl::DeadlineExceededError("the node was not refused within 20 s");
+  }
+  return stopped.get();
+}
+
+std::string ReadIdentityFile(const std::string& data_dir) {
+  std::ifstream in(std::filesystem::path(data_dir) / "IDENTITY");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every node records the cluster it joined; a master of another cluster
+// refuses it, and the node says why and stops: data of two clusters never
+// mix.
+TEST_F(ClusterSetupTest, NodeOfAnotherClusterIsRefused) {
+  MiniCluster a, b;
+  ASSERT_OK(a.Start());
+  ASSERT_OK(b.Start());
+  const std::string a_id = a.master()->directory()->proto().cluster_id();
+  const std::string b_id = b.master()->directory()->proto().cluster_id();
+  ASSERT_EQ(a_id.size(), 16u);
+  ASSERT_NE(a_id, b_id);
+  EXPECT_NE(ReadIdentityFile(a.node_data_dir(0)).find("cluster=" + a_id + "\n"),
+            std::string::npos)
+      << ReadIdentityFile(a.node_data_dir(0));
+  const std::string id = a.node(0)->id();
+  a.StopNode(0);
+
+  const absl::Status refused = RunUntilRefused(b.master_address(), a.node_data_dir(0));
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_NE(refused.message().find("belongs to cluster " + a_id), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.message().find("cluster " + b_id), std::string::npos) << refused;
+  EXPECT_EQ(b.master()->directory()->FindNode(id), nullptr);
+  // Its data dir still names its own cluster, whose master takes it back.
+  EXPECT_NE(ReadIdentityFile(a.node_data_dir(0)).find("cluster=" + a_id),
+            std::string::npos);
+  ASSERT_OK(a.RestartNode(0));
+  ASSERT_EVENTUALLY(a.node(0)->registered(), absl::Seconds(20));
+}
+
+// A new master (a fresh data dir) has formed no cluster: a node that
+// belongs to one is refused rather than adopted by it.
+TEST_F(ClusterSetupTest, NewMasterRefusesANodeOfAnExistingCluster) {
+  MiniCluster a;
+  ASSERT_OK(a.Start());
+  const std::string a_id = a.master()->directory()->proto().cluster_id();
+  a.StopNode(0);
+  TempDir dir;
+  MasterOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir.Sub("new-master");
+  auto master = Master::Start(options);
+  ASSERT_OK(master);
+  const absl::Status refused = RunUntilRefused((*master)->address(), a.node_data_dir(0));
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_NE(refused.message().find("has not formed a cluster yet"), std::string::npos)
+      << refused;
+  EXPECT_EQ((*master)->directory()->proto().nodes_size(), 0);
+}
+
+// The cluster id is the directory's: a restarted master keeps it, and its
+// nodes come back.
+TEST_F(ClusterSetupTest, ClusterIdSurvivesAMasterRestart) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  const std::string id = cluster.master()->directory()->proto().cluster_id();
+  ASSERT_FALSE(id.empty());
+  cluster.StopMaster();
+  ASSERT_OK(cluster.RestartMaster());
+  EXPECT_EQ(cluster.master()->directory()->proto().cluster_id(), id);
+  cluster.StopNode(1);
+  ASSERT_OK(cluster.RestartNode(1));
+  ASSERT_EVENTUALLY(cluster.node(1)->registered(), absl::Seconds(20));
 }
 
 // The server answers before the node has registered: a peer from a newer
