@@ -6,33 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "storage_node/hint_format.h"
 #include "rocksdb/write_batch.h"
 
 namespace quorumkv {
 namespace {
 
-constexpr char kSeparator = '\0';
-
-std::string HintKey(const std::string& target, uint64_t sequence) {
-  std::string key = target;
-  key.push_back(kSeparator);
-  for (int i = 7; i >= 0; --i) {
-    key.push_back(static_cast<char>((sequence >> (8 * i)) & 0xff));
-  }
-  return key;
-}
-
-uint64_t SequenceOf(const rocksdb::Slice& key) {
-  uint64_t sequence = 0;
-  for (size_t i = key.size() - 8; i < key.size(); ++i) {
-    sequence = (sequence << 8) | static_cast<uint8_t>(key[i]);
-  }
-  return sequence;
-}
-
-std::string TargetOf(const rocksdb::Slice& key) {
-  const std::string k = key.ToString();
-  return k.substr(0, k.find(kSeparator));
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
 }
 
 absl::Time WrittenAt(const ApplyRequest& request) {
@@ -55,16 +36,19 @@ HintStore::HintStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
   uint64_t count = 0, max_sequence = 0;
   absl::MutexLock lock(&mu_);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() < 9) continue;
+    absl::StatusOr<HintKeyParts> key = DecodeHintKey(View(it->key()));
+    if (!key.ok()) {
+      QKV_LOG(WARNING) << "skipping a stored hint: " << key.status().message();
+      continue;
+    }
     ++count;
-    max_sequence = std::max(max_sequence, SequenceOf(it->key()));
-    TargetState& state = targets_[TargetOf(it->key())];
+    max_sequence = std::max(max_sequence, key->sequence);
+    TargetState& state = targets_[key->target];
     ++state.count;
     state.bytes += it->value().size();
-    ApplyRequest request;
-    if (request.ParseFromArray(it->value().data(),
-                               static_cast<int>(it->value().size()))) {
-      state.waiting_since = std::min(state.waiting_since, WrittenAt(request));
+    absl::StatusOr<ApplyRequest> request = DecodeHintValue(View(it->value()));
+    if (request.ok()) {
+      state.waiting_since = std::min(state.waiting_since, WrittenAt(*request));
     }
   }
   pending_ = count;
@@ -91,7 +75,7 @@ absl::Status HintStore::Add(std::vector<NewHint> hints) {
     if (state.count == 0) state.waiting_since = now;
     ++state.count;
     state.bytes += value.size();
-    batch.Put(cf_, HintKey(hint.target, next_sequence_++), value);
+    batch.Put(cf_, EncodeHintKey(hint.target, next_sequence_++), value);
     ++added;
   }
   if (refused > 0) dropped_ += refused;
@@ -114,8 +98,7 @@ absl::Status HintStore::Add(std::vector<NewHint> hints) {
 std::vector<HintStore::Hint> HintStore::Peek(const std::string& target_node,
                                              size_t max) const {
   std::vector<Hint> hints;
-  std::string prefix = target_node;
-  prefix.push_back(kSeparator);
+  const std::string prefix = HintKeyPrefix(target_node);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf_));
   for (it->Seek(prefix); it->Valid() && hints.size() < max; it->Next()) {
@@ -124,10 +107,11 @@ std::vector<HintStore::Hint> HintStore::Peek(const std::string& target_node,
     hint.id = it->key().ToString();
     hint.target = target_node;
     hint.bytes = it->value().size();
-    if (!hint.request.ParseFromArray(it->value().data(),
-                                     static_cast<int>(it->value().size()))) {
+    absl::StatusOr<ApplyRequest> request = DecodeHintValue(View(it->value()));
+    if (!request.ok()) {
       continue;  // Unreadable hints are left for an operator to inspect.
     }
+    hint.request = *std::move(request);
     hints.push_back(std::move(hint));
   }
   return hints;
@@ -155,12 +139,11 @@ absl::StatusOr<uint64_t> HintStore::RemovePartition(uint32_t partition) {
       db_->NewIterator(rocksdb::ReadOptions(), cf_));
   std::vector<Hint> doomed;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    ApplyRequest request;
-    if (request.ParseFromArray(it->value().data(),
-                               static_cast<int>(it->value().size())) &&
-        request.partition() == partition) {
+    absl::StatusOr<HintKeyParts> key = DecodeHintKey(View(it->key()));
+    absl::StatusOr<ApplyRequest> request = DecodeHintValue(View(it->value()));
+    if (key.ok() && request.ok() && request->partition() == partition) {
       doomed.push_back(
-          {it->key().ToString(), TargetOf(it->key()), it->value().size(), {}});
+          {it->key().ToString(), key->target, it->value().size(), {}});
     }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scanning hints");

@@ -169,10 +169,12 @@ TEST_F(EngineTest, HintsAreDurableAndOrdered) {
   for (int i = 0; i < 3; ++i) {
     ApplyRequest request;
     request.set_key("k" + std::to_string(i));
+    *request.mutable_value() = Value(i + 1, "v");
     ASSERT_OK(engine_->hints().Add({{"nodeB", request}}));
   }
   ApplyRequest other;
   other.set_key("x");
+  *other.mutable_value() = Value(1, "v");
   ASSERT_OK(engine_->hints().Add({{"nodeA", other}}));
   Reopen();
   EXPECT_EQ(engine_->hints().pending(), 4u);

@@ -1,0 +1,46 @@
+// Fuzzes the decoders of stored hints (storage_node/hint_format.h): the
+// first input byte splits the rest into a key and a value. Any key decodes
+// to its parts, which encode back to the same key, or to DATA_LOSS with a
+// reason; any value to a versioned ApplyRequest or DATA_LOSS.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "storage_node/hint_format.h"
+
+namespace {
+
+void Check(bool condition) {
+  if (!condition) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace quorumkv;
+  if (size == 0) return 0;
+  const absl::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const size_t split = std::min<size_t>(data[0], rest.size());
+  const absl::string_view key = rest.substr(0, split);
+  const absl::string_view value = rest.substr(split);
+
+  absl::StatusOr<HintKeyParts> parts = DecodeHintKey(key);
+  if (parts.ok()) {
+    Check(!parts->target.empty());
+    Check(EncodeHintKey(parts->target, parts->sequence) == key);
+    Check(EncodeHintKey(parts->target, parts->sequence)
+              .rfind(HintKeyPrefix(parts->target), 0) == 0);
+  } else {
+    Check(absl::IsDataLoss(parts.status()));
+    Check(!parts.status().message().empty());
+  }
+
+  absl::StatusOr<ApplyRequest> request = DecodeHintValue(value);
+  if (request.ok()) {
+    Check(request->has_value() && request->value().has_version());
+  } else {
+    Check(absl::IsDataLoss(request.status()));
+    Check(!request.status().message().empty());
+  }
+  return 0;
+}

@@ -1,0 +1,66 @@
+// Fuzzes what a server does with a KvService.Batch message off the wire
+// (common/kv_methods.h): the bytes parse as a KvRequestBatch or are
+// dropped; every request in it is dispatched with its deadline and checked
+// as a storage node checks it (key, value, W or R against N=3). Each gets
+// exactly one reply carrying its id, and a refused one an
+// INVALID_ARGUMENT (or, past its deadline, DEADLINE_EXCEEDED) that says
+// why.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <type_traits>
+
+#include "common/kv_methods.h"
+#include "common/limits.h"
+
+namespace {
+
+void Check(bool condition) {
+  if (!condition) std::abort();
+}
+
+// What a storage node's front end checks before coordinating anything.
+template <typename Request>
+absl::Status Validate(const Request& request) {
+  using namespace quorumkv;
+  if (absl::Status s = ValidateKey(request.key()); !s.ok()) return s;
+  if constexpr (std::is_same_v<Request, PutRequest>) {
+    if (absl::Status s = ValidateValue(request.value()); !s.ok()) return s;
+  }
+  return ResolveQuorum(KvMethod<Request>::kQuorumName,
+                       KvMethod<Request>::Quorum(request), 3)
+      .status();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace quorumkv;
+  KvRequestBatch batch;
+  if (!batch.ParseFromArray(data, static_cast<int>(size))) return 0;
+  for (const KvRequest& request : batch.requests()) {
+    int replies = 0;
+    DispatchBatched(
+        request, absl::Seconds(1),
+        [](const auto& inner, absl::Time, auto done, const CancellationPtr&) {
+          using Method = KvMethod<std::decay_t<decltype(inner)>>;
+          absl::Status status = Validate(inner);
+          if (!status.ok()) {
+            done(status);
+          } else {
+            done(typename Method::Response());
+          }
+        },
+        CancellationPtr(),
+        [&](KvReply reply) {
+          ++replies;
+          Check(reply.id() == request.id());
+          if (reply.has_error()) {
+            Check(reply.error().code() != 0);
+            Check(!reply.error().message().empty());
+          }
+        });
+    Check(replies == 1);
+  }
+  return 0;
+}
