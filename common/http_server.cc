@@ -98,7 +98,9 @@ int HttpServer::Serve(mg_connection* connection, void* server) {
   const mg_request_info* request = mg_get_request_info(connection);
   const HttpRoute* route = nullptr;
   for (const HttpRoute& r : static_cast<HttpServer*>(server)->routes_) {
-    if (r.path == request->local_uri) route = &r;
+    if (request->local_uri != nullptr && r.path == request->local_uri) {
+      route = &r;
+    }
   }
   if (route == nullptr) {
     mg_send_http_error(connection, 404, "%s", "not found\n");
