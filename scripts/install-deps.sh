@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages QuorumKV needs to build, if any are
-# missing; with --tests also what the tests need (clang, chromium,
-# python3-yaml).
+# missing; with --tests also what the tests need (clang and its
+# libFuzzer, chromium, python3-yaml).
 # Non-interactive; needs root (or sudo).
 set -euo pipefail
 
@@ -13,9 +13,10 @@ PACKAGES=(
   curl  # the README's look at /metrics, /healthz and /api/status
 )
 if [ "${1:-}" = "--tests" ]; then
-  # clang: the build that checks the lock annotations; chromium: the status
-  # page test (headless); python3-yaml: the compose file check.
-  PACKAGES+=(clang chromium python3-yaml)
+  # clang: the build that checks the lock annotations; libclang-rt-dev: its
+  # libFuzzer and sanitizers, for the fuzz tests; chromium: the status page
+  # test (headless); python3-yaml: the compose file check.
+  PACKAGES+=(clang libclang-rt-dev chromium python3-yaml)
 fi
 
 missing=()
