@@ -64,7 +64,7 @@ struct internal::ClientImpl::Call {
 };
 
 internal::ClientImpl::ClientImpl(const ClientOptions& options)
-    : ClientImpl(options, MakeChannel(options.master)) {}
+    : ClientImpl(options, MakeChannel(options.master, options.token)) {}
 
 // The master API's calls and the recursive mode's stream share one
 // connection when the channel is the default one.
@@ -72,6 +72,7 @@ internal::ClientImpl::ClientImpl(const ClientOptions& options,
                    std::shared_ptr<grpc::Channel> master)
     : options_(options),
       master_(MasterService::NewStub(master)),
+      streams_(options.token),
       routing_(master_.get()) {}
 
 internal::ClientImpl::~ClientImpl() {

@@ -24,6 +24,7 @@
 #include "client/bench/key_chooser.h"
 #include "client/bench/latency_histogram.h"
 #include "quorumkv/client.h"
+#include "common/auth_tokens.h"
 #include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/process.h"
@@ -34,6 +35,9 @@
 ABSL_FLAG(std::string, master, "",
           "master host:port (default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding the token to send (default: $KV_TOKEN, the token "
+          "itself)");
 ABSL_FLAG(std::string, workload, "put",
           "ping (gRPC health check of the storage nodes), put, get, mixed "
           "(--read_fraction gets), or YCSB's a (50% reads, 50% updates), b "
@@ -386,6 +390,9 @@ int Main() {
   if (!mode.ok()) return Fail(2, std::string(mode.status().message()));
   options.mode = *mode;
   options.timeout = absl::GetFlag(FLAGS_timeout);
+  auto token = ClientToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) return Fail(2, std::string(token.status().message()));
+  options.token = *std::move(token);
   auto workload = ParseWorkload(absl::GetFlag(FLAGS_workload),
                                 absl::GetFlag(FLAGS_read_fraction));
   if (!workload.ok()) return Fail(2, std::string(workload.status().message()));

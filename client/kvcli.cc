@@ -22,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "quorumkv/client.h"
+#include "common/auth_tokens.h"
 #include "common/flags.h"
 #include "common/limits.h"
 #include "common/version.h"
@@ -36,6 +37,9 @@ ABSL_FLAG(int, r, -1, "read quorum, 1..N (default: N/2+1)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "time a request may take, retries included");
 ABSL_FLAG(bool, json, false, "machine-readable output");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding the token to send (default: $KV_TOKEN, the token "
+          "itself)");
 
 namespace quorumkv {
 namespace {
@@ -556,6 +560,7 @@ absl::StatusOr<ClientOptions> OptionsFromFlags() {
   if (options.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--timeout must be positive");
   }
+  ASSIGN_OR_RETURN(options.token, ClientToken(absl::GetFlag(FLAGS_token_file)));
   return options;
 }
 

@@ -486,8 +486,14 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
     }
     more = !closing_ && !queue_.empty();
   }
-  const absl::Status broken = absl::UnavailableError(
-      absl::StrCat("stream to ", what_, " broke before it answered: ",
+  // A refusal of the whole stream (no or a wrong token) is every request's
+  // answer as it is; anything else is a stream that broke: retry elsewhere.
+  const bool refused = absl::IsUnauthenticated(status) ||
+                       absl::IsPermissionDenied(status);
+  const absl::Status broken(
+      refused ? status.code() : absl::StatusCode::kUnavailable,
+      absl::StrCat(refused ? "refused by " : "stream to ", what_,
+                   refused ? ": " : " broke before it answered: ",
                    status.ok() ? "closed by the peer" : status.message()));
   for (Done& done : failed) done(broken);
   if (more) Pump();

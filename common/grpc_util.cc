@@ -1,6 +1,7 @@
 #include "common/grpc_util.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/call_auth.h"
 #include "common/limits.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/create_channel.h"
@@ -11,7 +12,8 @@
 
 namespace quorumkv {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const std::string& token) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -20,8 +22,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   // back.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  if (token.empty()) {
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                     args);
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), args,
+      BearerTokenInterceptors(token));
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
@@ -49,6 +56,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   }
   *address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
   return server;
+}
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout) {

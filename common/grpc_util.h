@@ -20,8 +20,10 @@
 namespace quorumkv {
 
 // An insecure channel to `address` with message limits raised to fit the
-// largest value (common/limits.h).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// largest value (common/limits.h); every call carries `token` as a bearer
+// token when it is not empty (common/call_auth.h).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const std::string& token = "");
 
 // Starts a server on `listen` (HOST:PORT; port 0 picks one) serving
 // `services`, which must outlive it, besides the standard health service
@@ -54,6 +56,36 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
   handle(request, DeadlineOf(*context, fallback_deadline),
          FinishUnary(reactor, response), CancellationPtr());
   return reactor;
+}
+
+// A unary call answered with `status` (OK or not) at once.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status);
+
+// Calls ended with `status` before any message: refused.
+template <typename Request, typename Response>
+grpc::ServerBidiReactor<Request, Response>* RefuseStream(
+    const absl::Status& status) {
+  class Refused final : public grpc::ServerBidiReactor<Request, Response> {
+   public:
+    explicit Refused(const absl::Status& status) {
+      this->Finish(ToGrpcStatus(status));
+    }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
+}
+
+template <typename Response>
+grpc::ServerWriteReactor<Response>* RefuseWrites(const absl::Status& status) {
+  class Refused final : public grpc::ServerWriteReactor<Response> {
+   public:
+    explicit Refused(const absl::Status& status) {
+      this->Finish(ToGrpcStatus(status));
+    }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
 }
 
 }  // namespace quorumkv

@@ -23,7 +23,8 @@ using KvStream =
 
 class KvStreams {
  public:
-  KvStreams();
+  // Every call carries `token` as a bearer token when it is not empty.
+  explicit KvStreams(std::string token = "");
   // Cancels every stream; requests still waiting get an answer first.
   ~KvStreams();
 
@@ -32,6 +33,8 @@ class KvStreams {
 
  private:
   std::vector<KvStream*> All();
+
+  const std::string token_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<KvStream>> streams_

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/address.h"
+#include "common/auth_tokens.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
@@ -76,6 +77,7 @@ absl::Status MasterOptions::Validate() const {
 // Members in dependency order (see StorageNode::Impl).
 struct Master::Impl {
   MasterOptions options;
+  std::unique_ptr<TokenSet> tokens;  // null without --auth_token_file
   std::unique_ptr<DirectoryStore> store;
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
@@ -106,6 +108,10 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   RETURN_IF_ERROR(OpenDataDir(options.data_dir, "master").status());
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (!options.auth_token_file.empty()) {
+    ASSIGN_OR_RETURN(TokenSet tokens, TokenSet::Load(options.auth_token_file));
+    impl->tokens = std::make_unique<TokenSet>(std::move(tokens));
+  }
   ASSIGN_OR_RETURN(impl->store,
                    DirectoryStore::Open(
                        (std::filesystem::path(options.data_dir) / "db").string()));
@@ -137,12 +143,13 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
       impl->anti_entropy.get());
   impl->master_service = std::make_unique<MasterServiceImpl>(
       impl->membership.get(), impl->directory.get(), impl->moves.get(),
-      impl->watch.get(), impl->anti_entropy.get(), impl->status.get());
+      impl->watch.get(), impl->anti_entropy.get(), impl->status.get(),
+      impl->tokens.get());
   impl->request_metrics =
       std::make_unique<RequestMetrics>(impl->base.metrics().registry());
   impl->relay = std::make_unique<RelayKvService>(
       impl->directory.get(), impl->membership.get(),
-      impl->request_metrics.get());
+      impl->request_metrics.get(), impl->tokens.get());
   AddMasterMetrics(impl->status.get(), impl->moves.get(),
                    &impl->base.metrics());
 

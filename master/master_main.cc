@@ -9,6 +9,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7000", "host:port to serve on");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of the status page (/), /api/status, /metrics and "
           "/healthz; off when empty");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file of \"ROLE TOKEN\" lines (ROLE data or admin): clients need "
+          "a token, admin commands and nodes an admin one; off when empty");
 ABSL_FLAG(std::string, data_dir, "", "data directory; required");
 ABSL_FLAG(uint32_t, replication, 3,
           "N, replicas per partition (fixed when the cluster is created)");
@@ -38,11 +41,12 @@ int main(int argc, char** argv) {
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
-      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT]",
+      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.replication = absl::GetFlag(FLAGS_replication);
   options.partitions = absl::GetFlag(FLAGS_partitions);

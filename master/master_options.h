@@ -17,6 +17,8 @@ struct MasterOptions {
   // host:port of the HTTP endpoint (status page, /api/status, /metrics,
   // /healthz); empty: none. Port 0 picks one.
   std::string http_listen;
+  // --auth_token_file (common/auth_tokens.h); empty: no tokens needed.
+  std::string auth_token_file;
   // Holds IDENTITY and the RocksDB database with the directory.
   std::string data_dir;
   // N. Fixed when the cluster is created; a restarted master keeps the

@@ -7,23 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/address.h"
+#include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
 
 namespace quorumkv {
-namespace {
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-}  // namespace
-
 absl::Status CheckSameCluster(const DirectoryView& directory,
                               const RegisterRequest& request) {
   const std::string& theirs = request.cluster_id();
@@ -71,13 +61,15 @@ MasterServiceImpl::MasterServiceImpl(Membership* membership,
                                      MoveTracker* moves,
                                      DirectoryWatch* watch,
                                      AntiEntropyScheduler* anti_entropy,
-                                     const ClusterStatusReporter* status)
+                                     const ClusterStatusReporter* status,
+                                     const TokenSet* tokens)
     : membership_(membership),
       directory_(directory),
       moves_(moves),
       watch_(watch),
       anti_entropy_(anti_entropy),
-      status_(status) {}
+      status_(status),
+      auth_(tokens) {}
 
 absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
                                            RegisterResponse* response) {
@@ -99,12 +91,18 @@ absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
 grpc::ServerUnaryReactor* MasterServiceImpl::Register(
     grpc::CallbackServerContext* context, const RegisterRequest* request,
     RegisterResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishNow(context, DoRegister(*request, response));
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
     grpc::CallbackServerContext* context, const HeartbeatRequest* request,
     HeartbeatResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return FinishNow(context, s);
+  }
   const absl::Time now = absl::Now();
   absl::Status status = membership_->Heartbeat(*request, now);
   response->set_directory_epoch(directory_->Get()->epoch());
@@ -157,12 +155,18 @@ absl::Status MasterServiceImpl::DoLookup(const LookupRequest& request,
 grpc::ServerUnaryReactor* MasterServiceImpl::Lookup(
     grpc::CallbackServerContext* context, const LookupRequest* request,
     LookupResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishNow(context, DoLookup(*request, response));
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
     grpc::CallbackServerContext* context, const GetDirectoryRequest*,
     GetDirectoryResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   DirectoryPtr directory = directory_->Get();
   *response->mutable_directory() = directory->proto();
   const absl::Time now = absl::Now();
@@ -177,6 +181,9 @@ grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
 grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
     grpc::CallbackServerContext* context, const ClusterStatusRequest*,
     ClusterStatusResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   *response = status_->Describe();
   return FinishNow(context, absl::OkStatus());
 }
@@ -184,6 +191,9 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
 grpc::ServerUnaryReactor* MasterServiceImpl::WatchDirectory(
     grpc::CallbackServerContext* context, const WatchDirectoryRequest* request,
     WatchDirectoryResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return FinishNow(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   watch_->Add(request->known_epoch(), directory_->Get(), reactor, response);
   return reactor;
@@ -192,6 +202,9 @@ grpc::ServerUnaryReactor* MasterServiceImpl::WatchDirectory(
 grpc::ServerUnaryReactor* MasterServiceImpl::ListMoves(
     grpc::CallbackServerContext* context, const ListMovesRequest*,
     ListMovesResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   *response = status_->Moves();
   return FinishNow(context, absl::OkStatus());
 }
@@ -199,6 +212,9 @@ grpc::ServerUnaryReactor* MasterServiceImpl::ListMoves(
 grpc::ServerUnaryReactor* MasterServiceImpl::Plan(
     grpc::CallbackServerContext* context, const PlanRequest*,
     PlanResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return FinishNow(context, s);
+  }
   response->set_epoch(directory_->Get()->epoch());
   for (MoveStatus& move : moves_->Plan()) *response->add_moves() = std::move(move);
   return FinishNow(context, absl::OkStatus());
@@ -207,6 +223,9 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Plan(
 grpc::ServerUnaryReactor* MasterServiceImpl::Decommission(
     grpc::CallbackServerContext* context, const DecommissionRequest* request,
     DecommissionResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return FinishNow(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   moves_->Decommission(
       request->node_id(), request->dry_run(),

@@ -6,6 +6,7 @@
 #ifndef QUORUMKV_MASTER_MASTER_SERVICE_H_
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
+#include "common/call_auth.h"
 #include "master/anti_entropy_scheduler.h"
 #include "master/cluster_status.h"
 #include "master/directory_manager.h"
@@ -39,7 +40,8 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   MasterServiceImpl(Membership* membership, DirectoryManager* directory,
                     MoveTracker* moves, DirectoryWatch* watch,
                     AntiEntropyScheduler* anti_entropy,
-                    const ClusterStatusReporter* status);
+                    const ClusterStatusReporter* status,
+                    const TokenSet* tokens);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,
@@ -85,6 +87,9 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   DirectoryWatch* const watch_;
   AntiEntropyScheduler* const anti_entropy_;
   const ClusterStatusReporter* const status_;
+  // Nodes' calls and plan/decommission need an admin token, reading the
+  // cluster a data token (when the master has --auth_token_file).
+  const CallAuthorizer auth_;
 };
 
 }  // namespace quorumkv

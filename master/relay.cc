@@ -52,8 +52,13 @@ struct RelayKvService::Relay {
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
                                const Membership* membership,
-                               RequestMetrics* metrics)
-    : directory_(directory), membership_(membership), metrics_(metrics) {}
+                               RequestMetrics* metrics,
+                               const TokenSet* tokens)
+    : directory_(directory),
+      membership_(membership),
+      metrics_(metrics),
+      auth_(tokens),
+      nodes_(tokens == nullptr ? "" : tokens->own_token()) {}
 
 absl::Status RelayKvService::Admit(
     absl::string_view key, const char* quorum_name, uint32_t quorum,
@@ -213,23 +218,35 @@ void RelayKvService::Start(
 grpc::ServerUnaryReactor* RelayKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
 }
 
 grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* RelayKvService::Batch(
-    grpc::CallbackServerContext*) {
+    grpc::CallbackServerContext* context) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return RefuseStream<KvRequestBatch, KvReplyBatch>(s);
+  }
   return ServeKvBatch(&open_streams_, kDefaultDeadline, Starts());
 }
 

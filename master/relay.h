@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/batch_stream_server.h"
+#include "common/call_auth.h"
 #include "common/grpc_util.h"
 #include "common/kv_streams.h"
 #include "common/kv_methods.h"
@@ -28,8 +29,11 @@ class RelayKvService final : public KvService::CallbackService {
  public:
   // Pointers must outlive the service and every relayed call. Each client
   // request is counted in `metrics` under mode="recursive".
+  // With `tokens` (null: auth off) every call needs a data token, and the
+  // relay presents its own (TokenSet::own_token) to the nodes.
   RelayKvService(const DirectoryManager* directory,
-                 const Membership* membership, RequestMetrics* metrics);
+                 const Membership* membership, RequestMetrics* metrics,
+                 const TokenSet* tokens);
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,
@@ -91,6 +95,7 @@ class RelayKvService final : public KvService::CallbackService {
   const DirectoryManager* const directory_;
   const Membership* const membership_;
   RequestMetrics* const metrics_;
+  const CallAuthorizer auth_;
   KvStreams nodes_;
   TimerQueue timers_;
   OpenStreams open_streams_;

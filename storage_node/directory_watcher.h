@@ -25,7 +25,8 @@ namespace quorumkv {
 class DirectoryWatcher {
  public:
   // `directory` must outlive the watcher.
-  DirectoryWatcher(const std::string& master_address,
+  // Calls to the master carry `token` when it is not empty.
+  DirectoryWatcher(const std::string& master_address, const std::string& token,
                    DirectoryHolder* directory, ClusterIdentity* cluster,
                    std::function<void()> on_new_epoch);
   ~DirectoryWatcher();  // Stop()s.

@@ -21,7 +21,8 @@ constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
-                         absl::Duration interval, DirectoryHolder* directory,
+                         const std::string& token, absl::Duration interval,
+                         DirectoryHolder* directory,
                          ClusterIdentity* cluster, DownNodes* down,
                          LoadFn load, FatalFn on_fatal, Hooks hooks)
     : self_(std::move(self)),
@@ -34,7 +35,7 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
       hooks_(std::move(hooks)),
-      master_(MasterService::NewStub(MakeChannel(master_address))),
+      master_(MasterService::NewStub(MakeChannel(master_address, token))),
       backoff_(kFirstBackoff),
       task_([this] { return RunOnce(); }) {}
 

@@ -42,8 +42,10 @@ class Heartbeater {
   // `directory`, `cluster` and `down` must outlive the heartbeater; every
   // directory is installed through `cluster`; `down` gets the master's
   // DOWN nodes from every heartbeat answer.
+  // Calls to the master carry `token` when it is not empty.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
-              const std::string& master_address, absl::Duration interval,
+              const std::string& master_address, const std::string& token,
+              absl::Duration interval,
               DirectoryHolder* directory, ClusterIdentity* cluster,
               DownNodes* down, LoadFn load, FatalFn on_fatal, Hooks hooks);
   ~Heartbeater();

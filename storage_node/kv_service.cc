@@ -19,10 +19,12 @@ namespace quorumkv {
 NodeKvService::NodeKvService(Coordinator* coordinator,
                              const DirectoryHolder* directory,
                              RequestMetrics* metrics,
-                             std::function<void()> request_refresh)
+                             std::function<void()> request_refresh,
+                             const TokenSet* tokens)
     : coordinator_(coordinator),
       directory_(directory),
       metrics_(metrics),
+      auth_(tokens),
       request_refresh_(std::move(request_refresh)) {}
 
 absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
@@ -147,23 +149,35 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
 grpc::ServerUnaryReactor* NodeKvService::Put(
     grpc::CallbackServerContext* context, const PutRequest* request,
     PutResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerUnaryReactor* NodeKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerUnaryReactor* NodeKvService::Get(
     grpc::CallbackServerContext* context, const GetRequest* request,
     GetResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
 }
 
 grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
-    grpc::CallbackServerContext*) {
+    grpc::CallbackServerContext* context) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return RefuseStream<KvRequestBatch, KvReplyBatch>(s);
+  }
   return ServeKvBatch(&open_streams_, kDefaultDeadline, Handlers());
 }
 

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "common/batch_stream_server.h"
+#include "common/call_auth.h"
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
@@ -25,8 +26,10 @@ class NodeKvService final : public KvService::CallbackService {
 
   // Pointers must outlive the service. Every client request is counted in
   // `metrics`, relayed ones under mode="recursive".
+  // With `tokens` (null: auth off) every call needs a data token.
   NodeKvService(Coordinator* coordinator, const DirectoryHolder* directory,
-                RequestMetrics* metrics, std::function<void()> request_refresh);
+                RequestMetrics* metrics, std::function<void()> request_refresh,
+                const TokenSet* tokens);
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,
@@ -82,6 +85,7 @@ class NodeKvService final : public KvService::CallbackService {
   Coordinator* const coordinator_;
   const DirectoryHolder* const directory_;
   RequestMetrics* const metrics_;
+  const CallAuthorizer auth_;
   const std::function<void()> request_refresh_;
   OpenStreams open_streams_;
 };

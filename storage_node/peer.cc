@@ -14,8 +14,8 @@ namespace {
 
 class GrpcPeerProxy final : public PeerProxy {
  public:
-  explicit GrpcPeerProxy(const std::string& address)
-      : channel_(MakeChannel(address)),
+  GrpcPeerProxy(const std::string& address, const std::string& token)
+      : channel_(MakeChannel(address, token)),
         stub_(ReplicaService::NewStub(channel_)),
         stream_(ConnectPeerStream(address, channel_)) {}
 
@@ -80,9 +80,9 @@ constexpr absl::Duration kSweepInterval = absl::Milliseconds(5);
 
 }  // namespace
 
-PeerProxyFactory GrpcPeerProxyFactory() {
-  return [](const std::string& address) {
-    return std::make_unique<GrpcPeerProxy>(address);
+PeerProxyFactory GrpcPeerProxyFactory(const std::string& token) {
+  return [token](const std::string& address) {
+    return std::make_unique<GrpcPeerProxy>(address, token);
   };
 }
 

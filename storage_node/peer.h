@@ -58,8 +58,9 @@ class PeerProxy {
 using PeerProxyFactory =
     std::function<std::unique_ptr<PeerProxy>(const std::string& address)>;
 
-// The factory of real proxies (a gRPC channel per peer).
-PeerProxyFactory GrpcPeerProxyFactory();
+// The factory of real proxies (a gRPC channel per peer, whose calls carry
+// `token` as a bearer token when it is not empty).
+PeerProxyFactory GrpcPeerProxyFactory(const std::string& token = "");
 
 class Peer {
  public:

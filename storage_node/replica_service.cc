@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
 #include "common/batch_stream_server.h"
 #include "common/rpc_status.h"
 #include "storage_node/ownership.h"
@@ -13,13 +14,15 @@ ReplicaServiceImpl::ReplicaServiceImpl(std::string self_id, Engine* engine,
                                        HybridClock* clock,
                                        const DirectoryHolder* directory,
                                        std::function<void()> request_refresh,
-                                       AntiEntropyServer anti_entropy)
+                                       AntiEntropyServer anti_entropy,
+                                       const TokenSet* tokens)
     : self_id_(std::move(self_id)),
       engine_(engine),
       clock_(clock),
       directory_(directory),
       request_refresh_(std::move(request_refresh)),
-      anti_entropy_(std::move(anti_entropy)) {}
+      anti_entropy_(std::move(anti_entropy)),
+      auth_(tokens) {}
 
 absl::Status ReplicaServiceImpl::CheckAccepts(const DirectoryView& directory,
                                               uint32_t partition,
@@ -113,7 +116,10 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
 }
 
 grpc::ServerBidiReactor<PeerRequestBatch, PeerReplyBatch>*
-ReplicaServiceImpl::Exchange(grpc::CallbackServerContext*) {
+ReplicaServiceImpl::Exchange(grpc::CallbackServerContext* context) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return RefuseStream<PeerRequestBatch, PeerReplyBatch>(s);
+  }
   using Server = BatchStreamServer<PeerRequestBatch, PeerReplyBatch, PeerReply>;
   // Local work only: answered on the thread that read the message.
   return new Server([this](PeerRequestBatch& batch, Server::Responder out) {
@@ -178,31 +184,26 @@ class PartitionStreamer final
   bool more_ = true;
 };
 
-class FailedStream final : public grpc::ServerWriteReactor<PartitionChunk> {
- public:
-  explicit FailedStream(const absl::Status& status) {
-    Finish(ToGrpcStatus(status));
-  }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<PartitionChunk>* ReplicaServiceImpl::StreamPartition(
-    grpc::CallbackServerContext*, const StreamPartitionRequest* request) {
+    grpc::CallbackServerContext* context, const StreamPartitionRequest* request) {
+  if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
+    return RefuseWrites<PartitionChunk>(s);
+  }
   DirectoryPtr directory = directory_->Get();
   if (request->directory_epoch() > directory->epoch()) {
     // Until this node routes by the receiver's directory it may coordinate
     // writes that skip the receiver; those must be in the snapshot.
     request_refresh_();
-    return new FailedStream(absl::UnavailableError(absl::StrCat(
+    return RefuseWrites<PartitionChunk>(absl::UnavailableError(absl::StrCat(
         "source ", self_id_, " is at directory epoch ", directory->epoch(),
         ", behind the receiver's ", request->directory_epoch(),
         "; retry shortly")));
   }
   if (absl::Status held = CheckHolds(*directory, self_id_, request->partition());
       !held.ok()) {
-    return new FailedStream(held);
+    return RefuseWrites<PartitionChunk>(held);
   }
   return new PartitionStreamer(
       engine_->ScanPartition(request->partition(), request->start_after()));

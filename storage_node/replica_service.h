@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/batch_stream_server.h"
+#include "common/call_auth.h"
 #include "common/directory.h"
 #include "common/hlc.h"
 #include "proto/replica.grpc.pb.h"
@@ -28,7 +29,7 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   ReplicaServiceImpl(std::string self_id, Engine* engine, HybridClock* clock,
                      const DirectoryHolder* directory,
                      std::function<void()> request_refresh,
-                     AntiEntropyServer anti_entropy);
+                     AntiEntropyServer anti_entropy, const TokenSet* tokens);
 
   // The server side of the per-peer stream: each message is answered as a
   // whole, its writes stored in one engine call, its replies sent as one
@@ -65,6 +66,8 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   const DirectoryHolder* const directory_;
   const std::function<void()> request_refresh_;
   const AntiEntropyServer anti_entropy_;
+  // Peers need an admin token (when the node has --auth_token_file).
+  const CallAuthorizer auth_;
   OpenStreams open_streams_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/address.h"
+#include "common/auth_tokens.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
 #include "common/hlc.h"
@@ -71,6 +72,7 @@ absl::Status StorageNodeOptions::Validate() const {
 struct StorageNode::Impl {
   StorageNodeOptions options;
   NodeDescriptor self;
+  std::unique_ptr<TokenSet> tokens;  // null without --auth_token_file
   std::unique_ptr<ClusterIdentity> cluster;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<HybridClock> clock;
@@ -147,6 +149,12 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->cluster = std::make_unique<ClusterIdentity>(options.data_dir, identity);
+  if (!options.auth_token_file.empty()) {
+    ASSIGN_OR_RETURN(TokenSet tokens, TokenSet::Load(options.auth_token_file));
+    impl->tokens = std::make_unique<TokenSet>(std::move(tokens));
+  }
+  const std::string own_token =
+      impl->tokens == nullptr ? "" : impl->tokens->own_token();
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
@@ -159,7 +167,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->hint_writer = std::make_unique<HintWriter>(&impl->engine->hints());
   impl->peers = std::make_unique<PeerSet>(options.peer_proxy_factory
                                               ? options.peer_proxy_factory
-                                              : GrpcPeerProxyFactory());
+                                              : GrpcPeerProxyFactory(own_token));
   impl->coordinator = std::make_unique<Coordinator>(
       identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get(),
       &impl->down_nodes, impl->hint_writer.get());
@@ -171,7 +179,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->load = std::make_unique<LoadTracker>(impl->request_metrics.get());
   impl->kv_service = std::make_unique<NodeKvService>(
       impl->coordinator.get(), &impl->directory, impl->request_metrics.get(),
-      request_refresh);
+      request_refresh, impl->tokens.get());
   impl->anti_entropy = std::make_unique<AntiEntropy>(
       identity.id, impl->engine.get(), &impl->directory, impl->peers.get());
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
@@ -179,7 +187,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       request_refresh,
       [raw](const PeerRequest& request, std::function<void(PeerReply)> reply) {
         raw->anti_entropy->Serve(request, std::move(reply));
-      });
+      },
+      impl->tokens.get());
 
   impl->receiver = std::make_unique<PartitionReceiver>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
@@ -213,7 +222,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
-      options.master, options.heartbeat_interval, &impl->directory,
+      options.master, own_token, options.heartbeat_interval, &impl->directory,
       impl->cluster.get(), &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
@@ -240,7 +249,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
-      options.master, &impl->directory, impl->cluster.get(),
+      options.master, own_token, &impl->directory, impl->cluster.get(),
       [raw] { raw->heartbeater->Wake(); });
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);

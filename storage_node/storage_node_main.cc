@@ -9,6 +9,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101", "host:port to serve on");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of /metrics and /healthz; off when empty");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file of \"ROLE TOKEN\" lines (ROLE data or admin): clients need "
+          "a token, peers an admin one; off when empty");
 ABSL_FLAG(std::string, master, "127.0.0.1:7000", "host:port of the master");
 ABSL_FLAG(std::string, rack, "", "rack (failure domain) of this node; required");
 ABSL_FLAG(std::string, data_dir, "", "data directory; required");
@@ -32,11 +35,12 @@ int main(int argc, char** argv) {
       argc, argv, "kv_storage_node",
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
       "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
-      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT]",
+      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
   options.master = absl::GetFlag(FLAGS_master);
   options.rack = absl::GetFlag(FLAGS_rack);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);

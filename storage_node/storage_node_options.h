@@ -19,6 +19,9 @@ struct StorageNodeOptions {
   // host:port of the HTTP endpoint (/metrics, /healthz); empty: none. Port
   // 0 picks one.
   std::string http_listen;
+  // --auth_token_file: "ROLE TOKEN" lines (common/auth_tokens.h); empty:
+  // no tokens needed.
+  std::string auth_token_file;
   // host:port of the master.
   std::string master = "127.0.0.1:7000";
   // Failure domain; replicas of a partition go to distinct racks.

@@ -40,6 +40,7 @@ absl::Status MiniCluster::StartMaster() {
   options.move_stall_timeout = options_.move_stall_timeout;
   options.anti_entropy_interval = options_.anti_entropy_interval;
   if (options_.http) options.http_listen = "127.0.0.1:0";
+  options.auth_token_file = options_.auth_token_file;
   ASSIGN_OR_RETURN(master_, Master::Start(options));
   master_port_ = master_->port();
   master_address_ = master_->address();
@@ -58,6 +59,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.tombstone_grace = options_.tombstone_grace;
   options.peer_proxy_factory = peer_factories_[i];
   if (options_.http) options.http_listen = "127.0.0.1:0";
+  options.auth_token_file = options_.auth_token_file;
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();
   return absl::OkStatus();

@@ -41,6 +41,8 @@ struct MiniClusterOptions {
   // Serve HTTP (/metrics, /healthz, the master's status page) on a free
   // port of each daemon: Master::http_port(), StorageNode::http_port().
   bool http = false;
+  // --auth_token_file of the master and every node; empty: none.
+  std::string auth_token_file;
   // Node i reaches its peers through peer_factories[i] when it is set
   // (tests/fault_injection.h); real gRPC otherwise.
   std::vector<PeerProxyFactory> peer_factories;

@@ -58,6 +58,11 @@ struct ClientOptions {
   int r = 0;
   // Default time a request may take, retries included.
   absl::Duration timeout = absl::Seconds(5);
+  // Sent as "authorization: Bearer TOKEN" with every call when the cluster
+  // needs tokens (--auth_token_file); a missing or wrong one fails calls
+  // with UNAUTHENTICATED, a data token on an admin call (Decommission,
+  // Plan) with PERMISSION_DENIED. Empty: none sent.
+  std::string token;
 };
 
 // Per-request overrides; zero fields take the ClientOptions value.
