@@ -4,17 +4,9 @@
 // reason; any value to a versioned ApplyRequest or DATA_LOSS.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 
 #include "storage_node/hint_format.h"
-
-namespace {
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
-
-}  // namespace
+#include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace quorumkv;
@@ -26,21 +18,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   absl::StatusOr<HintKeyParts> parts = DecodeHintKey(key);
   if (parts.ok()) {
-    Check(!parts->target.empty());
-    Check(EncodeHintKey(parts->target, parts->sequence) == key);
-    Check(EncodeHintKey(parts->target, parts->sequence)
+    FuzzCheck(!parts->target.empty());
+    FuzzCheck(EncodeHintKey(parts->target, parts->sequence) == key);
+    FuzzCheck(EncodeHintKey(parts->target, parts->sequence)
               .rfind(HintKeyPrefix(parts->target), 0) == 0);
   } else {
-    Check(absl::IsDataLoss(parts.status()));
-    Check(!parts.status().message().empty());
+    FuzzCheck(absl::IsDataLoss(parts.status()));
+    FuzzCheck(!parts.status().message().empty());
   }
 
   absl::StatusOr<ApplyRequest> request = DecodeHintValue(value);
   if (request.ok()) {
-    Check(request->has_value() && request->value().has_version());
+    FuzzCheck(request->has_value() && request->value().has_version());
   } else {
-    Check(absl::IsDataLoss(request.status()));
-    Check(!request.status().message().empty());
+    FuzzCheck(absl::IsDataLoss(request.status()));
+    FuzzCheck(!request.status().message().empty());
   }
   return 0;
 }

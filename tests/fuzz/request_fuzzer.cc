@@ -7,17 +7,13 @@
 // why.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <type_traits>
 
 #include "common/kv_methods.h"
 #include "common/limits.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 // What a storage node's front end checks before coordinating anything.
 template <typename Request>
@@ -54,13 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         CancellationPtr(),
         [&](KvReply reply) {
           ++replies;
-          Check(reply.id() == request.id());
+          FuzzCheck(reply.id() == request.id());
           if (reply.has_error()) {
-            Check(reply.error().code() != 0);
-            Check(!reply.error().message().empty());
+            FuzzCheck(reply.error().code() != 0);
+            FuzzCheck(!reply.error().message().empty());
           }
         });
-    Check(replies == 1);
+    FuzzCheck(replies == 1);
   }
   return 0;
 }
