@@ -96,6 +96,7 @@ absl::Status ProcessCluster::Start(absl::Duration timeout) {
   ClientOptions client_options;
   client_options.master = master_address_;
   client_options.timeout = absl::Seconds(2);
+  client_options.token = options_.token;
   auto client = Client::Create(client_options);
   if (!client.ok()) return client.status();
   const bool up = WaitFor(

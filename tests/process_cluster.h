@@ -23,6 +23,9 @@ struct ProcessClusterOptions {
   int racks = 3;  // node i goes to rack "r" + (i % racks + 1)
   std::vector<std::string> master_flags;  // e.g. "--node_down_after=2s"
   std::vector<std::string> node_flags;
+  // The token Start() presents while it waits for the cluster (one the
+  // daemons' --auth_token_file holds); empty when they need none.
+  std::string token;
 };
 
 class ProcessCluster {
