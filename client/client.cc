@@ -2,6 +2,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -63,16 +64,14 @@ struct internal::ClientImpl::Call {
   absl::Status last_error = absl::UnavailableError("no attempt made");
 };
 
-internal::ClientImpl::ClientImpl(const ClientOptions& options)
-    : ClientImpl(options, MakeChannel(options.master, options.token)) {}
-
-// The master API's calls and the recursive mode's stream share one
-// connection when the channel is the default one.
+// The master API's channel and the recursive mode's stream to the master
+// have the same arguments, so gRPC gives them one connection.
 internal::ClientImpl::ClientImpl(const ClientOptions& options,
-                   std::shared_ptr<grpc::Channel> master)
+                                 std::shared_ptr<const TlsConfig> tls)
     : options_(options),
-      master_(MasterService::NewStub(master)),
-      streams_(options.token),
+      master_(MasterService::NewStub(
+          MakeChannel(options.master, ChannelSecurity{options.token, tls}))),
+      streams_(ChannelSecurity{options.token, tls}),
       routing_(master_.get()) {}
 
 internal::ClientImpl::~ClientImpl() {
@@ -97,7 +96,15 @@ std::string internal::ClientImpl::MasterError(const absl::Status& status) const 
                         absl::StatusCodeToString(status.code()),
                         " with no message");
   }
-  return absl::StrCat("master ", options_.master, ": ", status.message());
+  // A TLS server closes a plaintext connection at once: what gRPC then
+  // reports says nothing of TLS.
+  const bool maybe_tls = options_.tls_dir.empty() && absl::IsUnavailable(status) &&
+                         absl::StrContains(status.message(), "Socket closed");
+  return absl::StrCat("master ", options_.master, ": ", status.message(),
+                      maybe_tls ? " (does the cluster use TLS? then this "
+                                  "client needs a TLS directory: kvcli "
+                                  "--tls_dir or $KV_TLS_DIR)"
+                                : "");
 }
 
 template <typename Request>
@@ -451,7 +458,12 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   if (options.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timeout must be positive");
   }
-  return std::make_unique<Client>(std::make_unique<internal::ClientImpl>(options));
+  std::shared_ptr<const TlsConfig> tls;
+  if (!options.tls_dir.empty()) {
+    ASSIGN_OR_RETURN(tls, LoadTlsDir(options.tls_dir, "tls_dir"));
+  }
+  return std::make_unique<Client>(
+      std::make_unique<internal::ClientImpl>(options, std::move(tls)));
 }
 
 std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {

@@ -29,8 +29,11 @@ namespace internal {
 
 class ClientImpl {
  public:
-  explicit ClientImpl(const ClientOptions& options);
-  ClientImpl(const ClientOptions& options, std::shared_ptr<grpc::Channel> master);
+  // Every connection is mutual TLS with `tls`, plaintext when null (as
+  // Client::Create loads it from options.tls_dir); every call carries
+  // options.token when it is not empty.
+  explicit ClientImpl(const ClientOptions& options,
+                      std::shared_ptr<const TlsConfig> tls = nullptr);
   // Blocks until every request has called back.
   ~ClientImpl();
 

@@ -25,6 +25,7 @@
 #include "client/bench/latency_histogram.h"
 #include "quorumkv/client.h"
 #include "common/auth_tokens.h"
+#include "common/tls.h"
 #include "common/grpc_util.h"
 #include "common/limits.h"
 #include "common/process.h"
@@ -35,6 +36,9 @@
 ABSL_FLAG(std::string, master, "",
           "master host:port (default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory holding ca.pem, cert.pem and key.pem, for a cluster "
+          "with mutual TLS (default: $KV_TLS_DIR; plaintext when neither)");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the token to send (default: $KV_TOKEN, the token "
           "itself)");
@@ -148,10 +152,12 @@ class StoreTarget final : public Target {
 // robin, one plain round trip each.
 class PingTarget final : public Target {
  public:
-  PingTarget(const std::vector<std::string>& addresses, absl::Duration timeout)
+  PingTarget(const std::vector<std::string>& addresses, absl::Duration timeout,
+             const ChannelSecurity& security)
       : timeout_(timeout) {
     for (const std::string& address : addresses) {
-      stubs_.push_back(grpc::health::v1::Health::NewStub(MakeChannel(address)));
+      stubs_.push_back(
+          grpc::health::v1::Health::NewStub(MakeChannel(address, security)));
     }
   }
 
@@ -393,6 +399,14 @@ int Main() {
   auto token = ClientToken(absl::GetFlag(FLAGS_token_file));
   if (!token.ok()) return Fail(2, std::string(token.status().message()));
   options.token = *std::move(token);
+  options.tls_dir = ClientTlsDir(absl::GetFlag(FLAGS_tls_dir));
+  // The ping baseline's channels are as secure as the client's.
+  ChannelSecurity ping_security{options.token, nullptr};
+  if (!options.tls_dir.empty()) {
+    auto tls = LoadTlsDir(options.tls_dir);
+    if (!tls.ok()) return Fail(2, std::string(tls.status().message()));
+    ping_security.tls = *std::move(tls);
+  }
   auto workload = ParseWorkload(absl::GetFlag(FLAGS_workload),
                                 absl::GetFlag(FLAGS_read_fraction));
   if (!workload.ok()) return Fail(2, std::string(workload.status().message()));
@@ -445,7 +459,7 @@ int Main() {
   // last callback may still be unwinding through them.
   auto* chooser = new KeyChooser(*distribution, keys);
   PingTarget* ping =
-      nodes.empty() ? nullptr : new PingTarget(nodes, options.timeout);
+      nodes.empty() ? nullptr : new PingTarget(nodes, options.timeout, ping_security);
   auto* store =
       new StoreTarget(client->get(), request, std::string(value_size, 'v'));
   auto runner = [&](Target* target, double read_fraction, double at_rate) {

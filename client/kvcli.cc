@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "quorumkv/client.h"
 #include "common/auth_tokens.h"
+#include "common/tls.h"
 #include "common/flags.h"
 #include "common/limits.h"
 #include "common/version.h"
@@ -37,6 +38,9 @@ ABSL_FLAG(int, r, -1, "read quorum, 1..N (default: N/2+1)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "time a request may take, retries included");
 ABSL_FLAG(bool, json, false, "machine-readable output");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory holding ca.pem, cert.pem and key.pem, for a cluster "
+          "with mutual TLS (default: $KV_TLS_DIR; plaintext when neither)");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the token to send (default: $KV_TOKEN, the token "
           "itself)");
@@ -517,7 +521,8 @@ const Command kCommands[] = {
 std::string Usage() {
   std::string usage =
       "usage: kvcli [--master=HOST:PORT] [--mode=iterative|recursive] "
-      "[--w=N] [--r=N] [--timeout=5s] [--json] COMMAND ...\n\ncommands:\n";
+      "[--w=N] [--r=N] [--timeout=5s] [--json] [--tls_dir=DIR] "
+      "[--token_file=FILE] COMMAND ...\n\ncommands:\n";
   for (const Command& c : kCommands) {
     absl::StrAppendFormat(&usage, "  %-42s %s\n", c.usage, c.description);
   }
@@ -561,6 +566,7 @@ absl::StatusOr<ClientOptions> OptionsFromFlags() {
     return absl::InvalidArgumentError("--timeout must be positive");
   }
   ASSIGN_OR_RETURN(options.token, ClientToken(absl::GetFlag(FLAGS_token_file)));
+  options.tls_dir = ClientTlsDir(absl::GetFlag(FLAGS_tls_dir));
   return options;
 }
 

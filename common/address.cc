@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -30,6 +31,12 @@ bool IsWildcardAddress(absl::string_view address) {
   absl::string_view host = address.substr(0, address.rfind(':'));
   return host == "0.0.0.0" || host == "[::]" || host == "::" ||
          host == "[::0]" || host == "*";
+}
+
+bool IsLoopbackAddress(absl::string_view address) {
+  absl::string_view host = address.substr(0, address.rfind(':'));
+  return absl::StartsWith(host, "127.") || host == "localhost" ||
+         host == "[::1]" || host == "::1";
 }
 
 }  // namespace quorumkv

@@ -17,6 +17,10 @@ absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
 // [::], ::) rather than one that others can connect to.
 bool IsWildcardAddress(absl::string_view address);
 
+// Whether `address` (a valid HOST:PORT) is reachable from this machine only:
+// 127.0.0.0/8, [::1] or localhost.
+bool IsLoopbackAddress(absl::string_view address);
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_COMMON_ADDRESS_H_

@@ -1,13 +1,12 @@
 #include "common/auth_tokens.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/file_util.h"
 
 namespace quorumkv {
 namespace {
@@ -28,14 +27,12 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 }  // namespace
 
 absl::StatusOr<TokenSet> TokenSet::Load(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--auth_token_file=", path, ": cannot read it"));
+        absl::StrCat("--auth_token_file=", path, ": ", text.status().message()));
   }
-  return Parse(text.str(), path);
+  return Parse(*text, path);
 }
 
 absl::StatusOr<TokenSet> TokenSet::Parse(absl::string_view text,
@@ -101,14 +98,12 @@ absl::StatusOr<std::string> ClientToken(const std::string& token_file) {
     const char* env = std::getenv("KV_TOKEN");
     return std::string(env == nullptr ? "" : absl::StripAsciiWhitespace(env));
   }
-  std::ifstream in(token_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadFileToString(token_file);
+  if (!text.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--token_file=", token_file, ": cannot read it"));
+        absl::StrCat("--token_file=", token_file, ": ", text.status().message()));
   }
-  std::string token(absl::StripAsciiWhitespace(text.str()));
+  std::string token(absl::StripAsciiWhitespace(*text));
   if (token.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--token_file=", token_file, " is empty"));

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include "absl/random/random.h"
@@ -10,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/file_util.h"
 
 namespace quorumkv {
 namespace fs = std::filesystem;
@@ -24,15 +24,13 @@ std::string NewId() {
 }
 
 absl::StatusOr<DataDirIdentity> ReadIdentity(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadFileToString(path.string());
+  if (!text.ok()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", path.string()));
+        absl::StrCat(path.string(), ": ", text.status().message()));
   }
   DataDirIdentity identity;
-  for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     if (absl::ConsumePrefix(&line, "kind=")) identity.kind = std::string(line);
     if (absl::ConsumePrefix(&line, "id=")) identity.id = std::string(line);
     if (absl::ConsumePrefix(&line, "cluster=")) {

@@ -3,17 +3,15 @@
 #include "absl/strings/str_cat.h"
 #include "common/call_auth.h"
 #include "common/limits.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace quorumkv {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const std::string& token) {
+                                           const ChannelSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -22,18 +20,18 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   // back.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  if (token.empty()) {
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                     args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      MakeChannelCredentials(security.tls.get());
+  if (security.token.empty()) {
+    return grpc::CreateCustomChannel(address, credentials, args);
   }
   return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address, grpc::InsecureChannelCredentials(), args,
-      BearerTokenInterceptors(token));
+      address, credentials, args, BearerTokenInterceptors(security.token));
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
-    std::string* address) {
+    std::string* address, const TlsConfig* tls) {
   // Every server answers the standard health check (grpc.health.v1): load
   // balancers, probes and kvbench's ping baseline use it.
   grpc::EnableDefaultHealthCheckService(true);
@@ -47,7 +45,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   // a taken address would bind it too and share its connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, MakeServerCredentials(tls), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

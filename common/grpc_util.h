@@ -16,23 +16,34 @@
 #include "grpcpp/support/server_callback.h"
 #include "common/cancellation.h"
 #include "common/rpc_status.h"
+#include "common/tls.h"
 
 namespace quorumkv {
 
-// An insecure channel to `address` with message limits raised to fit the
-// largest value (common/limits.h); every call carries `token` as a bearer
-// token when it is not empty (common/call_auth.h).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const std::string& token = "");
+// How a process proves who it is when it calls another: the one value every
+// channel of ours is made from. Default: plaintext, no token.
+struct ChannelSecurity {
+  // Sent as a bearer token with every call when not empty
+  // (common/call_auth.h).
+  std::string token;
+  // Mutual TLS (common/tls.h) when set; plaintext when null.
+  std::shared_ptr<const TlsConfig> tls;
+};
+
+// A channel to `address` with message limits raised to fit the largest
+// value (common/limits.h), secured as `security` says.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, const ChannelSecurity& security = {});
 
 // Starts a server on `listen` (HOST:PORT; port 0 picks one) serving
 // `services`, which must outlive it, besides the standard health service
-// (grpc.health.v1.Health) and server reflection, with message limits raised to fit the
-// largest value. `*address` gets HOST:PORT with the bound port.
-// UNAVAILABLE when the address cannot be bound.
+// (grpc.health.v1.Health) and server reflection, with message limits raised
+// to fit the largest value; mutual TLS with `tls`, plaintext when null.
+// `*address` gets HOST:PORT with the bound port. UNAVAILABLE when the
+// address cannot be bound.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
-    std::string* address);
+    std::string* address, const TlsConfig* tls = nullptr);
 
 // Sets `context`'s deadline `timeout` from now.
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);

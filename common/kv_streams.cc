@@ -11,8 +11,8 @@ constexpr absl::Duration kSweepInterval = absl::Milliseconds(5);
 
 }  // namespace
 
-KvStreams::KvStreams(std::string token)
-    : token_(std::move(token)),
+KvStreams::KvStreams(ChannelSecurity security)
+    : security_(std::move(security)),
       sweeper_([this] {
         const absl::Time now = absl::Now();
         for (KvStream* stream : All()) stream->ExpireOverdue(now);
@@ -33,7 +33,7 @@ KvStream* KvStreams::Get(const std::string& address) {
   std::unique_ptr<KvStream>& stream = streams_[address];
   if (stream == nullptr) {
     std::shared_ptr<KvService::Stub> stub =
-        KvService::NewStub(MakeChannel(address, token_));
+        KvService::NewStub(MakeChannel(address, security_));
     stream = std::make_unique<KvStream>(
         "server " + address,
         [stub](grpc::ClientContext* context, KvStream::Reactor* reactor) {

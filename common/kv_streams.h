@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/batch_stream.h"
+#include "common/grpc_util.h"
 #include "common/periodic_task.h"
 #include "proto/kv.grpc.pb.h"
 
@@ -23,8 +24,8 @@ using KvStream =
 
 class KvStreams {
  public:
-  // Every call carries `token` as a bearer token when it is not empty.
-  explicit KvStreams(std::string token = "");
+  // Every stream's channel is secured as `security` says.
+  explicit KvStreams(ChannelSecurity security = {});
   // Cancels every stream; requests still waiting get an answer first.
   ~KvStreams();
 
@@ -34,7 +35,7 @@ class KvStreams {
  private:
   std::vector<KvStream*> All();
 
-  const std::string token_;
+  const ChannelSecurity security_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<KvStream>> streams_

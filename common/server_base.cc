@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/address.h"
 #include "common/grpc_util.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -17,6 +19,10 @@ ServerBase::~ServerBase() {
   if (server_ != nullptr) server_->Shutdown();
 }
 
+void ServerBase::SetSecurity(const DaemonSecurity* security) {
+  security_ = security;
+}
+
 void ServerBase::SetHealthCheck(std::function<absl::Status()> check) {
   health_check_ = std::move(check);
 }
@@ -25,7 +31,18 @@ absl::Status ServerBase::Serve(const std::string& listen,
                                const std::vector<grpc::Service*>& services,
                                const std::string& http_listen,
                                std::vector<HttpRoute> pages) {
-  ASSIGN_OR_RETURN(server_, StartServer(listen, services, &address_));
+  const TlsConfig* tls = security_ == nullptr ? nullptr : security_->tls.get();
+  const TokenSet* tokens =
+      security_ == nullptr ? nullptr : security_->tokens.get();
+  for (const std::string& address : {listen, http_listen}) {
+    if (!address.empty() && tls == nullptr && !IsLoopbackAddress(address)) {
+      QKV_LOG(WARNING) << "WARNING: " << name_ << " listens on " << address
+                       << " without TLS: anyone who reaches it can read and "
+                          "write the cluster's data and join it; give it "
+                          "--tls_dir (docs/operations.md, \"Security\")";
+    }
+  }
+  ASSIGN_OR_RETURN(server_, StartServer(listen, services, &address_, tls));
   port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
   if (!http_listen.empty()) {
     pages.push_back({"/metrics", [this] {
@@ -33,9 +50,9 @@ absl::Status ServerBase::Serve(const std::string& listen,
                            200, "text/plain; version=0.0.4; charset=utf-8",
                            metrics_.Render()};
                      }});
-    pages.push_back({"/healthz", [this] { return Health(); }});
-    absl::StatusOr<std::unique_ptr<HttpServer>> http =
-        HttpServer::Start(http_listen, std::move(pages));
+    pages.push_back({"/healthz", [this] { return Health(); }, /*open=*/true});
+    absl::StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(
+        http_listen, std::move(pages), HttpSecurity{tls, tokens});
     if (!http.ok()) {
       server_->Shutdown();
       server_.reset();

@@ -5,12 +5,14 @@
 // Signals are common/process.h's RunDaemon; this is what it stops.
 //
 // Typical use, in a daemon's Start():
+//   base->SetSecurity(&security);         // optional: TLS, tokens
 //   base->SetHealthCheck(...);            // optional
 //   base->metrics().AddValue(...);        // the daemon's own figures
 //   RETURN_IF_ERROR(base->Serve(listen, services, http_listen, pages));
 // and in its Stop(): base->Stop(before, after).
 //
-// Thread safety: set-up calls (SetHealthCheck, metrics().Add*, Serve) come
+// Thread safety: set-up calls (SetSecurity, SetHealthCheck, metrics().Add*,
+// Serve) come
 // from one thread before anything else; then every method is thread-safe.
 #ifndef QUORUMKV_COMMON_SERVER_BASE_H_
 #define QUORUMKV_COMMON_SERVER_BASE_H_
@@ -23,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/daemon_security.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
 #include "grpcpp/server.h"
@@ -37,13 +40,20 @@ class ServerBase {
 
   Metrics& metrics() { return metrics_; }
 
+  // With `security` (which must outlive the servers) gRPC is mutual TLS and
+  // HTTP is HTTPS when it has TLS, and HTTP routes but /healthz (and those
+  // marked open) need a data token when it has tokens. Default: neither.
+  // The gRPC services check their own calls' tokens (common/call_auth.h).
+  void SetSecurity(const DaemonSecurity* security);
+
   // /healthz answers 200 while `check` is OK (and the daemon is not
   // stopping), else 503 with its message. Default: always OK.
   void SetHealthCheck(std::function<absl::Status()> check);
 
   // Serves `services` (which must outlive the server) over gRPC on `listen`
   // and, when `http_listen` is not empty, HTTP there: /metrics, /healthz and
-  // `pages`. On failure nothing is left running.
+  // `pages`. Logs a warning for an address others can reach without TLS.
+  // On failure nothing is left running.
   absl::Status Serve(const std::string& listen,
                      const std::vector<grpc::Service*>& services,
                      const std::string& http_listen,
@@ -77,6 +87,7 @@ class ServerBase {
 
   const std::string name_;
   Metrics metrics_;
+  const DaemonSecurity* security_ = nullptr;
   std::function<absl::Status()> health_check_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;

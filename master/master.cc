@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/address.h"
-#include "common/auth_tokens.h"
+#include "common/daemon_security.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
@@ -77,7 +77,7 @@ absl::Status MasterOptions::Validate() const {
 // Members in dependency order (see StorageNode::Impl).
 struct Master::Impl {
   MasterOptions options;
-  std::unique_ptr<TokenSet> tokens;  // null without --auth_token_file
+  DaemonSecurity security;  // --tls_dir, --auth_token_file
   std::unique_ptr<DirectoryStore> store;
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
@@ -108,10 +108,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   RETURN_IF_ERROR(OpenDataDir(options.data_dir, "master").status());
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  if (!options.auth_token_file.empty()) {
-    ASSIGN_OR_RETURN(TokenSet tokens, TokenSet::Load(options.auth_token_file));
-    impl->tokens = std::make_unique<TokenSet>(std::move(tokens));
-  }
+  ASSIGN_OR_RETURN(impl->security, DaemonSecurity::Load(
+                                       options.tls_dir, options.auth_token_file));
   ASSIGN_OR_RETURN(impl->store,
                    DirectoryStore::Open(
                        (std::filesystem::path(options.data_dir) / "db").string()));
@@ -144,15 +142,16 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   impl->master_service = std::make_unique<MasterServiceImpl>(
       impl->membership.get(), impl->directory.get(), impl->moves.get(),
       impl->watch.get(), impl->anti_entropy.get(), impl->status.get(),
-      impl->tokens.get());
+      impl->security.tokens.get());
   impl->request_metrics =
       std::make_unique<RequestMetrics>(impl->base.metrics().registry());
   impl->relay = std::make_unique<RelayKvService>(
       impl->directory.get(), impl->membership.get(),
-      impl->request_metrics.get(), impl->tokens.get());
+      impl->request_metrics.get(), impl->security);
   AddMasterMetrics(impl->status.get(), impl->moves.get(),
                    &impl->base.metrics());
 
+  impl->base.SetSecurity(&impl->security);
   RETURN_IF_ERROR(impl->base.Serve(
       options.listen, {impl->master_service.get(), impl->relay.get()},
       options.http_listen, StatusPageRoutes(impl->status.get())));
@@ -162,7 +161,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
                 << impl->directory->Get()->epoch() << ")"
                 << (options.http_listen.empty()
                         ? ""
-                        : absl::StrCat("; status page http://",
+                        : absl::StrCat("; status page ",
+                                       impl->security.tls ? "https://" : "http://",
                                        impl->base.http_address(), "/"));
   return std::unique_ptr<Master>(new Master(std::move(impl)));
 }

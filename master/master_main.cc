@@ -9,6 +9,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7000", "host:port to serve on");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of the status page (/), /api/status, /metrics and "
           "/healthz; off when empty");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory holding ca.pem, cert.pem and key.pem: every gRPC "
+          "connection is mutual TLS (peers need a certificate signed by "
+          "ca.pem) and HTTP is HTTPS; plaintext when empty");
 ABSL_FLAG(std::string, auth_token_file, "",
           "file of \"ROLE TOKEN\" lines (ROLE data or admin): clients need "
           "a token, admin commands and nodes an admin one; off when empty");
@@ -41,12 +45,13 @@ int main(int argc, char** argv) {
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
-      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--auth_token_file=FILE]",
+      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
   options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.replication = absl::GetFlag(FLAGS_replication);
   options.partitions = absl::GetFlag(FLAGS_partitions);

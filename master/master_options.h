@@ -19,6 +19,9 @@ struct MasterOptions {
   std::string http_listen;
   // --auth_token_file (common/auth_tokens.h); empty: no tokens needed.
   std::string auth_token_file;
+  // --tls_dir (common/tls.h): mutual TLS on every connection, HTTPS;
+  // empty: plaintext.
+  std::string tls_dir;
   // Holds IDENTITY and the RocksDB database with the directory.
   std::string data_dir;
   // N. Fixed when the cluster is created; a restarted master keeps the

@@ -53,12 +53,12 @@ struct RelayKvService::Relay {
 RelayKvService::RelayKvService(const DirectoryManager* directory,
                                const Membership* membership,
                                RequestMetrics* metrics,
-                               const TokenSet* tokens)
+                               const DaemonSecurity& security)
     : directory_(directory),
       membership_(membership),
       metrics_(metrics),
-      auth_(tokens),
-      nodes_(tokens == nullptr ? "" : tokens->own_token()) {}
+      auth_(security.tokens.get()),
+      nodes_(security.outgoing()) {}
 
 absl::Status RelayKvService::Admit(
     absl::string_view key, const char* quorum_name, uint32_t quorum,

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/batch_stream_server.h"
 #include "common/call_auth.h"
+#include "common/daemon_security.h"
 #include "common/grpc_util.h"
 #include "common/kv_streams.h"
 #include "common/kv_methods.h"
@@ -29,11 +30,11 @@ class RelayKvService final : public KvService::CallbackService {
  public:
   // Pointers must outlive the service and every relayed call. Each client
   // request is counted in `metrics` under mode="recursive".
-  // With `tokens` (null: auth off) every call needs a data token, and the
-  // relay presents its own (TokenSet::own_token) to the nodes.
+  // With `security.tokens` every call needs a data token; the relay calls
+  // the nodes with the master's own credentials (DaemonSecurity::outgoing).
   RelayKvService(const DirectoryManager* directory,
                  const Membership* membership, RequestMetrics* metrics,
-                 const TokenSet* tokens);
+                 const DaemonSecurity& security);
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,

@@ -131,10 +131,19 @@ function render(s) {
   document.getElementById("updated").textContent =
       "Updated " + new Date().toLocaleTimeString() + ".";
 }
+// With --auth_token_file the data needs a token: the page takes it from
+// its address's fragment (/#token=TOKEN), which browsers never send to a
+// server or put in its logs, and sends it as a bearer token.
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
+const headers = token ? {"Authorization": "Bearer " + token} : {};
 async function refresh() {
   const error = document.getElementById("error");
   try {
-    const response = await fetch("/api/status", {cache: "no-store"});
+    const response = await fetch("/api/status", {cache: "no-store", headers});
+    if (response.status === 401 || response.status === 403) {
+      throw new Error("HTTP " + response.status + ": the master needs a data " +
+                      "token; open this page as /#token=TOKEN");
+    }
     if (!response.ok) throw new Error("HTTP " + response.status);
     render(await response.json());
     error.style.display = "none";
@@ -154,7 +163,10 @@ setInterval(refresh, 2000);
 
 std::vector<HttpRoute> StatusPageRoutes(const ClusterStatusReporter* status) {
   return {
-      {"/", [] { return HttpResponse{200, "text/html; charset=utf-8", kPage}; }},
+      // The page holds no data, so it needs no token; the data it fetches
+      // does (see the script: the token comes from the URL's fragment).
+      {"/", [] { return HttpResponse{200, "text/html; charset=utf-8", kPage}; },
+       /*open=*/true},
       {"/api/status",
        [status] {
          StatusReport report;

@@ -9,7 +9,8 @@ PACKAGES=(
   cmake g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
-  libbenchmark-dev prometheus-cpp-dev libcivetweb-dev
+  libbenchmark-dev prometheus-cpp-dev libmicrohttpd-dev libssl-dev
+  openssl  # certificates for TLS (deploy/make-certs.sh)
   curl  # the README's look at /metrics, /healthz and /api/status
 )
 if [ "${1:-}" = "--tests" ]; then

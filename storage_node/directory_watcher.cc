@@ -19,11 +19,11 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 }  // namespace
 
 DirectoryWatcher::DirectoryWatcher(const std::string& master_address,
-                                   const std::string& token,
+                                   const ChannelSecurity& security,
                                    DirectoryHolder* directory,
                                    ClusterIdentity* cluster,
                                    std::function<void()> on_new_epoch)
-    : master_(MasterService::NewStub(MakeChannel(master_address, token))),
+    : master_(MasterService::NewStub(MakeChannel(master_address, security))),
       directory_(directory),
       cluster_(cluster),
       on_new_epoch_(std::move(on_new_epoch)) {}

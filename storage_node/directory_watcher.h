@@ -16,6 +16,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/directory.h"
+#include "common/grpc_util.h"
 #include "storage_node/cluster_identity.h"
 #include "grpcpp/client_context.h"
 #include "proto/master.grpc.pb.h"
@@ -25,8 +26,9 @@ namespace quorumkv {
 class DirectoryWatcher {
  public:
   // `directory` must outlive the watcher.
-  // Calls to the master carry `token` when it is not empty.
-  DirectoryWatcher(const std::string& master_address, const std::string& token,
+  // Calls to the master are secured as `security` says.
+  DirectoryWatcher(const std::string& master_address,
+                   const ChannelSecurity& security,
                    DirectoryHolder* directory, ClusterIdentity* cluster,
                    std::function<void()> on_new_epoch);
   ~DirectoryWatcher();  // Stop()s.

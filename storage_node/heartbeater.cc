@@ -21,7 +21,7 @@ constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
                          const std::string& master_address,
-                         const std::string& token, absl::Duration interval,
+                         const ChannelSecurity& security, absl::Duration interval,
                          DirectoryHolder* directory,
                          ClusterIdentity* cluster, DownNodes* down,
                          LoadFn load, FatalFn on_fatal, Hooks hooks)
@@ -35,7 +35,7 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
       hooks_(std::move(hooks)),
-      master_(MasterService::NewStub(MakeChannel(master_address, token))),
+      master_(MasterService::NewStub(MakeChannel(master_address, security))),
       backoff_(kFirstBackoff),
       task_([this] { return RunOnce(); }) {}
 

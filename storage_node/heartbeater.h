@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/directory.h"
+#include "common/grpc_util.h"
 #include "common/periodic_task.h"
 #include "storage_node/cluster_identity.h"
 #include "storage_node/down_nodes.h"
@@ -42,9 +43,9 @@ class Heartbeater {
   // `directory`, `cluster` and `down` must outlive the heartbeater; every
   // directory is installed through `cluster`; `down` gets the master's
   // DOWN nodes from every heartbeat answer.
-  // Calls to the master carry `token` when it is not empty.
+  // Calls to the master are secured as `security` says.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
-              const std::string& master_address, const std::string& token,
+              const std::string& master_address, const ChannelSecurity& security,
               absl::Duration interval,
               DirectoryHolder* directory, ClusterIdentity* cluster,
               DownNodes* down, LoadFn load, FatalFn on_fatal, Hooks hooks);

@@ -14,8 +14,8 @@ namespace {
 
 class GrpcPeerProxy final : public PeerProxy {
  public:
-  GrpcPeerProxy(const std::string& address, const std::string& token)
-      : channel_(MakeChannel(address, token)),
+  GrpcPeerProxy(const std::string& address, const ChannelSecurity& security)
+      : channel_(MakeChannel(address, security)),
         stub_(ReplicaService::NewStub(channel_)),
         stream_(ConnectPeerStream(address, channel_)) {}
 
@@ -80,9 +80,9 @@ constexpr absl::Duration kSweepInterval = absl::Milliseconds(5);
 
 }  // namespace
 
-PeerProxyFactory GrpcPeerProxyFactory(const std::string& token) {
-  return [token](const std::string& address) {
-    return std::make_unique<GrpcPeerProxy>(address, token);
+PeerProxyFactory GrpcPeerProxyFactory(ChannelSecurity security) {
+  return [security = std::move(security)](const std::string& address) {
+    return std::make_unique<GrpcPeerProxy>(address, security);
   };
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/grpc_util.h"
 #include "common/periodic_task.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
@@ -58,9 +59,9 @@ class PeerProxy {
 using PeerProxyFactory =
     std::function<std::unique_ptr<PeerProxy>(const std::string& address)>;
 
-// The factory of real proxies (a gRPC channel per peer, whose calls carry
-// `token` as a bearer token when it is not empty).
-PeerProxyFactory GrpcPeerProxyFactory(const std::string& token = "");
+// The factory of real proxies (a gRPC channel per peer, secured as
+// `security` says).
+PeerProxyFactory GrpcPeerProxyFactory(ChannelSecurity security = {});
 
 class Peer {
  public:

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/address.h"
-#include "common/auth_tokens.h"
+#include "common/daemon_security.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
 #include "common/hlc.h"
@@ -72,7 +72,7 @@ absl::Status StorageNodeOptions::Validate() const {
 struct StorageNode::Impl {
   StorageNodeOptions options;
   NodeDescriptor self;
-  std::unique_ptr<TokenSet> tokens;  // null without --auth_token_file
+  DaemonSecurity security;  // --tls_dir, --auth_token_file
   std::unique_ptr<ClusterIdentity> cluster;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<HybridClock> clock;
@@ -149,12 +149,9 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->cluster = std::make_unique<ClusterIdentity>(options.data_dir, identity);
-  if (!options.auth_token_file.empty()) {
-    ASSIGN_OR_RETURN(TokenSet tokens, TokenSet::Load(options.auth_token_file));
-    impl->tokens = std::make_unique<TokenSet>(std::move(tokens));
-  }
-  const std::string own_token =
-      impl->tokens == nullptr ? "" : impl->tokens->own_token();
+  ASSIGN_OR_RETURN(impl->security, DaemonSecurity::Load(
+                                       options.tls_dir, options.auth_token_file));
+  const ChannelSecurity outgoing = impl->security.outgoing();
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
@@ -167,7 +164,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->hint_writer = std::make_unique<HintWriter>(&impl->engine->hints());
   impl->peers = std::make_unique<PeerSet>(options.peer_proxy_factory
                                               ? options.peer_proxy_factory
-                                              : GrpcPeerProxyFactory(own_token));
+                                              : GrpcPeerProxyFactory(outgoing));
   impl->coordinator = std::make_unique<Coordinator>(
       identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get(),
       &impl->down_nodes, impl->hint_writer.get());
@@ -179,7 +176,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->load = std::make_unique<LoadTracker>(impl->request_metrics.get());
   impl->kv_service = std::make_unique<NodeKvService>(
       impl->coordinator.get(), &impl->directory, impl->request_metrics.get(),
-      request_refresh, impl->tokens.get());
+      request_refresh, impl->security.tokens.get());
   impl->anti_entropy = std::make_unique<AntiEntropy>(
       identity.id, impl->engine.get(), &impl->directory, impl->peers.get());
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
@@ -188,7 +185,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       [raw](const PeerRequest& request, std::function<void(PeerReply)> reply) {
         raw->anti_entropy->Serve(request, std::move(reply));
       },
-      impl->tokens.get());
+      impl->security.tokens.get());
 
   impl->receiver = std::make_unique<PartitionReceiver>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
@@ -212,6 +209,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                ? absl::OkStatus()
                : absl::UnavailableError("not registered with the master yet");
   });
+  impl->base.SetSecurity(&impl->security);
   RETURN_IF_ERROR(impl->base.Serve(
       options.listen, {impl->kv_service.get(), impl->replica_service.get()},
       options.http_listen));
@@ -222,7 +220,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
-      options.master, own_token, options.heartbeat_interval, &impl->directory,
+      options.master, outgoing, options.heartbeat_interval, &impl->directory,
       impl->cluster.get(), &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
@@ -249,7 +247,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
-      options.master, own_token, &impl->directory, impl->cluster.get(),
+      options.master, outgoing, &impl->directory, impl->cluster.get(),
       [raw] { raw->heartbeater->Wake(); });
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);

@@ -9,6 +9,10 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101", "host:port to serve on");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of /metrics and /healthz; off when empty");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory holding ca.pem, cert.pem and key.pem: every gRPC "
+          "connection is mutual TLS (peers need a certificate signed by "
+          "ca.pem) and HTTP is HTTPS; plaintext when empty");
 ABSL_FLAG(std::string, auth_token_file, "",
           "file of \"ROLE TOKEN\" lines (ROLE data or admin): clients need "
           "a token, peers an admin one; off when empty");
@@ -35,12 +39,13 @@ int main(int argc, char** argv) {
       argc, argv, "kv_storage_node",
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
       "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
-      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--auth_token_file=FILE]",
+      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
   options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   options.master = absl::GetFlag(FLAGS_master);
   options.rack = absl::GetFlag(FLAGS_rack);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -22,6 +22,9 @@ struct StorageNodeOptions {
   // --auth_token_file: "ROLE TOKEN" lines (common/auth_tokens.h); empty:
   // no tokens needed.
   std::string auth_token_file;
+  // --tls_dir (common/tls.h): mutual TLS on every connection, HTTPS;
+  // empty: plaintext.
+  std::string tls_dir;
   // host:port of the master.
   std::string master = "127.0.0.1:7000";
   // Failure domain; replicas of a partition go to distinct racks.

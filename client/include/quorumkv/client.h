@@ -63,6 +63,12 @@ struct ClientOptions {
   // with UNAUTHENTICATED, a data token on an admin call (Decommission,
   // Plan) with PERMISSION_DENIED. Empty: none sent.
   std::string token;
+  // Mutual TLS, for a cluster whose daemons have --tls_dir: a directory
+  // holding ca.pem (the CA the servers' certificates must be signed by),
+  // cert.pem and key.pem (this client's certificate, signed by a CA the
+  // cluster trusts, and its key). Create() reads and checks them
+  // (INVALID_ARGUMENT naming the file). Empty: plaintext.
+  std::string tls_dir;
 };
 
 // Per-request overrides; zero fields take the ClientOptions value.
