@@ -460,7 +460,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   }
   std::shared_ptr<const TlsConfig> tls;
   if (!options.tls_dir.empty()) {
-    ASSIGN_OR_RETURN(tls, LoadTlsDir(options.tls_dir, "tls_dir"));
+    ASSIGN_OR_RETURN(tls, LoadTlsDir(options.tls_dir, "tls_dir", /*signed_by_ca=*/false));
   }
   return std::make_unique<Client>(
       std::make_unique<internal::ClientImpl>(options, std::move(tls)));

@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "quorumkv/client.h"
 #include "common/auth_tokens.h"
+#include "common/grpc_log.h"
 #include "common/tls.h"
 #include "common/flags.h"
 #include "common/limits.h"
@@ -665,6 +666,8 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  // Every failure is one line of ours, with gRPC's reason in it.
+  quorumkv::DropGrpcLog();
   absl::Status status = quorumkv::Run(argc, argv);
   if (!status.ok()) {
     std::string message(status.message());

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/grpc_log.h"
 #include "common/status_macros.h"
 
 namespace quorumkv {
@@ -17,7 +18,7 @@ absl::StatusOr<DaemonSecurity> DaemonSecurity::Load(
     ASSIGN_OR_RETURN(security.tls, LoadTlsDir(tls_dir));
   }
   // gRPC's own errors, refused TLS handshakes among them, in our log's form.
-  LogGrpcErrorsAsOurs();
+  LogGrpcAsOurs();
   return security;
 }
 

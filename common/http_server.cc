@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,
       MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutSeconds,
       // Refuse a port another process holds (no SO_REUSEPORT sharing).
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, -1,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u,
       security.tls == nullptr ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, key,
       MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {

@@ -8,13 +8,9 @@
 #include <openssl/x509_vfy.h>
 
 #include <cstdlib>
-#include <mutex>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
-#include "common/logging.h"
-#include "grpc/support/log.h"
 
 namespace quorumkv {
 namespace {
@@ -41,7 +37,8 @@ X509Ptr ParseCertificate(const std::string& pem) {
 
 // Checks that the files are what TLS needs, so that a wrong directory is
 // refused at start with the reason instead of failing every handshake.
-absl::Status CheckTlsFiles(const TlsConfig& tls, absl::string_view flag) {
+absl::Status CheckTlsFiles(const TlsConfig& tls, absl::string_view flag,
+                           bool signed_by_ca) {
   auto bad = [&](absl::string_view file, absl::string_view why) {
     ERR_clear_error();
     return absl::InvalidArgumentError(
@@ -60,6 +57,7 @@ absl::Status CheckTlsFiles(const TlsConfig& tls, absl::string_view flag) {
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     return bad("key.pem", "is not the private key of cert.pem");
   }
+  if (!signed_by_ca) return absl::OkStatus();
   const std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), ca.get());
   const std::unique_ptr<X509_STORE_CTX, StoreCtxFree> context(
@@ -74,28 +72,10 @@ absl::Status CheckTlsFiles(const TlsConfig& tls, absl::string_view flag) {
   return absl::OkStatus();
 }
 
-// gRPC's log lines of a failed handshake; the first is OpenSSL's reason.
-constexpr absl::string_view kHandshakeFailed = "Handshake failed with fatal error";
-
-void LogGrpcLine(gpr_log_func_args* args) {
-  const absl::string_view message = args->message;
-  if (absl::StrContains(message, kHandshakeFailed)) {
-    QKV_LOG(WARNING)
-        << "TLS: refused a connection whose handshake failed (a plaintext "
-           "peer, or a certificate not signed by our ca.pem): "
-        << message;
-    return;
-  }
-  const LogSeverity severity = args->severity == GPR_LOG_SEVERITY_ERROR
-                                   ? LogSeverity::ERROR
-                                   : LogSeverity::INFO;
-  LogMessage(args->file, args->line, severity).stream() << "grpc: " << message;
-}
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const TlsConfig>> LoadTlsDir(
-    const std::string& dir, absl::string_view flag) {
+    const std::string& dir, absl::string_view flag, bool signed_by_ca) {
   auto config = std::make_shared<TlsConfig>();
   config->dir = dir;
   struct File {
@@ -114,7 +94,7 @@ absl::StatusOr<std::shared_ptr<const TlsConfig>> LoadTlsDir(
     }
     *file.pem = *std::move(text);
   }
-  if (absl::Status checked = CheckTlsFiles(*config, flag); !checked.ok()) {
+  if (absl::Status checked = CheckTlsFiles(*config, flag, signed_by_ca); !checked.ok()) {
     return checked;
   }
   return std::shared_ptr<const TlsConfig>(std::move(config));
@@ -159,11 +139,6 @@ absl::Status UseTlsIdentity(const TlsConfig& tls, ssl_ctx_st* context) {
         "--tls_dir=", tls.dir, ": OpenSSL refused cert.pem or key.pem"));
   }
   return absl::OkStatus();
-}
-
-void LogGrpcErrorsAsOurs() {
-  static std::once_flag once;
-  std::call_once(once, [] { gpr_set_log_function(&LogGrpcLine); });
 }
 
 }  // namespace quorumkv

@@ -33,12 +33,15 @@ struct TlsConfig {
   std::string key;   // PEM of key.pem
 };
 
-// Reads and checks DIR/ca.pem, cert.pem and key.pem: each must be PEM,
-// the key must belong to the certificate and the certificate must be
-// signed by the CA and valid now. INVALID_ARGUMENT naming `flag`, the file
-// and what is wrong otherwise.
+// Reads and checks DIR/ca.pem, cert.pem and key.pem: each must be PEM and
+// the key must belong to the certificate; with `signed_by_ca` (a daemon's,
+// whose peers check it against the same CA) the certificate must also be
+// signed by ca.pem and valid now. A client's may come from another CA the
+// cluster trusts. INVALID_ARGUMENT naming `flag`, the file and what is
+// wrong otherwise.
 absl::StatusOr<std::shared_ptr<const TlsConfig>> LoadTlsDir(
-    const std::string& dir, absl::string_view flag = "--tls_dir");
+    const std::string& dir, absl::string_view flag = "--tls_dir",
+    bool signed_by_ca = true);
 
 // The TLS directory a client tool uses: `flag_value` when not empty, else
 // $KV_TLS_DIR; empty (plaintext) when neither is set.
@@ -57,12 +60,6 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
 // endpoints, whose server hands us its context). INTERNAL when OpenSSL
 // refuses them; LoadTlsDir has checked them already.
 absl::Status UseTlsIdentity(const TlsConfig& tls, ssl_ctx_st* context);
-
-// Routes gRPC's own error log lines through QKV_LOG and turns those of a
-// failed TLS handshake into one clear line saying a peer was refused and
-// why (plaintext, or a certificate not signed by our CA). Call once, at
-// the start of a daemon; idempotent.
-void LogGrpcErrorsAsOurs();
 
 }  // namespace quorumkv
 

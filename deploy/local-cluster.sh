@@ -4,6 +4,9 @@
 #
 #   deploy/local-cluster.sh up       install what is missing, build if needed,
 #                                    start, wait until every node is UP
+#   deploy/local-cluster.sh up --tls the same with mutual TLS: a CA and a
+#                                    certificate per daemon and for kvcli
+#                                    (made once, under DIR/tls), HTTPS
 #   deploy/local-cluster.sh add RACK start one more storage node on RACK and
 #                                    wait until it is UP (it then receives
 #                                    partitions: watch `kvcli moves`)
@@ -25,7 +28,12 @@ dir=${QKV_CLUSTER_DIR:-$root/.cluster}
 base=${QKV_BASE_PORT:-7000}
 bin=${QKV_BIN_DIR:-$root/build/bin}
 master="127.0.0.1:$base"
-status_page="http://127.0.0.1:$((base + 80))/"
+tls_root="$dir/tls"
+# Present while the cluster runs with TLS (`up --tls`): add, status and the
+# script's own kvcli calls follow it.
+tls_marker="$dir/tls.on"
+tls_on() { [ -f "$tls_marker" ]; }
+scheme() { if tls_on; then echo https; else echo http; fi; }
 racks=(r1 r2 r3 r1 r2 r3)
 
 # What `up` or `add` started in this run: stopped again if the run fails, so
@@ -61,6 +69,20 @@ self() {
   echo "$env$0"
 }
 
+# kvcli as this cluster needs it: with the client certificate under TLS.
+kvcli() {
+  if tls_on; then
+    "$bin/kvcli" --master="$master" --tls_dir="$tls_root/client" "$@"
+  else
+    "$bin/kvcli" --master="$master" "$@"
+  fi
+}
+
+# --tls_dir of daemon NAME under TLS; nothing otherwise.
+tls_flag() {
+  if tls_on; then echo "--tls_dir=$tls_root/$1"; fi
+}
+
 alive() {  # alive NAME: the pid recorded for NAME runs the binary we started
   local pidfile="$dir/$1.pid" pid
   [ -f "$pidfile" ] || return 1
@@ -82,7 +104,7 @@ start() {  # start NAME BINARY ARGS...
 # master's directory epoch.
 ready_count() {
   local json epoch
-  json=$("$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null) || { echo 0; return; }
+  json=$(kvcli --timeout=2s --json nodes 2>/dev/null) || { echo 0; return; }
   epoch=$(echo "$json" | grep -o '^{"epoch": [0-9]*' | grep -o '[0-9]*$')
   echo "$json" | grep -o "\"state\": \"\(UP\|REMOVED\)\"[^}]*\"directory_epoch\": $epoch}" | wc -l
 }
@@ -108,12 +130,12 @@ start_node() {  # start_node NAME
   local i=${1#node}
   start "$1" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
     --master="$master" --rack="$(rack_of "$1")" \
-    --http_listen="127.0.0.1:$((base + 180 + i))"
+    --http_listen="127.0.0.1:$((base + 180 + i))" $(tls_flag "$1")
 }
 
 # Whether the node listening on PORT is UP as the master sees it.
 node_up() {
-  "$bin/kvcli" --master="$master" --timeout=2s --json nodes 2>/dev/null |
+  kvcli --timeout=2s --json nodes 2>/dev/null |
     grep -q "\"address\": \"127.0.0.1:$1\", \"rack\": \"[^\"]*\", \"state\": \"UP\""
 }
 
@@ -125,6 +147,7 @@ cmd_add() {
   while [ -e "$dir/node$i.rack" ] || [ -e "$dir/node$i" ]; do i=$((i + 1)); done
   [ "$i" -le 99 ] || die "at most 99 storage nodes"
   echo "$rack" >"$dir/node$i.rack"
+  if tls_on; then "$root/deploy/make-certs.sh" "$tls_root" "node$i"; fi
   start_node "node$i"
   local deadline=$((SECONDS + 30))
   until node_up $((base + 100 + i)); do
@@ -134,12 +157,27 @@ cmd_add() {
   done
   cat <<EOT
 node$i is UP on 127.0.0.1:$((base + 100 + i)), rack $rack. Partitions move to it now:
-  $bin/kvcli --master=$master moves
-  $bin/kvcli --master=$master status
+  $(kvcli_hint) moves
+  $(kvcli_hint) status
 EOT
 }
 
+# How the user runs kvcli against this cluster, for the messages.
+kvcli_hint() {
+  if tls_on; then
+    echo "$bin/kvcli --master=$master --tls_dir=$tls_root/client"
+  else
+    echo "$bin/kvcli --master=$master"
+  fi
+}
+
 cmd_up() {
+  local tls=false
+  case "${1:-}" in
+    --tls) tls=true ;;
+    "") ;;
+    *) echo "usage: $0 up [--tls]" >&2; exit 2 ;;
+  esac
   if [ -n "${QKV_BIN_DIR:-}" ]; then
     [ -x "$bin/kv_master" ] && [ -x "$bin/kv_storage_node" ] && [ -x "$bin/kvcli" ] ||
       die "no binaries in $bin"
@@ -149,12 +187,25 @@ cmd_up() {
     "$root/scripts/build.sh" >/dev/null
   fi
   mkdir -p "$dir"
+  if alive master; then
+    local running_tls=false
+    if tls_on; then running_tls=true; fi
+    [ "$tls" = "$running_tls" ] ||
+      die "the cluster is running $(if tls_on; then echo with; else echo without; fi) TLS; stop it first: $(self) down"
+  fi
+  if [ "$tls" = true ]; then
+    "$root/deploy/make-certs.sh" "$tls_root" master client $(node_names) ||
+      die "could not make certificates under $tls_root"
+    touch "$tls_marker"
+  else
+    rm -f "$tls_marker"
+  fi
   start master kv_master --listen="$master" --initial_nodes=6 \
-    --http_listen="127.0.0.1:$((base + 80))"
+    --http_listen="127.0.0.1:$((base + 80))" $(tls_flag master)
   # The master first: nodes register with it as they start.
   local deadline=$((SECONDS + 20))
   # (status exits 3 until the directory is formed: any answer will do.)
-  until { "$bin/kvcli" --master="$master" --timeout=1s --json status 2>/dev/null || true; } |
+  until { kvcli --timeout=1s --json status 2>/dev/null || true; } |
         grep -q '"epoch"'; do
     alive master || die "master exited; see $dir/master.log: $(tail -n 3 "$dir/master.log" | tr '\n' ' ')"
     [ $SECONDS -lt $deadline ] || die "master not answering after 20s; see $dir/master.log"
@@ -171,13 +222,21 @@ cmd_up() {
     [ $SECONDS -lt $deadline ] || die "nodes not UP after 60s; logs in $dir"
     sleep 0.2
   done
+  local status_page tls_lines=""
+  status_page="$(scheme)://127.0.0.1:$((base + 80))/"
+  if tls_on; then
+    tls_lines="Mutual TLS: certificates in $tls_root (CA: $tls_root/ca.pem); kvcli
+needs the client's: export KV_TLS_DIR=$tls_root/client
+  curl --cacert $tls_root/ca.pem ${status_page}healthz
+"
+  fi
   cat <<EOT
 QuorumKV is up: master $master, six storage nodes on racks r1 r2 r3.
 Data and logs: $dir
 Status page: $status_page (metrics: ${status_page}metrics; node i:
-http://127.0.0.1:$((base + 181))/metrics ... on port $((base + 180))+i)
-
-  export KV_MASTER=$master
+$(scheme)://127.0.0.1:$((base + 181))/metrics ... on port $((base + 180))+i)
+$tls_lines
+  export KV_MASTER=$master$(if tls_on; then echo " KV_TLS_DIR=$tls_root/client"; fi)
   $bin/kvcli put greeting hello
   $bin/kvcli get greeting
   $bin/kvcli --mode=recursive get greeting
@@ -216,13 +275,13 @@ cmd_status() {
       echo "$name: stopped"
     fi
   done
-  if alive master; then "$bin/kvcli" --master="$master" nodes; fi
+  if alive master; then kvcli nodes; fi
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   add) shift; cmd_add "$@" ;;
-  *) echo "usage: $0 up|down|status|add RACK" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--tls]|down|status|add RACK" >&2; exit 2 ;;
 esac

@@ -2,8 +2,10 @@
 # Checks deploy/docker-compose.yml without a Docker engine: it parses, has a
 # master and six nodes on racks r1-r3 with distinct ports and volumes, every
 # command's flags are flags our binaries define, every service has a health
-# check on its own /healthz, the image is built once (by the master) and
-# never pulled, and the status page is published. Exits 77 (skipped)
+# check on its own /healthz (over HTTPS), the image is built once (by the
+# master) and never pulled, the status page is published, and TLS is on:
+# a one-shot `certs` service makes every daemon's certificate, and every
+# daemon waits for it and runs with --tls_dir of its own. Exits 77 (skipped)
 # where python3 with PyYAML is missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,12 +21,28 @@ services = spec["services"]
 known = {"kv_master": set(os.environ["MASTER_FLAGS"].split()),
          "kv_storage_node": set(os.environ["NODE_FLAGS"].split())}
 errors = []
+certs = services.pop("certs", None)
 nodes = {n: s for n, s in services.items() if n != "master"}
 if "master" not in services: errors.append("no master service")
 if len(nodes) != 6: errors.append(f"{len(nodes)} storage nodes, want 6")
 racks, listens, volumes, https = {}, set(), set(), set()
 runtime = dockerfile.split("FROM ")[-1]
 if not re.search(r"\bcurl\b", runtime): errors.append("Dockerfile: runtime image lacks curl, which the health checks run")
+if not re.search(r"\bopenssl\b", runtime): errors.append("Dockerfile: runtime image lacks openssl, which make-certs.sh runs")
+if "make-certs.sh" not in runtime: errors.append("Dockerfile: runtime image lacks make-certs.sh")
+if certs is None:
+    errors.append("no certs service")
+else:
+    cmd = certs.get("command") or []
+    want = {"master", "client"} | set(nodes)
+    if not cmd or cmd[0] != "make-certs.sh" or cmd[1:2] != ["/certs"]:
+        errors.append("certs: does not run make-certs.sh /certs")
+    elif set(cmd[2:]) != want:
+        errors.append(f"certs: makes {sorted(cmd[2:])}, want {sorted(want)}")
+    if "certs:/certs" not in certs.get("volumes", []): errors.append("certs: does not write the certs volume")
+    if certs.get("image") != "quorumkv:local" or certs.get("pull_policy") != "never":
+        errors.append("certs: must reuse the master's image (pull_policy: never)")
+    if str(certs.get("restart", "no")) != "no": errors.append("certs: is a one-shot service (restart: \"no\")")
 for name, svc in services.items():
     cmd = svc.get("command") or []
     if not cmd or cmd[0] not in known:
@@ -34,14 +52,21 @@ for name, svc in services.items():
         if f not in known[cmd[0]]: errors.append(f"{name}: unknown flag --{f}")
     if "data_dir" not in flags: errors.append(f"{name}: no --data_dir")
     for v in svc.get("volumes", []):
+        if v == "certs:/certs:ro": continue
         if v in volumes: errors.append(f"{name}: volume {v} shared")
         volumes.add(v)
+    if "certs:/certs:ro" not in svc.get("volumes", []):
+        errors.append(f"{name}: does not mount the certs volume read-only")
+    if flags.get("tls_dir") != f"/certs/{name}": errors.append(f"{name}: --tls_dir is not /certs/{name}")
+    dep = (svc.get("depends_on") or {}).get("certs") or {}
+    if dep.get("condition") != "service_completed_successfully":
+        errors.append(f"{name}: does not wait for the certs service")
     http = flags.get("http_listen", "")
     port = http.rsplit(":", 1)[-1]
     if not http: errors.append(f"{name}: no --http_listen")
     test = " ".join((svc.get("healthcheck") or {}).get("test", []))
-    if f"http://127.0.0.1:{port}/healthz" not in test:
-        errors.append(f"{name}: no health check on its /healthz (port {port})")
+    if f"https://127.0.0.1:{port}/healthz" not in test or f"--cacert /certs/{name}/ca.pem" not in test:
+        errors.append(f"{name}: no health check on its /healthz over HTTPS (port {port})")
     if http and http in https: errors.append(f"{name}: HTTP port reused")
     https.add(http)
     if svc.get("image") != "quorumkv:local": errors.append(f"{name}: image is not quorumkv:local")
@@ -64,5 +89,5 @@ for name, svc in services.items():
 if racks != {"r1": 2, "r2": 2, "r3": 2}: errors.append(f"racks {racks}, want two nodes on each of r1 r2 r3")
 if errors:
     print("\n".join(errors)); sys.exit(1)
-print("docker-compose.yml: master + 6 nodes on r1/r2/r3, flags and volumes check out")
+print("docker-compose.yml: master + 6 nodes on r1/r2/r3 with TLS from the certs service, flags and volumes check out")
 PY

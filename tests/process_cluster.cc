@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "quorumkv/client.h"
@@ -39,6 +37,9 @@ std::vector<std::string> ProcessCluster::MasterArgs() const {
       options_.bin_dir + "/kv_master", "--listen=" + master_address_,
       "--data_dir=" + dir_.Sub("master"),
       absl::StrCat("--initial_nodes=", options_.nodes)};
+  if (!options_.tls_root.empty()) {
+    args.push_back("--tls_dir=" + options_.tls_root + "/master");
+  }
   args.insert(args.end(), options_.master_flags.begin(),
               options_.master_flags.end());
   return args;
@@ -50,6 +51,9 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
       absl::StrCat("--listen=127.0.0.1:", nodes_[i].port),
       "--master=" + master_address_, "--rack=" + nodes_[i].rack,
       "--data_dir=" + dir_.Sub(nodes_[i].name)};
+  if (!options_.tls_root.empty()) {
+    args.push_back(absl::StrCat("--tls_dir=", options_.tls_root, "/node", i));
+  }
   args.insert(args.end(), options_.node_flags.begin(),
               options_.node_flags.end());
   return args;
@@ -97,6 +101,9 @@ absl::Status ProcessCluster::Start(absl::Duration timeout) {
   client_options.master = master_address_;
   client_options.timeout = absl::Seconds(2);
   client_options.token = options_.token;
+  if (!options_.tls_root.empty()) {
+    client_options.tls_dir = options_.tls_root + "/client";
+  }
   auto client = Client::Create(client_options);
   if (!client.ok()) return client.status();
   const bool up = WaitFor(
@@ -142,19 +149,19 @@ absl::Status ProcessCluster::RestartMaster() {
   return Spawn(master_, MasterArgs());
 }
 
+std::string ProcessCluster::node_address(int i) const {
+  return absl::StrCat("127.0.0.1:", nodes_[i].port);
+}
+
+std::string ProcessCluster::MasterLog() const {
+  return ReadFile(dir_.Sub(master_.name + ".log"));
+}
+
 std::string ProcessCluster::Logs() const {
   std::string out;
-  for (const Process* p : {&master_}) {
-    std::ifstream in(dir_.Sub(p->name + ".log"));
-    std::stringstream s;
-    s << in.rdbuf();
-    absl::StrAppend(&out, "--- ", p->name, "\n", s.str());
-  }
+  absl::StrAppend(&out, "--- ", master_.name, "\n", MasterLog());
   for (const Process& p : nodes_) {
-    std::ifstream in(dir_.Sub(p.name + ".log"));
-    std::stringstream s;
-    s << in.rdbuf();
-    absl::StrAppend(&out, "--- ", p.name, "\n", s.str());
+    absl::StrAppend(&out, "--- ", p.name, "\n", ReadFile(dir_.Sub(p.name + ".log")));
   }
   return out;
 }

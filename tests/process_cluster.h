@@ -26,6 +26,10 @@ struct ProcessClusterOptions {
   // The token Start() presents while it waits for the cluster (one the
   // daemons' --auth_token_file holds); empty when they need none.
   std::string token;
+  // Mutual TLS: a directory as deploy/make-certs.sh makes it, with the
+  // identities master, node0 .. node{nodes-1} and client; each daemon runs
+  // with --tls_dir of its own, Start() waits as `client`. Empty: plaintext.
+  std::string tls_root;
 };
 
 class ProcessCluster {
@@ -39,6 +43,10 @@ class ProcessCluster {
   absl::Status Start(absl::Duration timeout = absl::Seconds(60));
 
   const std::string& master_address() const { return master_address_; }
+  std::string node_address(int i) const;
+  std::string node_data_dir(int i) const { return dir_.Sub(nodes_[i].name); }
+  // What the master has logged so far.
+  std::string MasterLog() const;
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
   const std::string& rack(int i) const { return nodes_[i].rack; }
   bool running(int i) const { return nodes_[i].pid > 0; }

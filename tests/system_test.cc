@@ -27,34 +27,6 @@
 namespace quorumkv {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `command` with /bin/sh; `input` goes to its standard input.
-Result Shell(const TempDir& dir, const std::string& command,
-             const std::string& input = "") {
-  const std::string in = dir.Sub("stdin"), out = dir.Sub("stdout"),
-                    err = dir.Sub("stderr");
-  std::ofstream(in, std::ios::binary) << input;
-  const int status = std::system(
-      absl::StrCat("(", command, ") <", in, " >", out, " 2>", err).c_str());
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(out);
-  result.err = ReadFile(err);
-  return result;
-}
-
 // Whether the local cluster's ports, from `base`, are free now: gRPC on
 // BASE and BASE+101..107 (one for a node added later), HTTP on BASE+80 and
 // BASE+181..187.
@@ -792,60 +764,6 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, absl::StrCat("v", i));
   }
-}
-
-}  // namespace
-}  // namespace quorumkv
-
-namespace quorumkv {
-namespace {
-
-// Tokens on real processes (docs/operations.md, "Tokens"): kvcli without a
-// token, with a wrong one, and with a data token on an admin command exits
-// 4 with one line saying why; with the right tokens it works, from
-// --token_file or $KV_TOKEN.
-TEST(TokenProcessTest, KvcliNeedsTheRightToken) {
-  TempDir dir;
-  const std::string data = "data-token-for-the-process-test";
-  const std::string admin = "admin-token-for-the-process-test";
-  const std::string file = dir.Sub("tokens");
-  std::ofstream(file) << "data " << data << "\nadmin " << admin << "\n";
-  std::ofstream(dir.Sub("data-token")) << data << "\n";
-  ProcessClusterOptions options;
-  options.bin_dir = QKV_BIN_DIR;
-  options.nodes = 3;
-  options.master_flags = {"--auth_token_file=" + file};
-  options.node_flags = {"--auth_token_file=" + file};
-  options.token = admin;
-  ProcessCluster cluster(options);
-  ASSERT_OK(cluster.Start());
-  const std::string kvcli =
-      absl::StrCat(QKV_BIN_DIR, "/kvcli --master=", cluster.master_address(),
-                   " --timeout=3s ");
-
-  Result none = Shell(dir, kvcli + "put k v");
-  EXPECT_EQ(none.exit_code, 4) << none.err;
-  EXPECT_NE(none.err.find("no token"), std::string::npos) << none.err;
-  EXPECT_EQ(std::count(none.err.begin(), none.err.end(), '\n'), 1) << none.err;
-
-  Result wrong = Shell(dir, "KV_TOKEN=not-the-right-token-at-all " + kvcli +
-                                "--mode=recursive get k");
-  EXPECT_EQ(wrong.exit_code, 4) << wrong.err;
-  EXPECT_NE(wrong.err.find("not valid"), std::string::npos) << wrong.err;
-  EXPECT_EQ(wrong.err.find("not-the-right-token-at-all"), std::string::npos);
-
-  const std::string with_data = kvcli + "--token_file=" + dir.Sub("data-token") + " ";
-  Result put = Shell(dir, with_data + "put k v");
-  EXPECT_EQ(put.exit_code, 0) << put.err;
-  Result get = Shell(dir, with_data + "--mode=recursive get k");
-  EXPECT_EQ(get.exit_code, 0) << get.err;
-  EXPECT_EQ(get.out, "v");
-  Result plan = Shell(dir, with_data + "plan");
-  EXPECT_EQ(plan.exit_code, 4) << plan.err;
-  EXPECT_NE(plan.err.find("admin token"), std::string::npos) << plan.err;
-
-  Result admin_plan = Shell(dir, "KV_TOKEN=" + admin + " " + kvcli + "plan");
-  EXPECT_EQ(admin_plan.exit_code, 0) << admin_plan.err;
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -159,6 +162,27 @@ double SumSamples(const std::map<std::string, double>& samples,
     if (all) sum += value;
   }
   return sum;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result Shell(const TempDir& dir, const std::string& command,
+             const std::string& input) {
+  const std::string in = dir.Sub("stdin"), out = dir.Sub("stdout"),
+                    err = dir.Sub("stderr");
+  std::ofstream(in, std::ios::binary) << input;
+  const int status = std::system(
+      absl::StrCat("(", command, ") <", in, " >", out, " 2>", err).c_str());
+  Result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
 }
 
 }  // namespace quorumkv

@@ -76,6 +76,21 @@ double SumSamples(const std::map<std::string, double>& samples,
                   const std::string& name,
                   const std::vector<std::string>& labels = {});
 
+// What a shell command did.
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// The contents of `path`; empty when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// Runs `command` with /bin/sh, its standard streams in files under `dir`;
+// `input` goes to its standard input.
+Result Shell(const TempDir& dir, const std::string& command,
+             const std::string& input = "");
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
 // Whether `port` on 127.0.0.1 can be bound now.

@@ -1,0 +1,334 @@
+// Security on real processes (docs/operations.md, "Security"): mutual TLS
+// refuses every peer the cluster's CA did not sign (clients, nodes, plain
+// HTTP), a node with another cluster's data dir is refused and exits, and
+// tokens guard gRPC and HTTP alike. Each refusal is asserted on its exact
+// code and on what the refused side says.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
+#include "common/tls.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/health.grpc.pb.h"
+#include "tests/process_cluster.h"
+#include "tests/test_util.h"
+
+namespace quorumkv {
+namespace {
+
+const std::string kMakeCerts = std::string(QKV_SOURCE_DIR) + "/deploy/make-certs.sh";
+
+// Makes a CA under `root` and the identities a 3-node ProcessCluster needs.
+void MakeClusterCerts(const TempDir& dir, const std::string& root, int nodes) {
+  std::string names = "master client";
+  for (int i = 0; i < nodes; ++i) absl::StrAppend(&names, " node", i);
+  const Result made = Shell(dir, kMakeCerts + " " + root + " " + names);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+}
+
+int CountOf(const std::string& text, const std::string& what) {
+  int count = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// The gRPC health check of `address` over a channel made as `security`
+// says: how a bare client (no SDK) fares against a node.
+grpc::Status CheckHealth(const std::string& address,
+                         const ChannelSecurity& security) {
+  auto stub = grpc::health::v1::Health::NewStub(MakeChannel(address, security));
+  grpc::ClientContext context;
+  SetTimeout(context, absl::Seconds(3));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  return stub->Check(&context, request, &response);
+}
+
+class TlsProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    certs_ = dir_.Sub("certs");
+    MakeClusterCerts(dir_, certs_, 3);
+    // Another CA, as an attacker or a neighbouring cluster would have.
+    const Result other = Shell(dir_, kMakeCerts + " " + dir_.Sub("other") +
+                                         " client node9");
+    ASSERT_EQ(other.exit_code, 0) << other.err;
+    http_port_ = PickFreePort();
+    ProcessClusterOptions options;
+    options.bin_dir = QKV_BIN_DIR;
+    options.nodes = 3;
+    options.tls_root = certs_;
+    options.master_flags = {absl::StrCat("--http_listen=127.0.0.1:", http_port_)};
+    cluster_ = std::make_unique<ProcessCluster>(options);
+    ASSERT_OK(cluster_->Start());
+    kvcli_ = absl::StrCat(QKV_BIN_DIR, "/kvcli --master=",
+                          cluster_->master_address(), " --timeout=3s ");
+  }
+
+  // Handshakes the master has refused so far.
+  int MasterRefusals() const {
+    return CountOf(cluster_->MasterLog(), "TLS: refused a connection");
+  }
+
+  TempDir dir_;
+  std::string certs_;
+  int http_port_ = 0;
+  std::unique_ptr<ProcessCluster> cluster_;
+  std::string kvcli_;
+};
+
+TEST_F(TlsProcessTest, ClusterCertificatesWorkInBothModes) {
+  const std::string with_tls = kvcli_ + "--tls_dir=" + certs_ + "/client ";
+  // W=3: the coordinator reaches both other nodes over TLS too.
+  Result put = Shell(dir_, with_tls + "--w=3 put k v1");
+  ASSERT_EQ(put.exit_code, 0) << put.err << cluster_->Logs();
+  Result get = Shell(dir_, with_tls + "--r=3 get k");
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, "v1");
+  // Recursive: the master relays to the nodes over TLS.
+  Result relayed = Shell(dir_, with_tls + "--mode=recursive put k v2");
+  EXPECT_EQ(relayed.exit_code, 0) << relayed.err;
+  Result from_env = Shell(dir_, "KV_TLS_DIR=" + certs_ + "/client " + kvcli_ +
+                                    "--mode=recursive --r=3 get k");
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_EQ(from_env.out, "v2");
+  // The nodes registered and beat over TLS: all UP.
+  Result nodes = Shell(dir_, with_tls + "--json nodes");
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  EXPECT_EQ(CountOf(nodes.out, "\"state\": \"UP\""), 3) << nodes.out;
+  EXPECT_EQ(MasterRefusals(), 0) << cluster_->MasterLog();
+}
+
+TEST_F(TlsProcessTest, ClientWithoutACertificateIsRefused) {
+  const int before = MasterRefusals();
+  Result plain = Shell(dir_, kvcli_ + "get k");
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+  EXPECT_TRUE(absl::StrContains(plain.err, "TLS")) << plain.err;
+  EXPECT_EQ(CountOf(plain.err, "\n"), 1) << plain.err;
+  ASSERT_EVENTUALLY(MasterRefusals() > before, absl::Seconds(10));
+  EXPECT_TRUE(absl::StrContains(cluster_->MasterLog(), "wrong version number"))
+      << cluster_->MasterLog();
+  // A node refuses a plaintext client as well.
+  const grpc::Status direct = CheckHealth(cluster_->node_address(0), {});
+  EXPECT_EQ(direct.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << direct.error_message();
+}
+
+TEST_F(TlsProcessTest, ClientCertificateFromAnotherCaIsRefused) {
+  // The client trusts the cluster's CA but its own certificate comes from
+  // another: the servers must refuse it.
+  const std::string mixed = dir_.Sub("mixed");
+  std::filesystem::create_directories(mixed);
+  std::filesystem::copy_file(certs_ + "/ca.pem", mixed + "/ca.pem");
+  std::filesystem::copy_file(dir_.Sub("other") + "/client/cert.pem",
+                             mixed + "/cert.pem");
+  std::filesystem::copy_file(dir_.Sub("other") + "/client/key.pem",
+                             mixed + "/key.pem");
+  const int before = MasterRefusals();
+  Result wrong = Shell(dir_, kvcli_ + "--tls_dir=" + mixed + " get k");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_EQ(CountOf(wrong.err, "\n"), 1) << wrong.err;
+  ASSERT_EVENTUALLY(MasterRefusals() > before, absl::Seconds(10));
+  EXPECT_TRUE(absl::StrContains(cluster_->MasterLog(), "certificate"))
+      << cluster_->MasterLog();
+  auto tls = LoadTlsDir(mixed, "test", /*signed_by_ca=*/false);
+  ASSERT_OK(tls);
+  const grpc::Status direct =
+      CheckHealth(cluster_->node_address(1), ChannelSecurity{"", *tls});
+  EXPECT_EQ(direct.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << direct.error_message();
+
+  // A client of another CA altogether does not trust the servers either.
+  Result other = Shell(dir_, kvcli_ + "--tls_dir=" + dir_.Sub("other") +
+                                 "/client get k");
+  EXPECT_EQ(other.exit_code, 3) << other.err;
+  EXPECT_TRUE(absl::StrContains(other.err, "certificate verify failed"))
+      << other.err;
+  EXPECT_EQ(CountOf(other.err, "\n"), 1) << other.err;
+
+  // The cluster's own client gets in, over the same node.
+  auto good = LoadTlsDir(certs_ + "/client");
+  ASSERT_OK(good);
+  const grpc::Status ok =
+      CheckHealth(cluster_->node_address(1), ChannelSecurity{"", *good});
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+}
+
+TEST_F(TlsProcessTest, NodeWithAnotherCasCertificateCannotJoin) {
+  // A node whose certificate the cluster's CA did not sign does not even
+  // start: it checks its own files against the CA it is given.
+  const std::string mixed = dir_.Sub("mixed-node");
+  std::filesystem::create_directories(mixed);
+  std::filesystem::copy_file(certs_ + "/ca.pem", mixed + "/ca.pem");
+  std::filesystem::copy_file(dir_.Sub("other") + "/node9/cert.pem",
+                             mixed + "/cert.pem");
+  std::filesystem::copy_file(dir_.Sub("other") + "/node9/key.pem",
+                             mixed + "/key.pem");
+  const Result refused = Shell(
+      dir_, absl::StrCat("timeout 30 ", QKV_BIN_DIR,
+                         "/kv_storage_node --listen=127.0.0.1:", PickFreePort(),
+                         " --master=", cluster_->master_address(),
+                         " --rack=r1 --data_dir=", dir_.Sub("node8"),
+                         " --tls_dir=", mixed));
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "cert.pem does not verify against ca.pem"))
+      << refused.err;
+
+  // A node of another CA altogether starts, but cannot register: it does
+  // not trust the master, and the master would not trust it.
+  const std::string log = dir_.Sub("node9.log");
+  const std::string command = absl::StrCat(
+      "timeout 60 ", QKV_BIN_DIR, "/kv_storage_node --listen=127.0.0.1:",
+      PickFreePort(), " --master=", cluster_->master_address(),
+      " --rack=r1 --data_dir=", dir_.Sub("node9"), " --tls_dir=",
+      dir_.Sub("other"), "/node9 >", log, " 2>&1 & echo $!");
+  const Result started = Shell(dir_, command);
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  const std::string pid(absl::StripAsciiWhitespace(started.out));
+  ASSERT_EVENTUALLY(
+      absl::StrContains(ReadFile(log), "cannot register with master"),
+      absl::Seconds(20));
+  Shell(dir_, "kill -9 " + pid);
+  EXPECT_TRUE(absl::StrContains(ReadFile(log), "certificate verify failed"))
+      << ReadFile(log);
+  Result nodes = Shell(dir_, kvcli_ + "--tls_dir=" + certs_ + "/client --json nodes");
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  EXPECT_EQ(CountOf(nodes.out, "\"id\""), 3) << nodes.out;
+}
+
+TEST_F(TlsProcessTest, HttpEndpointsServeHttpsOnly) {
+  const std::string url = absl::StrCat("127.0.0.1:", http_port_);
+  Result https = Shell(dir_, "curl -sS --max-time 5 --cacert " + certs_ +
+                                 "/ca.pem https://" + url + "/healthz");
+  EXPECT_EQ(https.exit_code, 0) << https.err;
+  EXPECT_EQ(https.out, "ok\n");
+  Result status = Shell(dir_, "curl -sS --max-time 5 --cacert " + certs_ +
+                                  "/ca.pem https://" + url + "/api/status");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_TRUE(absl::StrContains(status.out, "\"directory_formed\":true"))
+      << status.out;
+  // Plain HTTP on the HTTPS port gets no answer, and the master says why.
+  Result plain = Shell(dir_, "curl -sS --max-time 5 http://" + url + "/healthz");
+  EXPECT_NE(plain.exit_code, 0) << plain.out;
+  EXPECT_NE(plain.out, "ok\n");
+  ASSERT_EVENTUALLY(absl::StrContains(cluster_->MasterLog(), "HTTPS: refused"),
+                    absl::Seconds(10));
+}
+
+// A node whose data dir belongs to another cluster is refused by this
+// cluster's master and exits non-zero, saying why.
+TEST(ClusterIdentityProcessTest, NodeWithAnotherClustersDataDirExits) {
+  TempDir dir;
+  const std::string certs = dir.Sub("certs");
+  MakeClusterCerts(dir, certs, 3);
+  ProcessClusterOptions options;
+  options.bin_dir = QKV_BIN_DIR;
+  options.nodes = 3;
+  options.tls_root = certs;
+  ProcessCluster first(options);
+  ASSERT_OK(first.Start());
+  ProcessCluster second(options);
+  ASSERT_OK(second.Start());
+  // node0 of the first cluster, stopped, is pointed at the second master.
+  first.KillNode(0);
+  const Result moved = Shell(
+      dir, absl::StrCat("timeout 30 ", QKV_BIN_DIR,
+                        "/kv_storage_node --listen=127.0.0.1:", PickFreePort(),
+                        " --master=", second.master_address(),
+                        " --rack=r1 --data_dir=", first.node_data_dir(0),
+                        " --tls_dir=", certs, "/node0"));
+  EXPECT_NE(moved.exit_code, 0) << moved.err;
+  EXPECT_NE(moved.exit_code, 124) << "still running after 30 s: " << moved.err;
+  EXPECT_TRUE(absl::StrContains(moved.err, "belongs to cluster")) << moved.err;
+  EXPECT_TRUE(absl::StrContains(second.MasterLog(), "registration refused"))
+      << second.MasterLog();
+}
+
+// Tokens on real processes (docs/operations.md, "Tokens"): kvcli without a
+// token, with a wrong one, and with a data token on an admin command exits
+// 4 with one line saying why; with the right tokens it works, from
+// --token_file or $KV_TOKEN. The HTTP endpoints want a data token too,
+// except /healthz.
+TEST(TokenProcessTest, KvcliAndHttpNeedTheRightToken) {
+  TempDir dir;
+  const std::string data = "data-token-for-the-process-test";
+  const std::string admin = "admin-token-for-the-process-test";
+  const std::string file = dir.Sub("tokens");
+  std::ofstream(file) << "data " << data << "\nadmin " << admin << "\n";
+  std::ofstream(dir.Sub("data-token")) << data << "\n";
+  const int http_port = PickFreePort();
+  ProcessClusterOptions options;
+  options.bin_dir = QKV_BIN_DIR;
+  options.nodes = 3;
+  options.master_flags = {"--auth_token_file=" + file,
+                          absl::StrCat("--http_listen=127.0.0.1:", http_port)};
+  options.node_flags = {"--auth_token_file=" + file};
+  options.token = admin;
+  ProcessCluster cluster(options);
+  ASSERT_OK(cluster.Start());
+  const std::string kvcli =
+      absl::StrCat(QKV_BIN_DIR, "/kvcli --master=", cluster.master_address(),
+                   " --timeout=3s ");
+
+  Result none = Shell(dir, kvcli + "put k v");
+  EXPECT_EQ(none.exit_code, 4) << none.err;
+  EXPECT_NE(none.err.find("no token"), std::string::npos) << none.err;
+  EXPECT_EQ(std::count(none.err.begin(), none.err.end(), '\n'), 1) << none.err;
+
+  Result wrong = Shell(dir, "KV_TOKEN=not-the-right-token-at-all " + kvcli +
+                                "--mode=recursive get k");
+  EXPECT_EQ(wrong.exit_code, 4) << wrong.err;
+  EXPECT_NE(wrong.err.find("not valid"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find("not-the-right-token-at-all"), std::string::npos);
+
+  const std::string with_data = kvcli + "--token_file=" + dir.Sub("data-token") + " ";
+  Result put = Shell(dir, with_data + "put k v");
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  Result get = Shell(dir, with_data + "--mode=recursive get k");
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, "v");
+  Result plan = Shell(dir, with_data + "plan");
+  EXPECT_EQ(plan.exit_code, 4) << plan.err;
+  EXPECT_NE(plan.err.find("admin token"), std::string::npos) << plan.err;
+  Result decommission = Shell(dir, with_data + "decommission --dry-run nobody");
+  EXPECT_EQ(decommission.exit_code, 4) << decommission.err;
+  EXPECT_NE(decommission.err.find("admin token"), std::string::npos)
+      << decommission.err;
+
+  Result admin_plan = Shell(dir, "KV_TOKEN=" + admin + " " + kvcli + "plan");
+  EXPECT_EQ(admin_plan.exit_code, 0) << admin_plan.err;
+
+  // HTTP: the status data and metrics need a data token, /healthz none.
+  auto metrics = HttpGet(http_port, "/metrics");
+  ASSERT_OK(metrics);
+  EXPECT_EQ(metrics->code, 401) << metrics->body;
+  auto status = HttpGet(http_port, "/api/status");
+  ASSERT_OK(status);
+  EXPECT_EQ(status->code, 401) << status->body;
+  auto health = HttpGet(http_port, "/healthz");
+  ASSERT_OK(health);
+  EXPECT_EQ(health->code, 200) << health->body;
+  const std::string url = absl::StrCat("http://127.0.0.1:", http_port);
+  Result with_token = Shell(dir, "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "
+                                 "-H 'Authorization: Bearer " + data + "' " +
+                                 url + "/metrics");
+  EXPECT_EQ(with_token.out, "200") << with_token.err;
+  Result wrong_token = Shell(dir, "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "
+                                  "-H 'Authorization: Bearer nope' " + url +
+                                  "/api/status");
+  EXPECT_EQ(wrong_token.out, "401") << wrong_token.err;
+  EXPECT_EQ(cluster.MasterLog().find(data), std::string::npos)
+      << "a token was logged";
+}
+
+}  // namespace
+}  // namespace quorumkv
