@@ -53,7 +53,9 @@ TEST_P(AuthTest, DataNeedsAToken) {
     ASSERT_NE(client, nullptr);
     absl::Status put = client->Put("k", "v").status();
     EXPECT_TRUE(absl::IsUnauthenticated(put)) << put;
-    if (!token.empty()) EXPECT_EQ(put.message().find(token), std::string::npos);
+    if (!token.empty()) {
+      EXPECT_EQ(put.message().find(token), std::string::npos);
+    }
     absl::Status get = client->Get("k").status();
     EXPECT_TRUE(absl::IsUnauthenticated(get)) << get;
     absl::Status nodes = client->Nodes().status();

@@ -224,6 +224,67 @@ TEST_F(TlsProcessTest, HttpEndpointsServeHttpsOnly) {
                     absl::Seconds(10));
 }
 
+// What a new user runs (README): `deploy/local-cluster.sh up --tls` gives a
+// cluster that kvcli reaches with the certificate it made, and that refuses
+// kvcli without one, kvcli with another CA's and plain HTTP; `add` gives
+// the new node a certificate too.
+TEST(LocalClusterTlsTest, UpWithTlsRefusesWhatTheClusterDidNotSign) {
+  TempDir dir;
+  int base = 0;
+  for (int tries = 0; tries < 100 && base == 0; ++tries) {
+    const int port = PickFreePort();
+    bool free = port + 187 <= 65535;
+    for (int offset : {0, 80, 101, 102, 103, 104, 105, 106, 107, 181, 182, 183,
+                       184, 185, 186, 187}) {
+      free = free && PortIsFree(port + offset);
+    }
+    if (free) base = port;
+  }
+  ASSERT_NE(base, 0);
+  const std::string env =
+      absl::StrCat("QKV_CLUSTER_DIR=", dir.Sub("cluster"), " QKV_BASE_PORT=",
+                   base, " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
+  const std::string script = std::string(QKV_SOURCE_DIR) + "/deploy/local-cluster.sh";
+  Result up = Shell(dir, env + script + " up --tls");
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  const std::string client = dir.Sub("cluster") + "/tls/client";
+  EXPECT_TRUE(absl::StrContains(up.out, "KV_TLS_DIR=" + client)) << up.out;
+  EXPECT_TRUE(absl::StrContains(up.out, absl::StrCat("https://127.0.0.1:", base + 80)))
+      << up.out;
+  const std::string kvcli =
+      absl::StrCat(QKV_BIN_DIR, "/kvcli --master=127.0.0.1:", base, " --timeout=3s ");
+
+  Result put = Shell(dir, "KV_TLS_DIR=" + client + " " + kvcli + "put greeting hello");
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  Result get = Shell(dir, "KV_TLS_DIR=" + client + " " + kvcli +
+                              "--mode=recursive get greeting");
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.out, "hello");
+  Result plain = Shell(dir, kvcli + "get greeting");
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+  EXPECT_TRUE(absl::StrContains(plain.err, "TLS")) << plain.err;
+  const Result other = Shell(dir, kMakeCerts + " " + dir.Sub("other") + " client");
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  Result foreign = Shell(dir, kvcli + "--tls_dir=" + dir.Sub("other") +
+                                  "/client get greeting");
+  EXPECT_EQ(foreign.exit_code, 3) << foreign.err;
+  const std::string health = absl::StrCat("127.0.0.1:", base + 80, "/healthz");
+  Result https = Shell(dir, "curl -sS --max-time 5 --cacert " + dir.Sub("cluster") +
+                                "/tls/ca.pem https://" + health);
+  EXPECT_EQ(https.out, "ok\n") << https.err;
+  Result http = Shell(dir, "curl -sS --max-time 5 http://" + health);
+  EXPECT_NE(http.out, "ok\n");
+
+  Result added = Shell(dir, env + script + " add r1");
+  EXPECT_EQ(added.exit_code, 0) << added.out << added.err;
+  Result nodes = Shell(dir, "KV_TLS_DIR=" + client + " " + kvcli + "--json nodes");
+  EXPECT_EQ(CountOf(nodes.out, "\"state\": \"UP\""), 7) << nodes.out << nodes.err;
+
+  Result down = Shell(dir, env + script + " down");
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_TRUE(absl::StrContains(down.out, "stopped 8 processes")) << down.out;
+}
+
 // A node whose data dir belongs to another cluster is refused by this
 // cluster's master and exits non-zero, saying why.
 TEST(ClusterIdentityProcessTest, NodeWithAnotherClustersDataDirExits) {
