@@ -74,6 +74,20 @@ class TlsProcessTest : public ::testing::Test {
                           cluster_->master_address(), " --timeout=3s ");
   }
 
+  // A TLS directory `name` that trusts the cluster's CA but holds the
+  // certificate and key of identity `identity` of the other CA: what an
+  // intruder who copied the (public) ca.pem would bring.
+  std::string TrustingOurCaWithTheirCert(const std::string& name,
+                                         const std::string& identity) {
+    const std::string out = dir_.Sub(name);
+    const std::string theirs = dir_.Sub("other") + "/" + identity;
+    std::filesystem::create_directories(out);
+    std::filesystem::copy_file(certs_ + "/ca.pem", out + "/ca.pem");
+    std::filesystem::copy_file(theirs + "/cert.pem", out + "/cert.pem");
+    std::filesystem::copy_file(theirs + "/key.pem", out + "/key.pem");
+    return out;
+  }
+
   // Handshakes the master has refused so far.
   int MasterRefusals() const {
     return CountOf(cluster_->MasterLog(), "TLS: refused a connection");
@@ -126,13 +140,7 @@ TEST_F(TlsProcessTest, ClientWithoutACertificateIsRefused) {
 TEST_F(TlsProcessTest, ClientCertificateFromAnotherCaIsRefused) {
   // The client trusts the cluster's CA but its own certificate comes from
   // another: the servers must refuse it.
-  const std::string mixed = dir_.Sub("mixed");
-  std::filesystem::create_directories(mixed);
-  std::filesystem::copy_file(certs_ + "/ca.pem", mixed + "/ca.pem");
-  std::filesystem::copy_file(dir_.Sub("other") + "/client/cert.pem",
-                             mixed + "/cert.pem");
-  std::filesystem::copy_file(dir_.Sub("other") + "/client/key.pem",
-                             mixed + "/key.pem");
+  const std::string mixed = TrustingOurCaWithTheirCert("mixed", "client");
   const int before = MasterRefusals();
   Result wrong = Shell(dir_, kvcli_ + "--tls_dir=" + mixed + " get k");
   EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
@@ -166,13 +174,7 @@ TEST_F(TlsProcessTest, ClientCertificateFromAnotherCaIsRefused) {
 TEST_F(TlsProcessTest, NodeWithAnotherCasCertificateCannotJoin) {
   // A node whose certificate the cluster's CA did not sign does not even
   // start: it checks its own files against the CA it is given.
-  const std::string mixed = dir_.Sub("mixed-node");
-  std::filesystem::create_directories(mixed);
-  std::filesystem::copy_file(certs_ + "/ca.pem", mixed + "/ca.pem");
-  std::filesystem::copy_file(dir_.Sub("other") + "/node9/cert.pem",
-                             mixed + "/cert.pem");
-  std::filesystem::copy_file(dir_.Sub("other") + "/node9/key.pem",
-                             mixed + "/key.pem");
+  const std::string mixed = TrustingOurCaWithTheirCert("mixed-node", "node9");
   const Result refused = Shell(
       dir_, absl::StrCat("timeout 30 ", QKV_BIN_DIR,
                          "/kv_storage_node --listen=127.0.0.1:", PickFreePort(),
@@ -312,6 +314,47 @@ TEST(ClusterIdentityProcessTest, NodeWithAnotherClustersDataDirExits) {
   EXPECT_TRUE(absl::StrContains(moved.err, "belongs to cluster")) << moved.err;
   EXPECT_TRUE(absl::StrContains(second.MasterLog(), "registration refused"))
       << second.MasterLog();
+}
+
+// Daemons listen on 127.0.0.1 unless told otherwise, and one told to
+// listen beyond loopback without TLS warns before it binds. 192.0.2.1
+// (TEST-NET-1) is no address of this machine: the bind fails right after
+// the warning, and nothing is sent anywhere.
+TEST(SafeDefaultsTest, NonLoopbackListenWithoutTlsWarns) {
+  TempDir dir;
+  for (const std::string binary : {"kv_master", "kv_storage_node"}) {
+    const Result help = Shell(dir, absl::StrCat(QKV_BIN_DIR, "/", binary, " --help"));
+    EXPECT_TRUE(absl::StrContains(help.out + help.err, "--listen=127.0.0.1:"))
+        << help.out << help.err;
+  }
+  const std::string master = absl::StrCat(QKV_BIN_DIR, "/kv_master --data_dir=");
+  const Result exposed = Shell(dir, master + dir.Sub("m1") + " --listen=192.0.2.1:7000");
+  EXPECT_EQ(exposed.exit_code, 1) << exposed.err;
+  EXPECT_TRUE(absl::StrContains(exposed.err, "WARNING: master listens on "
+                                             "192.0.2.1:7000 without TLS"))
+      << exposed.err;
+  const Result http = Shell(dir, master + dir.Sub("m2") +
+                                     " --listen=127.0.0.1:0 --http_listen=192.0.2.1:7080");
+  EXPECT_TRUE(absl::StrContains(http.err, "listens on 192.0.2.1:7080 without TLS"))
+      << http.err;
+  const std::string certs = dir.Sub("certs");
+  const Result made = Shell(dir, kMakeCerts + " " + certs + " master");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const Result with_tls = Shell(dir, master + dir.Sub("m3") +
+                                         " --listen=192.0.2.1:7000 --tls_dir=" +
+                                         certs + "/master");
+  EXPECT_EQ(with_tls.exit_code, 1) << with_tls.err;
+  EXPECT_FALSE(absl::StrContains(with_tls.err, "without TLS")) << with_tls.err;
+  EXPECT_TRUE(absl::StrContains(with_tls.err, "cannot listen on 192.0.2.1:7000"))
+      << with_tls.err;
+  // Loopback addresses other than 127.0.0.1 are as private. (HTTP on the
+  // gRPC port: the daemon stops at once, after the check.)
+  const std::string same = absl::StrCat("127.0.0.2:", PickFreePort());
+  const Result loopback = Shell(dir, "timeout 30 " + master + dir.Sub("m4") +
+                                         " --listen=" + same + " --http_listen=" + same);
+  EXPECT_EQ(loopback.exit_code, 1) << loopback.err;
+  EXPECT_TRUE(absl::StrContains(loopback.err, "--http_listen")) << loopback.err;
+  EXPECT_FALSE(absl::StrContains(loopback.err, "without TLS")) << loopback.err;
 }
 
 // Tokens on real processes (docs/operations.md, "Tokens"): kvcli without a
