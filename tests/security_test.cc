@@ -119,6 +119,14 @@ TEST_F(TlsProcessTest, ClusterCertificatesWorkInBothModes) {
   Result nodes = Shell(dir_, with_tls + "--json nodes");
   ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
   EXPECT_EQ(CountOf(nodes.out, "\"state\": \"UP\""), 3) << nodes.out;
+  // kvbench, baseline included (the nodes' health check over TLS).
+  Result bench = Shell(dir_, absl::StrCat(
+      QKV_BIN_DIR, "/kvbench --master=", cluster_->master_address(),
+      " --tls_dir=", certs_, "/client --workload=mixed --keys=100 "
+      "--inflight=4 --duration=1s --baseline=1s --progress=false --json"));
+  EXPECT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_TRUE(absl::StrContains(bench.out, "\"errors\": {}")) << bench.out;
+  EXPECT_TRUE(absl::StrContains(bench.out, "\"x_ping\"")) << bench.out;
   EXPECT_EQ(MasterRefusals(), 0) << cluster_->MasterLog();
 }
 
