@@ -123,8 +123,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       MHD_OPTION_THREAD_POOL_SIZE, kThreads,
       MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,
       MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutSeconds,
-      // Refuse a port another process holds (no SO_REUSEPORT sharing).
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u,
+      // No MHD_OPTION_LISTENING_ADDRESS_REUSE: its "true" shares the port
+      // with another listener (SO_REUSEPORT), its "false" drops
+      // SO_REUSEADDR, so that a restarted daemon could not bind while the
+      // old one's connections linger in TIME_WAIT. The default (SO_REUSEADDR
+      // alone) refuses a port another process listens on, and only that.
       security.tls == nullptr ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, key,
       MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {

@@ -91,13 +91,25 @@ alive() {  # alive NAME: the pid recorded for NAME runs the binary we started
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--data_dir=$dir/$1"
 }
 
-start() {  # start NAME BINARY ARGS...
+# start NAME BINARY ARGS...: starts it in the background and waits until it
+# serves (it logs "BINARY started") or fails to; a daemon that fails stops
+# the run. The master's view cannot tell: a node killed a moment ago may
+# still be UP there.
+start() {
   local name=$1 binary=$2; shift 2
   if alive "$name"; then echo "$name already running (pid $(cat "$dir/$name.pid"))"; return; fi
   mkdir -p "$dir/$name"
-  "$bin/$binary" --data_dir="$dir/$name" "$@" >>"$dir/$name.log" 2>&1 &
+  local log="$dir/$name.log" from
+  from=$(($(stat -c %s "$log" 2>/dev/null || echo 0) + 1))
+  "$bin/$binary" --data_dir="$dir/$name" "$@" >>"$log" 2>&1 &
   echo $! >"$dir/$name.pid"
   started+=("$name")
+  local deadline=$((SECONDS + 30))
+  until tail -c +"$from" "$log" | grep -q "\] $binary started$"; do
+    alive "$name" || die "$name exited; see $log: $(tail -c +"$from" "$log" | tail -n 2 | tr '\n' ' ')"
+    [ $SECONDS -lt $deadline ] || die "$name not serving after 30s; see $log"
+    sleep 0.05
+  done
 }
 
 # Nodes that are UP (or REMOVED by a decommission) and route by the

@@ -651,7 +651,8 @@ TEST_F(SystemTest, ZQuorumFailureExitsThree) {
   Result r;
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("--r=3 get q")).exit_code == 0; },
                       absl::Seconds(20)))
-      << r.err;
+      << r.err << "\nup said: " << up.out << up.err << "\nthe node's log:\n"
+      << ReadFile(dir_->Sub(absl::StrCat("cluster/node", node, ".log")));
   EXPECT_TRUE(r.out == "v2" || r.out == "v3") << r.out;
 }
 
