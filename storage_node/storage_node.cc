@@ -278,6 +278,10 @@ int StorageNode::port() const { return impl_->base.port(); }
 int StorageNode::http_port() const { return impl_->base.http_port(); }
 bool StorageNode::registered() const { return impl_->heartbeater->registered(); }
 DirectoryPtr StorageNode::directory() const { return impl_->directory.Get(); }
+
+bool StorageNode::KnowsDown(const std::string& node_id) const {
+  return impl_->down_nodes.IsDown(node_id);
+}
 Engine* StorageNode::engine() { return impl_->engine.get(); }
 
 }  // namespace quorumkv

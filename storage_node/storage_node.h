@@ -42,6 +42,9 @@ class StorageNode {
   bool registered() const;
   // The directory this node routes by.
   DirectoryPtr directory() const;
+  // Whether the master's last heartbeat answer said `node_id` is DOWN:
+  // writes then count it out of W without trying it.
+  bool KnowsDown(const std::string& node_id) const;
   // For white-box tests: this node's engine.
   Engine* engine();
 

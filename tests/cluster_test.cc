@@ -537,6 +537,8 @@ TEST_P(ClusterTest, WriteThatCannotReachWIsRefusedBeforeWriting) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::vector<int> replicas = ReplicasOf("refused");
   const int live = replicas[0];
+  const std::string stopped[] = {cluster_->node(replicas[1])->id(),
+                                 cluster_->node(replicas[2])->id()};
   cluster_->StopNode(replicas[1]);
   cluster_->StopNode(replicas[2]);
   // W=1 goes through and leaves a hint for each stopped replica.
@@ -545,6 +547,13 @@ TEST_P(ClusterTest, WriteThatCannotReachWIsRefusedBeforeWriting) {
   ASSERT_OK(client_->Put("refused", "first", one));
   HintStore& hints = cluster_->node(live)->engine()->hints();
   ASSERT_EVENTUALLY(hints.pending() == 2, absl::Seconds(10));
+  // The coordinator knows they are gone for good once the master says they
+  // are DOWN. (A failed call alone counts a peer out for a second only: a
+  // slow machine could send the next write after that second, before the
+  // DOWN news, and it would be attempted.)
+  ASSERT_EVENTUALLY(cluster_->node(live)->KnowsDown(stopped[0]) &&
+                        cluster_->node(live)->KnowsDown(stopped[1]),
+                    absl::Seconds(10));
 
   RequestOptions two;
   two.w = 2;
