@@ -440,6 +440,22 @@ TEST(TokenProcessTest, KvcliAndHttpNeedTheRightToken) {
   EXPECT_EQ(wrong_token.out, "401") << wrong_token.err;
   EXPECT_EQ(cluster.MasterLog().find(data), std::string::npos)
       << "a token was logged";
+
+  // The status page in a browser: without a token it says how to give
+  // one; with the token in its URL's fragment it shows the cluster.
+  const std::string chromium = absl::StrCat(
+      "HOME=", dir.path(), " timeout 120 chromium --headless --no-sandbox "
+      "--disable-gpu --disable-dev-shm-usage --user-data-dir=", dir.Sub("chromium"),
+      " --virtual-time-budget=10000 --dump-dom ");
+  Result refused_page = Shell(dir, chromium + url + "/");
+  ASSERT_EQ(refused_page.exit_code, 0) << refused_page.err;
+  EXPECT_TRUE(absl::StrContains(refused_page.out, "open this page as /#token=TOKEN"))
+      << refused_page.out;
+  Result page = Shell(dir, chromium + "'" + url + "/#token=" + data + "'");
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_TRUE(absl::StrContains(page.out, "nodes: 3 UP")) << page.out;
+  EXPECT_TRUE(absl::StrContains(page.out, "id=\"error\" style=\"display: none;\""))
+      << page.out;
 }
 
 }  // namespace
