@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "common/grpc_log.h"
 #include "common/status_macros.h"
 
 namespace quorumkv {
@@ -17,8 +16,6 @@ absl::StatusOr<DaemonSecurity> DaemonSecurity::Load(
   if (!tls_dir.empty()) {
     ASSIGN_OR_RETURN(security.tls, LoadTlsDir(tls_dir));
   }
-  // gRPC's own errors, refused TLS handshakes among them, in our log's form.
-  LogGrpcAsOurs();
   return security;
 }
 

@@ -9,7 +9,7 @@ namespace quorumkv {
 // Routes gRPC's log lines through QKV_LOG, and turns those of a failed TLS
 // handshake into one clear line saying a connection was refused and why
 // (a plaintext peer, or a certificate not signed by our CA). Process-wide;
-// call at a daemon's start.
+// RunDaemon (common/process.h) calls it.
 void LogGrpcAsOurs();
 
 // Drops gRPC's log lines: the tool reports every failure itself, with

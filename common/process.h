@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_log.h"
 
 namespace quorumkv {
 
@@ -45,11 +46,14 @@ void LogDaemonEvent(const char* name, const char* event);
 // StatusOr<unique_ptr>, Wait() returning Status, idempotent Shutdown())
 // until SIGINT or SIGTERM, or until it stops by itself. Returns the process
 // exit code: 0 after a signal, 2 when `start` rejects the options, 1 on any
-// other failure, each failure printed as one line "NAME: message".
+// other failure, each failure printed as one line "NAME: message". gRPC's
+// own log lines go through ours meanwhile (common/grpc_log.h).
 template <typename Daemon>
 int RunDaemon(const char* name,
               const std::function<absl::StatusOr<std::unique_ptr<Daemon>>()>&
                   start) {
+  // gRPC's own errors, refused TLS handshakes among them, in our log's form.
+  LogGrpcAsOurs();
   absl::Mutex mu;
   Daemon* daemon = nullptr;
   bool signalled = false;

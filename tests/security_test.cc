@@ -240,17 +240,8 @@ TEST_F(TlsProcessTest, HttpEndpointsServeHttpsOnly) {
 // the new node a certificate too.
 TEST(LocalClusterTlsTest, UpWithTlsRefusesWhatTheClusterDidNotSign) {
   TempDir dir;
-  int base = 0;
-  for (int tries = 0; tries < 100 && base == 0; ++tries) {
-    const int port = PickFreePort();
-    bool free = port + 187 <= 65535;
-    for (int offset : {0, 80, 101, 102, 103, 104, 105, 106, 107, 181, 182, 183,
-                       184, 185, 186, 187}) {
-      free = free && PortIsFree(port + offset);
-    }
-    if (free) base = port;
-  }
-  ASSERT_NE(base, 0);
+  const int base = PickLocalClusterBasePort();
+  ASSERT_NE(base, 0) << "no free range of ports for the local cluster";
   const std::string env =
       absl::StrCat("QKV_CLUSTER_DIR=", dir.Sub("cluster"), " QKV_BASE_PORT=",
                    base, " QKV_BIN_DIR=", QKV_BIN_DIR, " ");

@@ -27,29 +27,12 @@
 namespace quorumkv {
 namespace {
 
-// Whether the local cluster's ports, from `base`, are free now: gRPC on
-// BASE and BASE+101..107 (one for a node added later), HTTP on BASE+80 and
-// BASE+181..187.
-bool PortsFree(int base) {
-  for (int offset : {0, 80}) {
-    if (!PortIsFree(base + offset)) return false;
-  }
-  for (int node = 1; node <= 7; ++node) {
-    if (!PortIsFree(base + 100 + node) || !PortIsFree(base + 180 + node)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 class SystemTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    for (int tries = 0; tries < 100; ++tries) {
-      base_port_ = PickFreePort();
-      if (base_port_ + 187 <= 65535 && PortsFree(base_port_)) break;
-    }
+    base_port_ = PickLocalClusterBasePort();
+    ASSERT_NE(base_port_, 0) << "no free range of ports for the local cluster";
     env_ = absl::StrCat("QKV_CLUSTER_DIR=", dir_->Sub("cluster"),
                         " QKV_BASE_PORT=", base_port_,
                         " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
@@ -460,11 +443,8 @@ TEST_F(SystemTest, MetricsCountKvcliRequests) {
 // started, so that nothing is left running.
 TEST(LocalClusterScriptTest, FailedStartStopsWhatItStarted) {
   TempDir dir;
-  int base = 0;
-  for (int tries = 0; tries < 100; ++tries) {
-    base = PickFreePort();
-    if (base + 187 <= 65535 && PortsFree(base)) break;
-  }
+  const int base = PickLocalClusterBasePort();
+  ASSERT_NE(base, 0) << "no free range of ports for the local cluster";
   // Node 3's port, held by this test.
   const int blocker = socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(blocker, 0);

@@ -164,6 +164,26 @@ double SumSamples(const std::map<std::string, double>& samples,
   return sum;
 }
 
+int PickLocalClusterBasePort() {
+  auto all_free = [](int base) {
+    if (base + 187 > 65535) return false;
+    for (int offset : {0, 80}) {
+      if (!PortIsFree(base + offset)) return false;
+    }
+    for (int node = 1; node <= 7; ++node) {
+      if (!PortIsFree(base + 100 + node) || !PortIsFree(base + 180 + node)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (int tries = 0; tries < 100; ++tries) {
+    const int base = PickFreePort();
+    if (all_free(base)) return base;
+  }
+  return 0;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
