@@ -148,18 +148,33 @@ TEST_P(ClusterTest, QuorumsWithOneReplicaDown) {
   all.w = 3;
   auto failed = client_->Put(key, "v3", all);
   EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
-  EXPECT_NE(failed.status().message().find("2 of 3 replicas acknowledged"),
-            std::string::npos)
-      << failed.status();
+  auto quorum = GetQuorumFailure(failed.status());
+  ASSERT_TRUE(quorum.has_value()) << failed.status();
+  // docs/failures.md: sent and short of W while the coordinator does not
+  // know the node is gone; refused before writing once it knows (the v2
+  // write's failed call to it may already have told it). Which one depends
+  // on timing; each must say so and leave the replicas accordingly.
+  std::string newest = "v3";
+  if (quorum->attempted) {
+    EXPECT_NE(failed.status().message().find("2 of 3 replicas acknowledged"),
+              std::string::npos)
+        << failed.status();
+  } else {
+    EXPECT_NE(failed.status().message().find("before writing"),
+              std::string::npos)
+        << failed.status();
+    newest = "v2";
+    for (int i : {replicas[1], replicas[2]}) EXPECT_EQ(StoredAt(i, key), "v2");
+  }
 
   // The node comes back and takes its hints: it ends up with the newest
   // value without any read touching it.
   ASSERT_OK(cluster_->RestartNode(down));
-  ASSERT_EVENTUALLY(StoredAt(down, key) == "v3", absl::Seconds(20));
+  ASSERT_EVENTUALLY(StoredAt(down, key) == newest, absl::Seconds(20));
   all.r = 3;
   got = client_->Get(key, all);
   ASSERT_OK(got);
-  EXPECT_EQ(got->value, "v3");
+  EXPECT_EQ(got->value, newest);
 }
 
 TEST_P(ClusterTest, QuorumReadRepairsStaleReplicaBeforeAnswering) {
