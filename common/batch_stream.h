@@ -15,8 +15,16 @@
 // the stream broke before the reply came (the request may or may not have
 // taken effect) or when too many bytes are already queued for the server
 // (it was not sent); DEADLINE_EXCEEDED when its deadline passed first
-// (ExpireOverdue). A broken stream is replaced by a new one on the next
-// request.
+// (ExpireOverdue): "sent" in its message when it had left, so the server
+// may have acted on it, "not sent" when it never left. A broken stream is
+// replaced by a new one on the next request.
+//
+// With `resend_unanswered` (servers whose requests are safe to repeat: the
+// per-peer stream, whose writes carry their version), a stream that breaks
+// fails nothing: the requests it had not answered go first on the next
+// call, which waits for the server to be reachable (gRPC's wait-for-ready)
+// instead of failing at once; a request then fails only when its deadline
+// passes. A peer that restarts is so reached again as soon as it listens.
 //
 // Request must have `id`, RequestBatch a repeated `requests`, Reply `id` and
 // an optional RequestError `error`, ReplyBatch a repeated `replies`.
@@ -32,6 +40,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +69,9 @@ struct BatchStreamOptions {
   // (0: no limit). A small window makes batches grow with the load: while
   // the peer works on one message, the next one fills.
   size_t max_unanswered_messages = 0;
+  // Send the requests of a broken call again on the next one, and let calls
+  // wait until the server can be reached (see above).
+  bool resend_unanswered = false;
 };
 
 struct BatchStreamCounters {
@@ -67,7 +79,17 @@ struct BatchStreamCounters {
   uint64_t messages = 0;  // batches sent
   uint64_t refused = 0;   // refused because the queue was full
   uint64_t streams = 0;   // calls started
+  uint64_t resent = 0;    // requests sent again after their call broke
 };
+
+// Whether a call that ended with `status` broke for want of its connection
+// (the server went away, restarted or closed the stream), as opposed to a
+// refusal that a new call would meet again.
+inline bool BrokenConnection(const absl::Status& status) {
+  return status.ok() || absl::IsUnavailable(status) ||
+         absl::IsCancelled(status) || absl::IsInternal(status) ||
+         absl::IsUnknown(status);
+}
 
 template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
@@ -102,6 +124,12 @@ class BatchStream {
   // before `now`. The owner calls it every few milliseconds.
   void ExpireOverdue(absl::Time now);
 
+  // The owner is stopping. With `wait_for_answers`, requests already sent
+  // on a live call may still be answered, but none is sent again if it
+  // breaks; without it, every request still waiting fails now (CANCELLED)
+  // and the call is cancelled. Later requests are refused either way.
+  void Close(bool wait_for_answers);
+
   BatchStreamCounters counters() const {
     absl::MutexLock lock(&mu_);
     return counters_;
@@ -124,12 +152,19 @@ class BatchStream {
     Done done;
     uint64_t call;     // the generation of the call that carried it
     uint64_t message;  // the message that carried it
+    size_t bytes = 0;
+    // With resend_unanswered: the request itself, taken back from its
+    // message once written, to go again if the call breaks.
+    std::optional<Request> request;
   };
 
   // Starts the next message if the call is free and requests are queued.
   void Pump();
   void OnReplies(ReplyBatch& batch);
   void OnWriteDone(Call* call, bool ok);
+  // Takes the requests of `call`'s message back into their pending entries
+  // (resend_unanswered), so that a break can send them again.
+  void ReclaimLocked(Call* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The stream lets go of `call` (its read or a write failed); releases its
   // hold unless a thread is still about to use it.
   void Detach(Call* call);
@@ -152,7 +187,8 @@ class BatchStream {
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   int live_calls_ ABSL_GUARDED_BY(mu_) = 0;  // not yet done, current included
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;  // no request is taken
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // the call was cancelled
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -175,6 +211,9 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
  public:
   Call(BatchStream* stream, uint64_t generation)
       : stream_(stream), generation_(generation) {
+    // A server that restarts is reached as soon as it listens again; until
+    // then the requests wait (their deadlines still apply).
+    if (stream_->options_.resend_unanswered) context_.set_wait_for_ready(true);
     stream_->bind_(&context_, this);
     // Released once the stream has let go of the call and no thread is
     // about to write to it: until then gRPC may not finish (and free) it,
@@ -239,28 +278,39 @@ class BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Call final
 template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
 BatchStream<Request, Reply, RequestBatch, ReplyBatch>::~BatchStream() {
+  Close(/*wait_for_answers=*/false);
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return live_calls_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Close(
+    bool wait_for_answers) {
   Call* call = nullptr;
   std::deque<Queued> unsent;
   {
     absl::MutexLock lock(&mu_);
     closing_ = true;
-    call = call_;
-    if (call != nullptr) call->Ref();
+    if (!wait_for_answers && !cancelled_) {
+      cancelled_ = true;
+      call = call_;
+      if (call != nullptr) call->Ref();
+    }
     unsent.swap(queue_);
     queued_bytes_ = 0;
   }
   for (Queued& q : unsent) {
     q.done(absl::CancelledError(absl::StrCat(what_, ": shutting down")));
   }
+  // What the call carried fails as it ends (OnCallDone), never resent.
   if (call != nullptr) {
     call->Cancel();
     call->Unref();
   }
-  absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return live_calls_ == 0;
-  };
-  mu_.Await(absl::Condition(&idle));
 }
 
 template <typename Request, typename Reply, typename RequestBatch,
@@ -353,8 +403,9 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
              (batch.requests_size() == 0 ||
               bytes + queue_.front().bytes <= options_.max_batch_bytes)) {
         Queued& q = queue_.front();
-        pending_.emplace(q.request.id(), Pending{q.deadline, std::move(q.done),
-                                                 generation_, message});
+        pending_.emplace(q.request.id(),
+                         Pending{q.deadline, std::move(q.done), generation_,
+                                 message, q.bytes, std::nullopt});
         bytes += q.bytes;
         queued_bytes_ -= q.bytes;
         batch.mutable_requests()->Add(std::move(q.request));
@@ -427,6 +478,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
     Call* call, bool ok) {
   {
     absl::MutexLock lock(&mu_);
+    if (options_.resend_unanswered) ReclaimLocked(call);
     if (call != call_) return;  // a call already replaced
     writing_ = false;
   }
@@ -434,6 +486,21 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
   // carried, and the next request starts a new call.
   if (!ok) Detach(call);
   Pump();
+}
+
+template <typename Request, typename Reply, typename RequestBatch,
+          typename ReplyBatch>
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ReclaimLocked(
+    Call* call) {
+  // Nothing else touches the message between its write and the next one,
+  // which Pump() starts under this lock once writing_ is false.
+  for (Request& request : *call->out().mutable_requests()) {
+    auto it = pending_.find(request.id());
+    // Answered already, or expired: nothing to keep.
+    if (it == pending_.end() || it->second.call != call->generation_) continue;
+    it->second.request = std::move(request);
+  }
+  call->out().Clear();
 }
 
 template <typename Request, typename Reply, typename RequestBatch,
@@ -467,34 +534,55 @@ template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
     uint64_t generation, const absl::Status& status) {
+  // A refusal of the whole stream (no or a wrong token) is every request's
+  // answer as it is; anything else is a stream that broke: retry elsewhere,
+  // or on the next call when requests are safe to repeat.
+  const bool refused = absl::IsUnauthenticated(status) ||
+                       absl::IsPermissionDenied(status);
+  const bool resend = options_.resend_unanswered && !refused &&
+                      BrokenConnection(status);
+  const absl::Time now = absl::Now();
   std::vector<Done> failed;
   bool more;
   {
     absl::MutexLock lock(&mu_);
+    std::vector<Queued> again;
     for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second.call == generation) {
-        failed.push_back(std::move(it->second.done));
-        Answered(it->second);
-        pending_.erase(it++);
-      } else {
+      if (it->second.call != generation) {
         ++it;
+        continue;
       }
+      Pending& p = it->second;
+      Answered(p);
+      if (resend && !closing_ && p.request.has_value() && p.deadline > now) {
+        again.push_back(
+            Queued{*std::move(p.request), p.bytes, p.deadline, std::move(p.done)});
+      } else {
+        failed.push_back(std::move(p.done));
+      }
+      pending_.erase(it++);
     }
+    // In the order they were first sent, before anything queued since.
+    std::sort(again.begin(), again.end(), [](const Queued& a, const Queued& b) {
+      return a.request.id() < b.request.id();
+    });
+    for (auto q = again.rbegin(); q != again.rend(); ++q) {
+      queued_bytes_ += q->bytes;
+      queue_.push_front(std::move(*q));
+    }
+    counters_.resent += again.size();
     if (call_ != nullptr && generation_ == generation) {
       call_ = nullptr;
       writing_ = false;
     }
     more = !closing_ && !queue_.empty();
   }
-  // A refusal of the whole stream (no or a wrong token) is every request's
-  // answer as it is; anything else is a stream that broke: retry elsewhere.
-  const bool refused = absl::IsUnauthenticated(status) ||
-                       absl::IsPermissionDenied(status);
-  const absl::Status broken(
+  // Sent and unanswered: the server may have acted on it.
+  const absl::Status broken = MarkSent(absl::Status(
       refused ? status.code() : absl::StatusCode::kUnavailable,
       absl::StrCat(refused ? "refused by " : "stream to ", what_,
                    refused ? ": " : " broke before it answered: ",
-                   status.ok() ? "closed by the peer" : status.message()));
+                   status.ok() ? "closed by the peer" : status.message())));
   for (Done& done : failed) done(broken);
   if (more) Pump();
 }
@@ -511,13 +599,13 @@ template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
     absl::Time now) {
-  std::vector<Done> expired;
+  std::vector<Done> unsent, unanswered;
   bool released = false;
   {
     absl::MutexLock lock(&mu_);
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (it->deadline <= now) {
-        expired.push_back(std::move(it->done));
+        unsent.push_back(std::move(it->done));
         queued_bytes_ -= it->bytes;
         it = queue_.erase(it);
       } else {
@@ -526,7 +614,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
     }
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.deadline <= now) {
-        expired.push_back(std::move(it->second.done));
+        unanswered.push_back(std::move(it->second.done));
         released |= Answered(it->second);
         pending_.erase(it++);
       } else {
@@ -534,9 +622,13 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
       }
     }
   }
-  for (Done& done : expired) {
-    done(absl::DeadlineExceededError(
-        absl::StrCat(what_, " did not answer in time")));
+  for (Done& done : unsent) {
+    done(absl::DeadlineExceededError(absl::StrCat(
+        "deadline passed before the request was sent to ", what_)));
+  }
+  for (Done& done : unanswered) {
+    done(MarkSent(absl::DeadlineExceededError(
+        absl::StrCat(what_, " did not answer in time"))));
   }
   if (released) Pump();
 }

@@ -9,6 +9,8 @@ namespace {
 
 constexpr absl::string_view kDetailTypeUrl =
     "type.googleapis.com/quorumkv.ErrorDetail";
+// Never leaves the process (ToGrpcStatus and ToRequestError drop it).
+constexpr absl::string_view kSentTypeUrl = "quorumkv/sent";
 
 absl::Status WithDetail(absl::StatusCode code, absl::string_view message,
                         const ErrorDetail& detail) {
@@ -66,6 +68,15 @@ absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
   ErrorDetail error;
   *error.mutable_quorum_not_reached() = detail;
   return WithDetail(code, message, error);
+}
+
+absl::Status MarkSent(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kSentTypeUrl, absl::Cord());
+  return status;
+}
+
+bool WasSent(const absl::Status& status) {
+  return status.GetPayload(kSentTypeUrl).has_value();
 }
 
 std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status) {

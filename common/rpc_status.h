@@ -46,6 +46,14 @@ absl::Status WrongNodeError(const WrongNode& detail, absl::string_view message);
 absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
                          const QuorumNotReached& detail);
 
+// Marks `status`, the failure of a request that had left for its server
+// (its stream broke or its deadline passed before the answer came), as one
+// the server may have acted on. In-process only: a hop that forwards such a
+// failure says what it means for its caller (common/write_outcome.h).
+absl::Status MarkSent(absl::Status status);
+// Whether `status` is marked so.
+bool WasSent(const absl::Status& status);
+
 // The typed detail of `status`, if it carries one.
 std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status);
 // The WrongNode detail of `status`, if it carries one.

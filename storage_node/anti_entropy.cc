@@ -206,6 +206,8 @@ absl::StatusOr<uint64_t> AntiEntropy::CompareWith(Pass& pass,
     return absl::FailedPreconditionError("peer not in the directory");
   }
   Peer* peer = peers_->Get(node->address());
+  // Its requests would wait for it until their deadlines.
+  if (!peer->healthy()) return absl::UnavailableError("peer unreachable");
   ASSIGN_OR_RETURN(MerkleTree mine, LocalTree(partition));
   TreeRequest tree_request;
   tree_request.set_partition(partition);

@@ -49,6 +49,9 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
   const NodeDescriptor* node = directory.FindNode(target);
   if (node == nullptr) return;  // Not known yet; a newer directory may say.
   Peer* peer = peers_->Get(node->address());
+  // A request to a peer that cannot be reached waits for it until its
+  // deadline; this thread has other targets to serve meanwhile.
+  if (!peer->healthy()) return;
   uint64_t delivered = 0, dropped = 0, refused = 0, counted = 0;
   bool reachable = true;
   while (reachable) {

@@ -1,5 +1,6 @@
 #include "storage_node/peer.h"
 
+#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -44,7 +45,45 @@ class GrpcPeerProxy final : public PeerProxy {
       const StreamPartitionRequest& request) override {
     return stub_->StreamPartition(context, request);
   }
-  void ExpireOverdue(absl::Time now) override { stream_->ExpireOverdue(now); }
+  void ExpireOverdue(absl::Time now) override {
+    stream_->ExpireOverdue(now);
+    // Sampled as often as deadlines are enforced: a failed connection
+    // attempt is followed by at least 100 ms of backoff, long enough to be
+    // seen. The peer is unreachable from the moment its connection is lost
+    // (the per-peer stream keeps one open, so a connected channel only
+    // leaves READY when it breaks) until a new one is made.
+    const grpc_connectivity_state state =
+        channel_->GetState(/*try_to_connect=*/false);
+    if (state == GRPC_CHANNEL_READY) {
+      unreachable_ = false;
+    } else if (state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
+               last_state_ == GRPC_CHANNEL_READY) {
+      unreachable_ = true;
+    }
+    last_state_ = state;
+  }
+  void Shutdown(bool unreachable_only) override {
+    // Connected: its answers are due shortly. Otherwise its requests would
+    // wait for the peer until their deadlines.
+    const bool connected =
+        channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
+    if (unreachable_only && connected) return;
+    stream_->Close(/*wait_for_answers=*/connected);
+  }
+  bool Reachable() override {
+    if (!unreachable_) return true;
+    // Someone wants the peer: try it now rather than when gRPC's backoff
+    // (up to a second) ends, so that a peer that restarted is noticed at
+    // once; at most every kProbeInterval.
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    int64_t last = last_probe_ns_.load();
+    if (now - last >= absl::ToInt64Nanoseconds(kProbeInterval) &&
+        last_probe_ns_.compare_exchange_strong(last, now)) {
+      grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+      channel_->GetState(/*try_to_connect=*/true);
+    }
+    return false;
+  }
 
  private:
   // Sends `request`, wrapped as the operation `wrap` names, on the stream;
@@ -63,9 +102,17 @@ class GrpcPeerProxy final : public PeerProxy {
                   });
   }
 
+  static constexpr absl::Duration kProbeInterval = absl::Milliseconds(100);
+
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<ReplicaService::Stub> stub_;
   const std::unique_ptr<PeerStream> stream_;
+  // Whether the last connection attempt failed and none has succeeded
+  // since.
+  std::atomic<bool> unreachable_{false};
+  // The sweeper's (ExpireOverdue) last sample.
+  grpc_connectivity_state last_state_ = GRPC_CHANNEL_IDLE;
+  std::atomic<int64_t> last_probe_ns_{0};
 };
 
 // Failures that say the peer itself is not answering, as opposed to an
@@ -105,6 +152,7 @@ void Peer::Record(const absl::Status& status) {
 }
 
 bool Peer::healthy() const {
+  if (!proxy_->Reachable()) return false;
   absl::MutexLock lock(&mu_);
   return absl::Now() - failed_at_ > kRecheckAfter;
 }
@@ -193,7 +241,12 @@ std::vector<Peer*> PeerSet::All() {
   return peers;
 }
 
+void PeerSet::GiveUpOnUnreachable() {
+  for (Peer* peer : All()) peer->proxy_->Shutdown(/*unreachable_only=*/true);
+}
+
 void PeerSet::WaitIdle() {
+  for (Peer* peer : All()) peer->proxy_->Shutdown(/*unreachable_only=*/false);
   for (Peer* peer : All()) peer->WaitIdle();
 }
 

@@ -53,6 +53,17 @@ class PeerProxy {
   // Fails the requests whose deadline is at or before `now`; called every
   // few milliseconds by the PeerSet.
   virtual void ExpireOverdue(absl::Time /*now*/) {}
+  // False while the wire to the peer is known to be down: its connection
+  // failed and waits to be tried again. Requests still wait for it until
+  // their deadlines (it may be restarting); coordinators use this to know,
+  // without waiting, that the peer cannot answer now. Cheap; called on
+  // every request.
+  virtual bool Reachable() { return true; }
+  // The node is stopping: requests that wait for a peer that cannot be
+  // reached fail now rather than at their deadlines, and later ones are
+  // refused. Unless `unreachable_only`, the same for a live peer, except
+  // that what was sent to it may still be answered (none is sent again).
+  virtual void Shutdown(bool /*unreachable_only*/) {}
 };
 
 // Makes the proxy for a peer at `address`.
@@ -84,10 +95,11 @@ class Peer {
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context, const StreamPartitionRequest& request);
 
-  // False for a while after a call failed for want of the peer
-  // (unreachable, timed out), until one succeeds or kRecheckAfter has
-  // passed: coordinators then try it again, so a peer that came back is
-  // noticed even when nothing else was sent to it.
+  // False while its connection is down (PeerProxy::Reachable), and for a
+  // while after a call failed for want of the peer (timed out), until one
+  // succeeds or kRecheckAfter has passed: coordinators then try it again,
+  // so a peer that came back is noticed even when nothing else was sent to
+  // it.
   bool healthy() const;
   static constexpr absl::Duration kRecheckAfter = absl::Seconds(1);
   // Blocks until no call is in flight.
@@ -126,7 +138,13 @@ class PeerSet {
   // Never null; lives as long as the set. Read-mostly: a reader lock finds
   // a known peer.
   Peer* Get(const std::string& address);
-  // Blocks until no call to any peer is in flight (each has a deadline).
+  // The node is stopping: what waits for a peer that cannot be reached
+  // fails now (PeerProxy::Shutdown), so that background work waiting on it
+  // ends; live peers are still served.
+  void GiveUpOnUnreachable();
+  // Called once nothing will be sent any more (the node has stopped
+  // serving): gives up on every peer, then blocks until no call to any
+  // peer is in flight (those sent to live peers are answered shortly).
   void WaitIdle();
 
  private:

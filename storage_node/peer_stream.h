@@ -19,10 +19,14 @@ using PeerStream =
     BatchStream<PeerRequest, PeerReply, PeerRequestBatch, PeerReplyBatch>;
 
 // How the per-peer stream batches: a peer answers each message as a whole,
-// at once, so while one message is with it the next one fills.
+// at once, so while one message is with it the next one fills. Everything
+// it carries is safe to send twice (a write carries its version; reads,
+// trees and rows change nothing), so a stream that breaks (the peer
+// restarted) sends its unanswered requests again on a new one.
 inline BatchStreamOptions PeerStreamOptions() {
   BatchStreamOptions options;
   options.max_unanswered_messages = 1;
+  options.resend_unanswered = true;
   return options;
 }
 

@@ -128,6 +128,8 @@ struct StorageNode::Impl {
   void Stop() {
     base.Stop(
         [this] {
+          // Background work below may wait on a peer that is gone.
+          peers->GiveUpOnUnreachable();
           watcher->Stop();
           heartbeater->Stop();
           hint_replayer->Stop();

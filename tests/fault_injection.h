@@ -64,6 +64,10 @@ class FaultyPeerProxy final : public PeerProxy {
     if (faults_->drop_streams) context->TryCancel();
     return real_->StreamPartition(context, request);
   }
+  bool Reachable() override { return real_->Reachable(); }
+  void Shutdown(bool unreachable_only) override {
+    real_->Shutdown(unreachable_only);
+  }
   void ExpireOverdue(absl::Time now) override {
     std::vector<std::function<void(absl::Status)>> overdue;
     {

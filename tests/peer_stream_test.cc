@@ -1,7 +1,7 @@
 // The per-peer stream (storage_node/peer_stream.h, common/batch_stream.h)
-// against a scripted peer
-// on 127.0.0.1: batching, order, answers when the peer vanishes, bounded
-// memory when it stalls, deadlines.
+// against a scripted peer on 127.0.0.1: batching, order, requests sent again
+// when the peer restarts, answers when it vanishes for good, bounded memory
+// when it stalls, deadlines.
 #include "storage_node/peer_stream.h"
 
 #include <atomic>
@@ -124,6 +124,7 @@ class Answers {
     return [this](absl::StatusOr<PeerReply> reply) {
       absl::MutexLock lock(&mu_);
       ++by_code_[reply.status().code()];
+      sent_ += WasSent(reply.status());
       ++answered_;
     };
   }
@@ -142,11 +143,17 @@ class Answers {
     absl::MutexLock lock(&mu_);
     return answered_;
   }
+  // Failures marked as coming after the request left (WasSent).
+  int sent() {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  }
 
  private:
   absl::Mutex mu_;
   int expected_ ABSL_GUARDED_BY(mu_) = 0;
   int answered_ ABSL_GUARDED_BY(mu_) = 0;
+  int sent_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<absl::StatusCode, int> by_code_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -164,6 +171,28 @@ class PeerStreamTest : public ::testing::Test {
     return ConnectPeerStream(address_, MakeChannel(address_), options);
   }
   absl::Time Soon() { return absl::Now() + absl::Seconds(20); }
+  // Stops the peer's server at once and starts a new one on the same port.
+  void RestartPeer() {
+    const int port = std::stoi(address_.substr(address_.rfind(':') + 1));
+    server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    server_.reset();
+    std::string bound;
+    auto server =
+        StartServer(absl::StrCat("127.0.0.1:", port), {&peer_}, &bound);
+    ASSERT_OK(server);
+    server_ = *std::move(server);
+  }
+  // Runs `stream`'s deadline sweep until `answers` are all in or `timeout`
+  // passes, as the PeerSet's sweeper would.
+  static bool SweepUntilAnswered(PeerStream& stream, Answers& answers,
+                                 absl::Duration timeout) {
+    const absl::Time until = absl::Now() + timeout;
+    while (absl::Now() < until) {
+      if (answers.AllIn(absl::Milliseconds(5))) return true;
+      stream.ExpireOverdue(absl::Now());
+    }
+    return answers.AllIn(absl::ZeroDuration());
+  }
 
   ScriptedPeer peer_;
   std::unique_ptr<grpc::Server> server_;
@@ -192,7 +221,7 @@ TEST_F(PeerStreamTest, ManyWritesTravelInFewMessagesInOrder) {
   }
 }
 
-TEST_F(PeerStreamTest, APeerThatVanishesMidBatchStillAnswersEveryWrite) {
+TEST_F(PeerStreamTest, WritesUnansweredWhenThePeerRestartsAreSentAgain) {
   auto stream = Connect();
   Answers answers;
   peer_.set_hold_replies(true);
@@ -201,9 +230,60 @@ TEST_F(PeerStreamTest, APeerThatVanishesMidBatchStillAnswersEveryWrite) {
   }
   // One message is with the peer (the window), the rest wait behind it.
   ASSERT_EVENTUALLY(peer_.received() > 0, absl::Seconds(20));
+  const size_t first_message = peer_.received();
+  peer_.set_hold_replies(false);
+  ASSERT_NO_FATAL_FAILURE(RestartPeer());
+  // The restarted peer answers all of them, the unanswered ones included,
+  // each once and in the order first sent.
+  ASSERT_TRUE(answers.AllIn(absl::Seconds(20)));
+  EXPECT_EQ(answers.count(absl::StatusCode::kOk), 300);
+  EXPECT_EQ(stream->counters().resent, first_message);
+  const std::vector<std::string> keys = peer_.keys();
+  ASSERT_EQ(keys.size(), 300 + first_message);
+  for (size_t i = 0; i < 300; ++i) {
+    EXPECT_EQ(keys[first_message + i], absl::StrCat("k", i));
+  }
+}
+
+TEST_F(PeerStreamTest, APeerGoneForGoodFailsEachRequestAtItsDeadline) {
+  auto stream = Connect();
+  Answers answers;
+  peer_.set_hold_replies(true);
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(1500);
+  for (int i = 0; i < 300; ++i) {
+    stream->Send(Write(absl::StrCat("k", i)), deadline, answers.Expect());
+  }
+  ASSERT_EVENTUALLY(peer_.received() > 0, absl::Seconds(20));
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  server_.reset();
+  // Not before the deadline: the peer might come back until then.
+  while (absl::Now() < deadline - absl::Milliseconds(200)) {
+    stream->ExpireOverdue(absl::Now());
+    ASSERT_EQ(answers.answered(), 0);
+    answers.AllIn(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(SweepUntilAnswered(*stream, answers, absl::Seconds(10)));
+  EXPECT_EQ(answers.count(absl::StatusCode::kDeadlineExceeded), 300);
+  // Those the peer received may have taken effect; the caller is told.
+  EXPECT_GE(answers.sent(), static_cast<int>(peer_.received()));
+}
+
+TEST_F(PeerStreamTest, WithoutResendAPeerThatVanishesFailsWhatItHeld) {
+  // The SDK's streams to the nodes: a client's write is not resent (a
+  // coordinator would stamp it again), it fails at once and says so.
+  BatchStreamOptions options = PeerStreamOptions();
+  options.resend_unanswered = false;
+  auto stream = Connect(options);
+  Answers answers;
+  peer_.set_hold_replies(true);
+  for (int i = 0; i < 300; ++i) {
+    stream->Send(Write(absl::StrCat("k", i)), Soon(), answers.Expect());
+  }
+  ASSERT_EVENTUALLY(peer_.received() > 0, absl::Seconds(20));
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   ASSERT_TRUE(answers.AllIn(absl::Seconds(20)));
   EXPECT_EQ(answers.count(absl::StatusCode::kUnavailable), 300);
+  EXPECT_EQ(answers.sent(), 300);
 }
 
 TEST_F(PeerStreamTest, AStalledPeerCostsBoundedMemoryAndItsWritesAreRefused) {
@@ -231,30 +311,38 @@ TEST_F(PeerStreamTest, AStalledPeerCostsBoundedMemoryAndItsWritesAreRefused) {
   EXPECT_GT(answers.count(absl::StatusCode::kDeadlineExceeded), 0);
 }
 
-TEST_F(PeerStreamTest, ABrokenStreamIsReplacedByTheNextRequest) {
+TEST_F(PeerStreamTest, ExpiredRequestsSayWhetherTheyWereSent) {
+  auto stream = Connect();
+  peer_.set_hold_replies(true);
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(300);
+  Answers answers;
+  stream->Send(Write("first"), deadline, answers.Expect());
+  ASSERT_EVENTUALLY(peer_.received() == 1, absl::Seconds(20));
+  // Behind the one message the window allows: never sent.
+  for (int i = 0; i < 10; ++i) {
+    stream->Send(Write(absl::StrCat("k", i)), deadline, answers.Expect());
+  }
+  ASSERT_TRUE(SweepUntilAnswered(*stream, answers, absl::Seconds(10)));
+  EXPECT_EQ(answers.count(absl::StatusCode::kDeadlineExceeded), 11);
+  // The peer may have acted on the one it got; the caller can tell.
+  EXPECT_EQ(answers.sent(), 1);
+}
+
+TEST_F(PeerStreamTest, TheFirstRequestAfterThePeerRestartsGetsThrough) {
   auto stream = Connect();
   Answers first;
   stream->Send(Write("a"), Soon(), first.Expect());
   ASSERT_TRUE(first.AllIn(absl::Seconds(20)));
-  // The peer restarts on the same port.
-  const int port = std::stoi(address_.substr(address_.rfind(':') + 1));
-  server_->Shutdown(absl::ToChronoTime(absl::Now()));
-  server_.reset();
-  std::string bound;
-  auto server = StartServer(absl::StrCat("127.0.0.1:", port), {&peer_}, &bound);
-  ASSERT_OK(server);
-  server_ = *std::move(server);
-  // Until the new stream is up a request may fail; one gets through.
-  bool through = false;
-  for (int i = 0; i < 200 && !through; ++i) {
+  ASSERT_NO_FATAL_FAILURE(RestartPeer());
+  // The old stream broke; the next request waits for a new one, and gets
+  // through on it within its deadline.
+  for (int i = 0; i < 5; ++i) {
     Answers next;
-    stream->Send(Write("b"), absl::Now() + absl::Seconds(1), next.Expect());
-    for (int j = 0; j < 200 && !next.AllIn(absl::Milliseconds(10)); ++j) {
-      stream->ExpireOverdue(absl::Now());
-    }
-    through = next.count(absl::StatusCode::kOk) == 1;
+    stream->Send(Write(absl::StrCat("b", i)), absl::Now() + absl::Seconds(5),
+                 next.Expect());
+    ASSERT_TRUE(SweepUntilAnswered(*stream, next, absl::Seconds(10)));
+    EXPECT_EQ(next.count(absl::StatusCode::kOk), 1) << "request " << i;
   }
-  EXPECT_TRUE(through);
   EXPECT_GE(stream->counters().streams, 2u);
 }
 
