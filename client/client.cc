@@ -12,6 +12,7 @@
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
+#include "common/write_outcome.h"
 
 namespace quorumkv {
 namespace {
@@ -62,6 +63,8 @@ struct internal::ClientImpl::Call {
   absl::flat_hash_set<std::string> avoid;
   absl::Duration backoff = kFirstBackoff;
   absl::Status last_error = absl::UnavailableError("no attempt made");
+  // Writes: whether an attempt may have been applied.
+  WriteAttempts attempts;
 };
 
 // The master API's channel and the recursive mode's stream to the master
@@ -139,6 +142,11 @@ template <typename Request>
 void internal::ClientImpl::Finish(
     const std::shared_ptr<Call<Request>>& call,
     absl::StatusOr<typename KvMethod<Request>::Response> result) {
+  if constexpr (KvMethod<Request>::kWrites) {
+    if (!result.ok()) {
+      result = call->attempts.Outcome(result.status(), call->request.w());
+    }
+  }
   auto done = std::move(call->done);
   done(std::move(result));
   absl::MutexLock lock(&mu_);
@@ -165,6 +173,7 @@ void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call)
   streams_.Get(options_.master)
       ->Send(Batched(call->request, call->deadline), call->deadline,
              [this, call](absl::StatusOr<KvReply> reply) {
+               if (!reply.ok()) call->attempts.Failed(reply.status());
                if (reply.ok()) {
                  Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
                } else if (NodeUnreachable(reply.status())) {
@@ -253,9 +262,11 @@ void internal::ClientImpl::AttemptIterative(std::shared_ptr<Call<Request>> call)
         }
         const absl::Status& status = reply.status();
         if (GetWrongNode(status)) {
+          call->attempts.Failed(status);
           call->last_error = status;
           RefreshAndRetry(call);
         } else if (NodeUnreachable(status)) {
+          call->attempts.Failed(status);
           call->last_error = absl::UnavailableError(absl::StrCat(
               "node ", node_id, " (", address, "): ", status.message()));
           call->avoid.insert(node_id);
@@ -470,7 +481,7 @@ std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status) {
   std::optional<QuorumNotReached> q = GetQuorumNotReached(status);
   if (!q) return std::nullopt;
   return QuorumFailure{q->acknowledged(), q->required(), q->replicas(),
-                       q->attempted()};
+                       q->attempted(), q->unanswered()};
 }
 
 Client::Client(std::unique_ptr<internal::ClientImpl> impl)

@@ -642,10 +642,12 @@ absl::Status Run(int argc, char** argv) {
     // The user must know whether the write may have happened.
     return Prepend(
         status,
-        quorum->attempted
-            ? absl::StrCat(command->name, ": may have been written on ",
-                           quorum->acknowledged, " of ", quorum->replicas)
-            : absl::StrCat(command->name, ": not written"));
+        !quorum->attempted ? absl::StrCat(command->name, ": not written")
+        : quorum->unanswered
+            ? absl::StrCat(command->name,
+                           ": may have been written (sent, no answer in time)")
+            : absl::StrCat(command->name, ": may have been written on ",
+                           quorum->acknowledged, " of ", quorum->replicas));
   }
   return Prepend(status, command->name);
 }

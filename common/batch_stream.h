@@ -15,9 +15,10 @@
 // the stream broke before the reply came (the request may or may not have
 // taken effect) or when too many bytes are already queued for the server
 // (it was not sent); DEADLINE_EXCEEDED when its deadline passed first
-// (ExpireOverdue): "sent" in its message when it had left, so the server
-// may have acted on it, "not sent" when it never left. A broken stream is
-// replaced by a new one on the next request.
+// (ExpireOverdue). A failure after the request was handed to gRPC, unless
+// gRPC reported its write failed, is marked as sent (common/rpc_status.h
+// MarkSent): the server may have acted on it. A broken stream is replaced
+// by a new one on the next request.
 //
 // With `resend_unanswered` (servers whose requests are safe to repeat: the
 // per-peer stream, whose writes carry their version), a stream that breaks
@@ -153,6 +154,10 @@ class BatchStream {
     uint64_t call;     // the generation of the call that carried it
     uint64_t message;  // the message that carried it
     size_t bytes = 0;
+    // Whether its message's write failed: gRPC took none of it, so the
+    // server cannot have it. While the write is on its way, or once it
+    // succeeded, the server may have it.
+    bool write_failed = false;
     // With resend_unanswered: the request itself, taken back from its
     // message once written, to go again if the call breaks.
     std::optional<Request> request;
@@ -162,9 +167,10 @@ class BatchStream {
   void Pump();
   void OnReplies(ReplyBatch& batch);
   void OnWriteDone(Call* call, bool ok);
-  // Takes the requests of `call`'s message back into their pending entries
-  // (resend_unanswered), so that a break can send them again.
-  void ReclaimLocked(Call* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records how the write of `call`'s message went for each request still
+  // pending, and (resend_unanswered) takes the requests back into their
+  // pending entries, so that a break can send them again.
+  void WrittenLocked(Call* call, bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The stream lets go of `call` (its read or a write failed); releases its
   // hold unless a thread is still about to use it.
   void Detach(Call* call);
@@ -405,7 +411,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::Pump() {
         Queued& q = queue_.front();
         pending_.emplace(q.request.id(),
                          Pending{q.deadline, std::move(q.done), generation_,
-                                 message, q.bytes, std::nullopt});
+                                 message, q.bytes, false, std::nullopt});
         bytes += q.bytes;
         queued_bytes_ -= q.bytes;
         batch.mutable_requests()->Add(std::move(q.request));
@@ -478,7 +484,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
     Call* call, bool ok) {
   {
     absl::MutexLock lock(&mu_);
-    if (options_.resend_unanswered) ReclaimLocked(call);
+    WrittenLocked(call, ok);
     if (call != call_) return;  // a call already replaced
     writing_ = false;
   }
@@ -490,15 +496,16 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnWriteDone(
 
 template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
-void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ReclaimLocked(
-    Call* call) {
+void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::WrittenLocked(
+    Call* call, bool ok) {
   // Nothing else touches the message between its write and the next one,
   // which Pump() starts under this lock once writing_ is false.
   for (Request& request : *call->out().mutable_requests()) {
     auto it = pending_.find(request.id());
     // Answered already, or expired: nothing to keep.
     if (it == pending_.end() || it->second.call != call->generation_) continue;
-    it->second.request = std::move(request);
+    it->second.write_failed = !ok;
+    if (options_.resend_unanswered) it->second.request = std::move(request);
   }
   call->out().Clear();
 }
@@ -542,7 +549,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
   const bool resend = options_.resend_unanswered && !refused &&
                       BrokenConnection(status);
   const absl::Time now = absl::Now();
-  std::vector<Done> failed;
+  std::vector<std::pair<Done, bool>> failed;  // and whether it was sent
   bool more;
   {
     absl::MutexLock lock(&mu_);
@@ -558,7 +565,7 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
         again.push_back(
             Queued{*std::move(p.request), p.bytes, p.deadline, std::move(p.done)});
       } else {
-        failed.push_back(std::move(p.done));
+        failed.emplace_back(std::move(p.done), !p.write_failed);
       }
       pending_.erase(it++);
     }
@@ -577,13 +584,13 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::OnCallDone(
     }
     more = !closing_ && !queue_.empty();
   }
-  // Sent and unanswered: the server may have acted on it.
-  const absl::Status broken = MarkSent(absl::Status(
+  const absl::Status broken(
       refused ? status.code() : absl::StatusCode::kUnavailable,
       absl::StrCat(refused ? "refused by " : "stream to ", what_,
                    refused ? ": " : " broke before it answered: ",
-                   status.ok() ? "closed by the peer" : status.message())));
-  for (Done& done : failed) done(broken);
+                   status.ok() ? "closed by the peer" : status.message()));
+  // Sent and unanswered: the server may have acted on it.
+  for (auto& [done, sent] : failed) done(sent ? MarkSent(broken) : broken);
   if (more) Pump();
 }
 
@@ -599,7 +606,8 @@ template <typename Request, typename Reply, typename RequestBatch,
           typename ReplyBatch>
 void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
     absl::Time now) {
-  std::vector<Done> unsent, unanswered;
+  std::vector<Done> unsent;
+  std::vector<std::pair<Done, bool>> unanswered;  // and whether it was sent
   bool released = false;
   {
     absl::MutexLock lock(&mu_);
@@ -614,7 +622,8 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
     }
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.deadline <= now) {
-        unanswered.push_back(std::move(it->second.done));
+        unanswered.emplace_back(std::move(it->second.done),
+                                !it->second.write_failed);
         released |= Answered(it->second);
         pending_.erase(it++);
       } else {
@@ -626,9 +635,10 @@ void BatchStream<Request, Reply, RequestBatch, ReplyBatch>::ExpireOverdue(
     done(absl::DeadlineExceededError(absl::StrCat(
         "deadline passed before the request was sent to ", what_)));
   }
-  for (Done& done : unanswered) {
-    done(MarkSent(absl::DeadlineExceededError(
-        absl::StrCat(what_, " did not answer in time"))));
+  for (auto& [done, sent] : unanswered) {
+    absl::Status late = absl::DeadlineExceededError(
+        absl::StrCat(what_, " did not answer in time"));
+    done(sent ? MarkSent(std::move(late)) : std::move(late));
   }
   if (released) Pump();
 }

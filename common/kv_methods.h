@@ -37,6 +37,9 @@ struct KvMethod;
     using Request = Method##Request;                                      \
     using Response = Method##Response;                                    \
     static constexpr KvOp kOp = KvOp::k##Method;                          \
+    /* Writes: their callers learn whether a failed one may have */        \
+    /* happened (common/write_outcome.h). */                               \
+    static constexpr bool kWrites = kOp != KvOp::kGet;                     \
     /* "W" or "R", for messages. */                                       \
     static constexpr const char* kQuorumName = quorum_label;              \
     static uint32_t Quorum(const Request& r) { return r.quorum_field(); } \

@@ -15,6 +15,7 @@
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
+#include "common/write_outcome.h"
 #include "master/master_service.h"
 
 namespace quorumkv {
@@ -48,6 +49,8 @@ struct RelayKvService::Relay {
   absl::Duration backoff = absl::Milliseconds(5);
   std::vector<std::string> errors;
   CancellationPtr cancellation;  // may be null
+  // Writes: whether an attempt may have been applied.
+  WriteAttempts attempts;
 };
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
@@ -139,6 +142,7 @@ void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
         }
         const absl::Status& status = reply.status();
         if (TryNextReplica(status)) {
+          relay->attempts.Failed(status);
           if (GetWrongNode(status)) relay->wrong_node = true;
           relay->errors.push_back(absl::StrCat(target->id(), " (",
                                                target->address(),
@@ -154,6 +158,11 @@ template <typename Request>
 void RelayKvService::Finish(
     Relay<Request>& relay,
     absl::StatusOr<typename KvMethod<Request>::Response> result) {
+  if constexpr (KvMethod<Request>::kWrites) {
+    if (!result.ok()) {
+      result = relay.attempts.Outcome(result.status(), relay.request.w());
+    }
+  }
   auto done = std::move(relay.done);
   done(std::move(result));
   absl::MutexLock lock(&mu_);

@@ -280,10 +280,13 @@ TEST_F(PeerStreamTest, WithoutResendAPeerThatVanishesFailsWhatItHeld) {
     stream->Send(Write(absl::StrCat("k", i)), Soon(), answers.Expect());
   }
   ASSERT_EVENTUALLY(peer_.received() > 0, absl::Seconds(20));
+  const int first_message = static_cast<int>(peer_.received());
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   ASSERT_TRUE(answers.AllIn(absl::Seconds(20)));
   EXPECT_EQ(answers.count(absl::StatusCode::kUnavailable), 300);
-  EXPECT_EQ(answers.sent(), 300);
+  // The message the peer held may have taken effect; the later ones went
+  // on calls that never connected (their writes failed), so they did not.
+  EXPECT_EQ(answers.sent(), first_message);
 }
 
 TEST_F(PeerStreamTest, AStalledPeerCostsBoundedMemoryAndItsWritesAreRefused) {

@@ -169,10 +169,18 @@ struct QuorumFailure {
   // anywhere (fewer than W replicas alive): nothing was stored. True when it
   // was sent: it may be stored on some replicas.
   bool attempted = false;
+  // No coordinator's count came back (the deadline passed, or the
+  // connection broke, before its answer): `acknowledged` is 0 and may be
+  // wrong, and `required` and `replicas` may be 0. With `attempted`, the
+  // write was sent and may be stored on any replica; without it, it was
+  // never sent.
+  bool unanswered = false;
 };
 
-// The quorum failure `status` reports, if it is one (UNAVAILABLE or
-// DEADLINE_EXCEEDED from Put, Delete or Get, in either mode).
+// The quorum failure `status` reports, if it is one: every UNAVAILABLE or
+// DEADLINE_EXCEEDED from Put or Delete (in either mode) carries one, and so
+// does any other failure of a write that may have happened; Get's when a
+// coordinator counted too few replicas.
 std::optional<QuorumFailure> GetQuorumFailure(const absl::Status& status);
 
 class Client {
