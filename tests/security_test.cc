@@ -196,18 +196,24 @@ TEST_F(TlsProcessTest, NodeWithAnotherCasCertificateCannotJoin) {
   // A node of another CA altogether starts, but cannot register: it does
   // not trust the master, and the master would not trust it.
   const std::string log = dir_.Sub("node9.log");
+  // Started directly (not under `timeout`), so that $! is the node itself
+  // and the kill below ends it, whatever the test's outcome.
   const std::string command = absl::StrCat(
-      "timeout 60 ", QKV_BIN_DIR, "/kv_storage_node --listen=127.0.0.1:",
-      PickFreePort(), " --master=", cluster_->master_address(),
-      " --rack=r1 --data_dir=", dir_.Sub("node9"), " --tls_dir=",
-      dir_.Sub("other"), "/node9 >", log, " 2>&1 & echo $!");
+      QKV_BIN_DIR, "/kv_storage_node --listen=127.0.0.1:", PickFreePort(),
+      " --master=", cluster_->master_address(), " --rack=r1 --data_dir=",
+      dir_.Sub("node9"), " --tls_dir=", dir_.Sub("other"), "/node9 >", log,
+      " 2>&1 & echo $!");
   const Result started = Shell(dir_, command);
   ASSERT_EQ(started.exit_code, 0) << started.err;
   const std::string pid(absl::StripAsciiWhitespace(started.out));
-  ASSERT_EVENTUALLY(
-      absl::StrContains(ReadFile(log), "cannot register with master"),
+  ASSERT_FALSE(pid.empty());
+  const bool refused_registration = WaitFor(
+      [&] {
+        return absl::StrContains(ReadFile(log), "cannot register with master");
+      },
       absl::Seconds(20));
   Shell(dir_, "kill -9 " + pid);
+  ASSERT_TRUE(refused_registration) << ReadFile(log);
   EXPECT_TRUE(absl::StrContains(ReadFile(log), "certificate verify failed"))
       << ReadFile(log);
   Result nodes = Shell(dir_, kvcli_ + "--tls_dir=" + certs_ + "/client --json nodes");
