@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
@@ -79,42 +81,150 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PlacePartitions(
   return assignments;
 }
 
-int BalanceLeaders(std::vector<std::vector<std::string>*>& replica_lists) {
-  // Ordered by id so that equal input gives equal output.
-  std::map<std::string, uint32_t> leads;
-  for (const std::vector<std::string>* list : replica_lists) {
-    for (const std::string& id : *list) leads.emplace(id, 0);
-    if (!list->empty()) ++leads[list->front()];
-  }
-  absl::flat_hash_set<const std::vector<std::string>*> changed;
-  // Each swap lowers the sum of squared lead counts, so this ends; the bound
-  // only guards against a bug.
-  for (size_t step = 0; step < replica_lists.size() * replica_lists.size();
-       ++step) {
-    // The partition led by the most loaded leader that has a member at
-    // least two leads lighter; the lightest such member takes over.
-    std::vector<std::string>* best_list = nullptr;
-    size_t best_index = 0;
-    int64_t best_gain = 1;
-    for (std::vector<std::string>* list : replica_lists) {
-      if (list->size() < 2) continue;
-      const uint32_t lead = leads[list->front()];
-      for (size_t i = 1; i < list->size(); ++i) {
-        const int64_t gain = int64_t{lead} - leads[(*list)[i]];
-        if (gain > best_gain) {
-          best_gain = gain;
-          best_list = list;
-          best_index = i;
-        }
+namespace {
+
+// The state of leader balancing: lead counts per node and, per leader, the
+// partitions it leads by member that could take one over. Nodes are
+// numbered in id order, so that equal input gives equal output.
+class LeaderBalancer {
+ public:
+  explicit LeaderBalancer(std::vector<std::vector<std::string>*>& lists)
+      : lists_(lists) {
+    std::map<std::string, int> index;
+    for (const std::vector<std::string>* list : lists_) {
+      for (const std::string& id : *list) index.emplace(id, 0);
+    }
+    int next = 0;
+    for (auto& [id, i] : index) i = next++;
+    lead_.assign(next, 0);
+    offers_.resize(next);
+    leaders_with_.resize(next);
+    members_.resize(lists_.size());
+    for (size_t p = 0; p < lists_.size(); ++p) {
+      for (const std::string& id : *lists_[p]) members_[p].push_back(index[id]);
+      if (!members_[p].empty()) {
+        ++lead_[members_[p].front()];
+        Offer(static_cast<uint32_t>(p));
       }
     }
-    if (best_list == nullptr) break;
-    --leads[best_list->front()];
-    ++leads[(*best_list)[best_index]];
-    std::swap(best_list->front(), (*best_list)[best_index]);
-    changed.insert(best_list);
+    for (int node = 0; node < next; ++node) Queue(node);
   }
-  return static_cast<int>(changed.size());
+
+  // Moves leads from loaded leaders to members at least two lighter until
+  // none is left; returns how many lists changed.
+  int Run() {
+    absl::flat_hash_set<uint32_t> changed;
+    // Each swap lowers the sum of squared lead counts by at least two, so
+    // this ends; the bound only guards against a bug.
+    uint64_t budget = 1;
+    for (int lead : lead_) budget += uint64_t(lead) * lead;
+    while (!queue_.empty() && budget-- > 0) {
+      const int leader = queue_.begin()->second;
+      queue_.erase(queue_.begin());
+      queued_lead_.erase(leader);
+      std::optional<uint32_t> p = BestSwap(leader);
+      if (!p) continue;  // nothing to give now; queued again if that changes
+      Swap(*p, Lightest(*p, leader));
+      changed.insert(*p);
+    }
+    return static_cast<int>(changed.size());
+  }
+
+ private:
+  // Records that partition `p` is led by its first member, who could hand
+  // it to any other member.
+  void Offer(uint32_t p) {
+    const int leader = members_[p].front();
+    for (size_t i = 1; i < members_[p].size(); ++i) {
+      const int member = members_[p][i];
+      offers_[leader][member].push_back(p);
+      leaders_with_[member].insert(leader);
+    }
+  }
+  // Queues `node` to be looked at, most leads first.
+  void Queue(int node) {
+    auto it = queued_lead_.find(node);
+    if (it != queued_lead_.end()) {
+      if (it->second == lead_[node]) return;
+      queue_.erase({-it->second, node});
+    }
+    queued_lead_[node] = lead_[node];
+    queue_.insert({-lead_[node], node});
+  }
+  size_t Position(uint32_t p, int node) const {
+    const auto& m = members_[p];
+    return std::find(m.begin(), m.end(), node) - m.begin();
+  }
+  // The member of `p` with the fewest leads (the smallest index among
+  // equals), other than `leader`.
+  int Lightest(uint32_t p, int leader) const {
+    int best = -1;
+    for (int m : members_[p]) {
+      if (m != leader && (best < 0 || lead_[m] < lead_[best])) best = m;
+    }
+    return best;
+  }
+  // A partition `leader` leads that a member at least two leads lighter can
+  // take over, preferring the lightest such member; stale offers (the
+  // partition changed leader since) are dropped on the way.
+  std::optional<uint32_t> BestSwap(int leader) {
+    int best_member = -1;
+    for (auto it = offers_[leader].begin(); it != offers_[leader].end();) {
+      const int member = it->first;
+      std::vector<uint32_t>& partitions = it->second;
+      while (!partitions.empty() &&
+             members_[partitions.back()].front() != leader) {
+        partitions.pop_back();
+      }
+      if (partitions.empty()) {
+        it = offers_[leader].erase(it);
+        continue;
+      }
+      if (lead_[member] + 2 <= lead_[leader] &&
+          (best_member < 0 || lead_[member] < lead_[best_member])) {
+        best_member = member;
+      }
+      ++it;
+    }
+    if (best_member < 0) return std::nullopt;
+    return offers_[leader][best_member].back();
+  }
+  void Swap(uint32_t p, int member) {
+    const int leader = members_[p].front();
+    std::swap(members_[p].front(), members_[p][Position(p, member)]);
+    std::vector<std::string>& list = *lists_[p];
+    std::swap(list.front(), list[Position(p, leader)]);
+    --lead_[leader];
+    ++lead_[member];
+    Offer(p);
+    // The leader may give more; the member may now have too many; and the
+    // leaders of partitions the old leader is a member of may now give to
+    // it.
+    Queue(leader);
+    Queue(member);
+    for (int other : leaders_with_[leader]) {
+      if (lead_[other] >= lead_[leader] + 2) Queue(other);
+    }
+  }
+
+  std::vector<std::vector<std::string>*>& lists_;
+  std::vector<std::vector<int>> members_;  // by partition, node indexes
+  std::vector<int> lead_;                  // by node
+  // offers_[leader][member]: partitions `leader` led when last offered that
+  // have `member` (stale entries are dropped when seen).
+  std::vector<std::map<int, std::vector<uint32_t>>> offers_;
+  // leaders_with_[member]: leaders that have offered `member` a partition.
+  std::vector<absl::flat_hash_set<int>> leaders_with_;
+  // Nodes to look at, most leads first (by index among equals), with the
+  // lead count each was queued with.
+  std::set<std::pair<int, int>> queue_;
+  absl::flat_hash_map<int, int> queued_lead_;
+};
+
+}  // namespace
+
+int BalanceLeaders(std::vector<std::vector<std::string>*>& replica_lists) {
+  return LeaderBalancer(replica_lists).Run();
 }
 
 }  // namespace quorumkv

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
+#include <random>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -117,6 +119,54 @@ TEST(PlacementTest, BalanceLeadersOnlyReordersAndSpreadsTheFirstReplica) {
   EXPECT_EQ(leads, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
   // Balanced already: nothing changes.
   EXPECT_EQ(BalanceLeaders(lists), 0);
+}
+
+// Whatever the replica lists, BalanceLeaders ends where no list has a
+// member two or more leads lighter than its first replica, and only
+// reorders lists.
+TEST(PlacementTest, BalanceLeadersReachesItsFixpointOverRandomShapes) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 60; ++round) {
+    const int nodes = 2 + random() % 12;
+    const uint32_t partitions = 1 + random() % (round < 50 ? 300 : 20000);
+    const int replication = 1 + random() % std::min(nodes, 5);
+    // Skewed: a few nodes are first far more often than the others.
+    std::vector<std::vector<std::string>> assignments(partitions);
+    for (auto& replicas : assignments) {
+      std::vector<int> ids(nodes);
+      std::iota(ids.begin(), ids.end(), 0);
+      std::shuffle(ids.begin(), ids.end(), random);
+      if (random() % 2 == 0) std::sort(ids.begin(), ids.begin() + replication);
+      for (int i = 0; i < replication; ++i) {
+        replicas.push_back(absl::StrCat("n", ids[i]));
+      }
+    }
+    const auto before = assignments;
+    std::vector<std::vector<std::string>*> lists;
+    for (auto& a : assignments) lists.push_back(&a);
+    const int changed = BalanceLeaders(lists);
+    SCOPED_TRACE(::testing::Message() << "nodes=" << nodes << " P="
+                                      << partitions << " N=" << replication);
+    std::map<std::string, int> leads;
+    int differ = 0;
+    for (size_t p = 0; p < partitions; ++p) {
+      EXPECT_EQ(std::set<std::string>(assignments[p].begin(),
+                                      assignments[p].end()),
+                std::set<std::string>(before[p].begin(), before[p].end()));
+      differ += assignments[p] != before[p];
+      ++leads[assignments[p].front()];
+    }
+    EXPECT_EQ(changed, differ);
+    for (const auto& replicas : assignments) {
+      for (const std::string& id : replicas) {
+        EXPECT_LT(leads[replicas.front()], leads[id] + 2)
+            << replicas.front() << " leads " << leads[replicas.front()]
+            << ", its member " << id << " only " << leads[id];
+      }
+    }
+    // Balanced already: nothing changes.
+    EXPECT_EQ(BalanceLeaders(lists), 0);
+  }
 }
 
 TEST(PlacementTest, ScatterWidthOfSixNodesOnThreeRacks) {
