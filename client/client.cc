@@ -388,6 +388,7 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   summary.partitions = response.partitions();
   summary.replication = response.replication();
   summary.under_replicated = response.under_replicated();
+  summary.misplaced = response.misplaced();
   summary.anti_entropy_compared = response.anti_entropy_compared();
   summary.anti_entropy_oldest_ms = response.anti_entropy_oldest_ms();
   summary.anti_entropy_rows_exchanged = response.anti_entropy_rows_exchanged();

@@ -458,7 +458,8 @@ absl::Status RunStatus(Context& ctx) {
   ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
   std::map<std::string, int> by_state;
   for (const NodeSummary& n : cluster.nodes) ++by_state[n.node.state];
-  const bool healthy = cluster.formed && cluster.under_replicated == 0;
+  const bool healthy = cluster.formed && cluster.under_replicated == 0 &&
+                       cluster.misplaced == 0;
   if (ctx.json) {
     std::cout << "{\"epoch\": " << cluster.epoch << ", \"directory_formed\": "
               << (cluster.formed ? "true" : "false") << ", \"nodes\": {";
@@ -470,6 +471,7 @@ absl::Status RunStatus(Context& ctx) {
     std::cout << "}, \"partitions\": " << cluster.partitions
               << ", \"replication\": " << cluster.replication
               << ", \"under_replicated\": " << cluster.under_replicated
+              << ", \"misplaced\": " << cluster.misplaced
               << ", \"moves\": " << cluster.moves
               << ", \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
   } else {
@@ -485,16 +487,20 @@ absl::Status RunStatus(Context& ctx) {
     }
     std::cout << "\npartitions: " << cluster.partitions << ", N="
               << cluster.replication << ", " << cluster.under_replicated
-              << " under-replicated\nmoves in flight: " << cluster.moves
+              << " under-replicated, " << cluster.misplaced
+              << " misplaced\nmoves in flight: " << cluster.moves
               << "\n" << AntiEntropyLine(cluster)
               << (healthy ? "healthy" : "NOT healthy") << "\n";
   }
   if (healthy) return absl::OkStatus();
   return absl::UnavailableError(
-      cluster.formed
+      !cluster.formed ? "the directory is not formed"
+      : cluster.under_replicated > 0
           ? absl::StrCat(cluster.under_replicated,
                          " partition(s) lack N full replicas on UP nodes")
-          : "the directory is not formed");
+          : absl::StrCat(cluster.misplaced,
+                         " partition(s) span fewer racks than they should "
+                         "(misplaced; the master is moving them back)"));
 }
 
 const Command kCommands[] = {
@@ -510,7 +516,8 @@ const Command kCommands[] = {
     {"nodes", "nodes", "show every node with its state and load", 0,
      RunNodes},
     {"status", "status",
-     "cluster health; exit 0 when every partition has N replicas UP, else 3",
+     "cluster health; exit 0 when every partition has N replicas UP and "
+     "none is misplaced, else 3",
      0, RunStatus},
     {"moves", "moves", "list the partition moves in flight", 0, RunMoves},
     {"plan", "plan", "print the moves the master would start now", 0, RunPlan},

@@ -86,6 +86,7 @@ const char* MoveReasonName(MoveReason reason) {
     case MOVE_REPLACE: return "replace";
     case MOVE_REBALANCE: return "rebalance";
     case MOVE_DECOMMISSION: return "decommission";
+    case MOVE_SPREAD: return "spread";
     default: return "unknown";
   }
 }

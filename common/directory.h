@@ -59,7 +59,8 @@ class DirectoryView {
 
 using DirectoryPtr = std::shared_ptr<const DirectoryView>;
 
-// "replace", "rebalance", "decommission" (as `kvcli moves --json` shows).
+// "replace", "rebalance", "decommission", "spread" (as `kvcli moves --json`
+// shows).
 const char* MoveReasonName(MoveReason reason);
 
 // The UNAVAILABLE answer to data requests while the directory is not formed.

@@ -47,6 +47,7 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
   }
   if (!directory->formed()) under_replicated = directory->partitions();
   response.set_under_replicated(under_replicated);
+  response.set_misplaced(moves_->Misplaced());
   response.set_moves(directory->proto().moves_size());
   const AntiEntropyScheduler::Summary anti_entropy =
       anti_entropy_->Summarize(directory->partitions(), now);

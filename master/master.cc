@@ -128,6 +128,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   move_options.stream_rate = options.stream_rate;
   move_options.interval = options.move_check_interval;
   move_options.stall_timeout = options.move_stall_timeout;
+  move_options.avoid_after_cancel = options.move_avoid_after_cancel;
   impl->moves = std::make_unique<MoveTracker>(
       move_options, impl->directory.get(), impl->membership.get());
   impl->watch = std::make_unique<DirectoryWatch>(kWatchWait);

@@ -35,6 +35,11 @@ void AddMasterMetrics(const ClusterStatusReporter* status,
                     "Partitions with fewer than N full replicas on UP nodes",
                     MetricType::Gauge,
                     [status] { return status->Describe().under_replicated(); });
+  metrics->AddValue("quorumkv_partitions_misplaced",
+                    "Partitions whose replicas span fewer racks than "
+                    "placement wants where racks allow",
+                    MetricType::Gauge,
+                    [status] { return status->Describe().misplaced(); });
   metrics->AddValue("quorumkv_moves_in_flight",
                     "Partition moves started and not yet switched or cancelled",
                     MetricType::Gauge,

@@ -43,6 +43,8 @@ struct MasterOptions {
   absl::Duration move_check_interval = absl::Seconds(1);
   // A move whose destination reports no progress for this long is cancelled.
   absl::Duration move_stall_timeout = absl::Seconds(60);
+  // The destination of a cancelled move receives no new move for this long.
+  absl::Duration move_avoid_after_cancel = absl::Seconds(30);
   // A partition's replicas are compared again once this long has passed
   // since its last completed anti-entropy pass (--anti_entropy_interval).
   absl::Duration anti_entropy_interval = absl::Minutes(10);

@@ -172,6 +172,61 @@ void PlanRepairs(Projection& view, const std::vector<PlannerNode>& nodes,
   }
 }
 
+// The racks placement wants a partition to span: N, or fewer when fewer
+// racks have a node that may receive partitions now.
+size_t WantedRacks(const Projection& view, const std::vector<PlannerNode>& nodes) {
+  absl::flat_hash_set<std::string> racks;
+  for (const PlannerNode& n : nodes) {
+    if (view.Eligible(n)) racks.insert(n.rack);
+  }
+  return std::min<size_t>(view.replication(), racks.size());
+}
+
+void PlanRespread(Projection& view, const std::vector<PlannerNode>& nodes,
+                  std::vector<PlannedMove>* plan) {
+  const size_t wanted = WantedRacks(view, nodes);
+  std::vector<PlacementCandidate> candidates;
+  for (const PlannerNode& n : nodes) {
+    if (view.Eligible(n) && !n.avoid) {
+      candidates.push_back({n.id, n.rack, n.free_bytes});
+    }
+  }
+  for (uint32_t p = 0; p < view.partitions(); ++p) {
+    std::vector<std::string>& replicas = view.replicas(p);
+    if (view.moving(p) || DistinctRacks(view, replicas) >= wanted) continue;
+    bool all_up = true;
+    absl::flat_hash_map<std::string, int> per_rack;
+    for (const std::string& id : replicas) {
+      const PlannerNode* n = view.Node(id);
+      all_up &= n != nullptr && n->health == Health::kUp;
+      if (n != nullptr) ++per_rack[n->rack];
+    }
+    if (!all_up) continue;
+    // The destination: on a rack the partition does not use.
+    std::vector<PlacementCandidate> pool;
+    for (const PlacementCandidate& c : candidates) {
+      if (!per_rack.contains(c.rack)) pool.push_back(c);
+    }
+    std::vector<const PlacementCandidate*> chosen;
+    const PlacementCandidate* to = PickReplica(pool, chosen, view.counts());
+    if (to == nullptr) continue;  // only avoided nodes there for now
+    // The source: on a rack used twice, the node holding the most.
+    const std::string* from = nullptr;
+    for (const std::string& id : replicas) {
+      if (per_rack[view.Node(id)->rack] < 2) continue;
+      if (from == nullptr ||
+          std::make_tuple(view.CountOf(id), absl::string_view(*from)) >
+              std::make_tuple(view.CountOf(*from), absl::string_view(id))) {
+        from = &id;
+      }
+    }
+    if (from == nullptr) continue;
+    PlannedMove move{p, *from, to->id, MOVE_SPREAD};
+    view.Apply(move);
+    plan->push_back(move);
+  }
+}
+
 struct Bounds {
   uint32_t lower = 0;
   uint32_t upper = 0;
@@ -248,6 +303,8 @@ std::vector<PlannedMove> PlanMoves(const Directory& directory,
   Projection view(directory, nodes);
   PlanRepairs(view, nodes, &plan);
   if (!plan.empty()) return plan;
+  PlanRespread(view, nodes, &plan);
+  if (!plan.empty()) return plan;
   for (uint32_t p = 0; p < view.partitions(); ++p) {
     for (const std::string& id : view.replicas(p)) {
       const PlannerNode* n = view.Node(id);
@@ -256,6 +313,31 @@ std::vector<PlannedMove> PlanMoves(const Directory& directory,
   }
   PlanRebalance(view, nodes, &plan);
   return plan;
+}
+
+uint32_t CountMisplaced(const Directory& directory,
+                        const std::vector<PlannerNode>& nodes) {
+  absl::flat_hash_map<std::string, const PlannerNode*> by_id;
+  absl::flat_hash_set<std::string> eligible_racks;
+  for (const PlannerNode& n : nodes) {
+    by_id[n.id] = &n;
+    if (n.health == Health::kUp && !n.decommissioning && !n.removed) {
+      eligible_racks.insert(n.rack);
+    }
+  }
+  const size_t wanted =
+      std::min<size_t>(directory.replication(), eligible_racks.size());
+  uint32_t misplaced = 0;
+  absl::flat_hash_set<absl::string_view> racks;
+  for (const PartitionReplicas& p : directory.assignments()) {
+    racks.clear();
+    for (const std::string& id : p.node_ids()) {
+      auto it = by_id.find(id);
+      if (it != by_id.end()) racks.insert(it->second->rack);
+    }
+    misplaced += racks.size() < wanted;
+  }
+  return misplaced;
 }
 
 uint64_t MinimalRebalanceMoves(const Directory& directory,

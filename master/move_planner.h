@@ -12,8 +12,15 @@
 //     under-replicated partitions first. Destinations are chosen as at
 //     formation: distinct racks first, then the fewest partitions, then
 //     the most free space.
-//  2. Rebalance, only when nothing needs repair and every node holding a
-//     partition is UP: partitions move from the most to the least loaded
+//  2. Restore rack spread, only when nothing needs repair: a partition whose
+//     replicas span fewer racks than placement wants where racks allow (a
+//     rack was down when it was repaired, so its replacement went to a
+//     rack it already used) is *misplaced*; once a node of a missing rack
+//     may receive partitions, one replica of a rack the partition uses
+//     twice moves there (the one on the node with the most partitions),
+//     partition by partition, only where all its replicas are UP.
+//  3. Rebalance, only when nothing needs repair or a new rack and every
+//     node holding a partition is UP: partitions move from the most to the least loaded
 //     nodes until every count is within one of the mean, never lowering a
 //     partition's rack spread. Each move lowers the excess above the upper
 //     bound or the deficit under the lower one, so the number of moves is
@@ -59,6 +66,12 @@ struct PlannedMove {
 // not named is treated as lost).
 std::vector<PlannedMove> PlanMoves(const Directory& directory,
                                    const std::vector<PlannerNode>& nodes);
+
+// Partitions whose full replicas span fewer racks than min(N, racks of the
+// nodes that may receive partitions now): what `kvcli status` counts as
+// misplaced. The moves in flight are not counted as done.
+uint32_t CountMisplaced(const Directory& directory,
+                        const std::vector<PlannerNode>& nodes);
 
 // The fewest moves that bring every eligible node (UP, not decommissioning
 // or removed) within one of the mean, counting the moves in flight as done.

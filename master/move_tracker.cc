@@ -14,7 +14,6 @@ namespace quorumkv {
 namespace {
 
 // How long the destination of a cancelled move is not chosen again.
-constexpr absl::Duration kAvoidAfterCancel = absl::Seconds(30);
 
 const Member* FindMember(const std::vector<Member>& members,
                          const std::string& id) {
@@ -263,7 +262,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
     if (!cancel.empty()) {
       EraseId(replicas->mutable_joining_ids(), move.to_node());
       progress_.erase(MoveKey{move.partition(), move.epoch()});
-      avoid_until_[move.to_node()] = now + kAvoidAfterCancel;
+      avoid_until_[move.to_node()] = now + options_.avoid_after_cancel;
       ++counters_.cancelled;
       QKV_LOG(WARNING) << "move of partition " << move.partition() << " to "
                        << move.to_node() << " cancelled: " << cancel
@@ -437,6 +436,16 @@ std::vector<MoveStatus> MoveTracker::Plan() const {
   absl::MutexLock lock(&mu_);
   return ToStatus(
       PlanMoves(directory->proto(), ClusterShape(directory->proto(), members, now)));
+}
+
+uint32_t MoveTracker::Misplaced() const {
+  DirectoryPtr directory = directory_->Get();
+  if (!directory->formed()) return 0;
+  const absl::Time now = absl::Now();
+  const std::vector<Member> members = membership_->Snapshot(now);
+  absl::MutexLock lock(&mu_);
+  return CountMisplaced(directory->proto(),
+                        ClusterShape(directory->proto(), members, now));
 }
 
 absl::StatusOr<DecommissionResponse> MoveTracker::PlanDecommission(

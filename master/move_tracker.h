@@ -53,6 +53,9 @@ struct MoveTrackerOptions {
   // A move whose destination reports no progress for this long is
   // cancelled and planned again elsewhere.
   absl::Duration stall_timeout = absl::Seconds(60);
+  // The destination of a cancelled move (it died or stalled) is not chosen
+  // again for this long: a node that flaps gets no new partitions.
+  absl::Duration avoid_after_cancel = absl::Seconds(30);
 };
 
 class MoveTracker {
@@ -93,6 +96,10 @@ class MoveTracker {
       std::function<void(absl::StatusOr<DecommissionResponse>)>;
   void Decommission(const std::string& node_id, bool dry_run,
                     DecommissionDone done);
+
+  // Partitions misplaced now (move_planner.h CountMisplaced): their
+  // replicas span fewer racks than placement wants where racks allow.
+  uint32_t Misplaced() const;
 
   // The state shown for a node: REMOVED and DECOMMISSIONING from the
   // directory, otherwise UP or DOWN from heartbeats.

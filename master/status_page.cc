@@ -82,6 +82,9 @@ function render(s) {
   const under = Number(c.under_replicated || 0);
   summary.appendChild(el("span", under + " under-replicated",
       under ? "bad" : "good"));
+  const misplaced = Number(c.misplaced || 0);
+  summary.appendChild(el("span", misplaced + " misplaced",
+      misplaced ? "bad" : "good"));
   summary.appendChild(el("span", (c.moves || 0) + " moves in flight"));
 
   const racks = {};

@@ -34,6 +34,7 @@ struct MiniClusterOptions {
   uint64_t stream_rate = 0;  // unlimited
   absl::Duration move_check_interval = absl::Milliseconds(100);
   absl::Duration move_stall_timeout = absl::Seconds(10);
+  absl::Duration move_avoid_after_cancel = absl::Seconds(30);
   absl::Duration partition_drop_grace = absl::Milliseconds(300);
   // Anti-entropy compares a partition again this long after the last pass.
   absl::Duration anti_entropy_interval = absl::Minutes(10);

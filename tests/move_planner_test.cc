@@ -286,6 +286,77 @@ TEST(MovePlannerTest, MovesInFlightAreNotPlannedTwice) {
   }
 }
 
+// Docs/moves.md, misplaced replicas: a rack's only live node is briefly
+// down while another node of that rack is replaced, so the replacements go
+// to racks the partitions already use. Once the node is back, every such
+// partition gets one replica back onto its rack.
+TEST(MovePlannerTest, RackSpreadIsRestoredOnceTheRackIsBack) {
+  std::vector<PlannerNode> nodes = MakeNodes({2, 2, 2});
+  Directory d = Form(nodes, 64, 3);
+  PlannerNode& dead = nodes[4];      // n2-0, for good
+  PlannerNode& briefly = nodes[5];   // n2-1, back soon
+  dead.health = Health::kDead;
+  briefly.health = Health::kDown;
+  Settle(&d, nodes);
+  // Two racks can take partitions now: spread over two is what they allow.
+  EXPECT_EQ(CountMisplaced(d, nodes), 0u);
+  const int on_two_racks = [&] {
+    int n = 0;
+    for (const auto& a : d.assignments()) {
+      std::set<std::string> racks;
+      for (const auto& id : a.node_ids()) racks.insert(id.substr(1, 1));
+      n += racks.size() < 3;
+    }
+    return n;
+  }();
+  ASSERT_GT(on_two_racks, 0) << "the repairs should have used two racks";
+
+  briefly.health = Health::kUp;
+  EXPECT_EQ(CountMisplaced(d, nodes), static_cast<uint32_t>(on_two_racks));
+  const std::vector<PlannedMove> plan = PlanMoves(d, nodes);
+  EXPECT_EQ(plan.size(), static_cast<size_t>(on_two_racks));
+  for (const PlannedMove& m : plan) {
+    EXPECT_EQ(m.reason, MOVE_SPREAD);
+    EXPECT_EQ(m.to, briefly.id) << "the only live node of the missing rack";
+  }
+  Settle(&d, nodes);
+  ExpectPlacementHolds(d, nodes, {dead.id});
+  EXPECT_EQ(CountMisplaced(d, nodes), 0u);
+  EXPECT_TRUE(PlanMoves(d, nodes).empty());
+}
+
+// The same over many shapes: whichever rack was away while one of its
+// nodes was replaced, once it is back nothing stays misplaced, and
+// placement holds.
+TEST(MovePlannerTest, NoShapeStaysMisplaced) {
+  const std::vector<std::vector<int>> shapes = {
+      {2, 2, 2}, {3, 3, 3}, {2, 2, 2, 2}, {3, 2, 2}, {2, 3, 1}, {4, 2, 2, 1}};
+  for (const std::vector<int>& shape : shapes) {
+    for (size_t rack = 0; rack < shape.size(); ++rack) {
+      if (shape[rack] < 2) continue;
+      std::vector<PlannerNode> nodes = MakeNodes(shape);
+      Directory d = Form(nodes, 96, 3);
+      SCOPED_TRACE(::testing::Message() << "shape of " << shape.size()
+                                        << " racks, rack " << rack);
+      std::vector<PlannerNode*> on_rack;
+      for (PlannerNode& n : nodes) {
+        if (n.rack == absl::StrCat("r", rack)) on_rack.push_back(&n);
+      }
+      on_rack[0]->health = Health::kDead;
+      for (size_t i = 1; i < on_rack.size(); ++i) {
+        on_rack[i]->health = Health::kDown;
+      }
+      Settle(&d, nodes);
+      for (size_t i = 1; i < on_rack.size(); ++i) {
+        on_rack[i]->health = Health::kUp;
+      }
+      Settle(&d, nodes);
+      ExpectPlacementHolds(d, nodes, {on_rack[0]->id});
+      EXPECT_EQ(CountMisplaced(d, nodes), 0u);
+    }
+  }
+}
+
 TEST(MovePlannerTest, AvoidedNodesReceiveNothing) {
   std::vector<PlannerNode> nodes = MakeNodes({1, 1, 1});
   Directory d = Form(nodes, 16, 3);

@@ -256,6 +256,72 @@ TEST_P(MoveTest, ReturningReplacedNodeKeepsNothingStale) {
   writer.Verify(client_.get(), 3);
 }
 
+// Docs/moves.md, misplaced replicas: one r3 node dies for good, and the
+// other one is down while its replacements are placed, so they go to racks
+// r1 and r2. Once it is back, every partition gets a replica on r3 again,
+// and `status` counts what is misplaced until then.
+TEST_P(MoveTest, RackSpreadIsRestoredWhenTheRackComesBack) {
+  MiniClusterOptions options = SixNodes();
+  options.node_down_after = absl::Seconds(1);
+  options.replace_after = absl::Seconds(2);
+  // Moves to the node that goes down are cancelled, and it is avoided for
+  // this long after (30 s by default).
+  options.move_avoid_after_cancel = absl::Seconds(2);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  Writer writer(client_.get(), 100);
+  writer.Start();
+  ASSERT_TRUE(writer.WaitForMoreAcks(100));
+  const int dead = 2, briefly = 5;  // both on r3
+  const std::string dead_id = cluster_->node(dead)->id();
+  cluster_->StopNode(dead);
+  // Once its replacement has begun, r3's other node goes down too.
+  ASSERT_EVENTUALLY(directory()->proto().moves_size() > 0, kMoveDeadline);
+  cluster_->StopNode(briefly);
+  // The replacements can only go to r1 and r2 meanwhile.
+  auto none_on_dead = [&] {
+    DirectoryPtr d = directory();
+    if (d->proto().moves_size() > 0) return false;
+    for (uint32_t p = 0; p < d->partitions(); ++p) {
+      const auto& replicas = d->Replicas(p);
+      if (replicas.size() != d->replication()) return false;
+      for (const std::string& id : replicas) {
+        if (id == dead_id) return false;
+      }
+    }
+    return true;
+  };
+  ASSERT_EVENTUALLY(none_on_dead(), kMoveDeadline);
+  auto on_two_racks = [&] {
+    DirectoryPtr d = directory();
+    int n = 0;
+    for (uint32_t p = 0; p < d->partitions(); ++p) {
+      std::set<std::string> racks;
+      for (const std::string& id : d->Replicas(p)) {
+        racks.insert(d->FindNode(id)->rack());
+      }
+      n += racks.size() < d->replication();
+    }
+    return n;
+  };
+  ASSERT_GT(on_two_racks(), 0);
+  {
+    // No node of r3 can take partitions now: that is all racks allow.
+    auto summary = admin_->Nodes();
+    ASSERT_OK(summary);
+    EXPECT_EQ(summary->misplaced, 0u);
+  }
+  ASSERT_OK(cluster_->RestartNode(briefly));
+  ASSERT_EVENTUALLY(Settled({dead_id}), kMoveDeadline);
+  EXPECT_EQ(on_two_racks(), 0);
+  auto summary = admin_->Nodes();
+  ASSERT_OK(summary);
+  EXPECT_EQ(summary->misplaced, 0u);
+  EXPECT_EQ(summary->under_replicated, 0u);
+  writer.Stop();
+  ASSERT_OK(cluster_->WaitForNodesToCatchUp());
+  writer.Verify(client_.get(), 3);
+}
+
 TEST_P(MoveTest, ThreeNodesAddedAreRebalancedWithMinimalMoves) {
   MiniClusterOptions options;
   options.partitions = 16;

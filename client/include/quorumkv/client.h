@@ -129,6 +129,10 @@ struct ClusterSummary {
   uint32_t replication = 0;
   // Partitions with fewer than N full replicas on UP nodes.
   uint32_t under_replicated = 0;
+  // Partitions whose replicas span fewer racks than placement wants where
+  // racks allow (a rack was down when they were repaired); the master
+  // moves them back (docs/moves.md).
+  uint32_t misplaced = 0;
   uint32_t moves = 0;  // in flight
   // Anti-entropy: partitions compared since the master started, and the
   // age of the oldest comparison (-1 ms while a partition has none).
@@ -143,7 +147,7 @@ struct MoveInfo {
   uint32_t partition = 0;
   std::string from;    // empty when the move adds a missing replica
   std::string to;
-  std::string reason;  // "replace", "rebalance" or "decommission"
+  std::string reason;  // "replace", "rebalance", "decommission" or "spread"
   std::string state;   // "planned", "streaming" or "switching"
   uint64_t bytes_streamed = 0;
   int64_t started_ms = 0;  // Unix ms; 0 while planned
