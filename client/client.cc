@@ -392,6 +392,9 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   summary.anti_entropy_compared = response.anti_entropy_compared();
   summary.anti_entropy_oldest_ms = response.anti_entropy_oldest_ms();
   summary.anti_entropy_rows_exchanged = response.anti_entropy_rows_exchanged();
+  summary.anti_entropy_bytes_exchanged =
+      response.anti_entropy_bytes_exchanged();
+  summary.anti_entropy_diverged = response.anti_entropy_diverged();
   summary.moves = response.moves();
   for (const NodeStatus& node : response.nodes()) {
     NodeSummary n;

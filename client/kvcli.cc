@@ -299,7 +299,10 @@ std::string AntiEntropyJson(const ClusterSummary& cluster) {
   return absl::StrCat("{\"compared\": ", cluster.anti_entropy_compared,
                       ", \"oldest_ms\": ", cluster.anti_entropy_oldest_ms,
                       ", \"rows_exchanged\": ",
-                      cluster.anti_entropy_rows_exchanged, "}");
+                      cluster.anti_entropy_rows_exchanged,
+                      ", \"bytes_exchanged\": ",
+                      cluster.anti_entropy_bytes_exchanged,
+                      ", \"diverged\": ", cluster.anti_entropy_diverged, "}");
 }
 
 std::string AntiEntropyLine(const ClusterSummary& cluster) {
@@ -310,7 +313,12 @@ std::string AntiEntropyLine(const ClusterSummary& cluster) {
                          cluster.partitions, " partitions compared so far")
           : absl::StrCat("every partition compared, the oldest ",
                          cluster.anti_entropy_oldest_ms / 1000, " s ago"),
-      "; ", cluster.anti_entropy_rows_exchanged, " rows exchanged\n");
+      "; ", cluster.anti_entropy_rows_exchanged, " rows exchanged",
+      cluster.anti_entropy_diverged > 0
+          ? absl::StrCat("; ", cluster.anti_entropy_diverged,
+                         " partition(s) may have diverged, compared next")
+          : "",
+      "\n");
 }
 
 absl::Status RunNodes(Context& ctx) {

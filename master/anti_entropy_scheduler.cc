@@ -1,6 +1,7 @@
 #include "master/anti_entropy_scheduler.h"
 
 #include <algorithm>
+#include <string>
 
 namespace quorumkv {
 
@@ -14,23 +15,62 @@ AntiEntropyScheduler::PartitionState& AntiEntropyScheduler::StateOf(
   return partitions_[partition];
 }
 
+void AntiEntropyScheduler::MarkDiverged(uint32_t partition, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  MarkDivergedLocked(partition, now);
+}
+
+void AntiEntropyScheduler::MarkDivergedLocked(uint32_t partition,
+                                              absl::Time now) {
+  PartitionState& state = StateOf(partition);
+  // The first mark counts for the order; a pass handed out after the last
+  // one clears it (OnHeartbeat), hence a later mark resets nothing.
+  if (state.diverged_at == absl::InfinitePast()) state.diverged_at = now;
+  state.marked_last = now;
+}
+
+bool AntiEntropyScheduler::Eligible(
+    const std::string& node, uint32_t p, const DirectoryView& directory,
+    const absl::flat_hash_set<std::string>& down, absl::Time now) {
+  PartitionState& state = StateOf(p);
+  if (!directory.Holds(node, p) || !directory.Joining(p).empty()) return false;
+  if (!state.assigned_to.empty() && now - state.assigned_at < kTaskTimeout) {
+    return false;
+  }
+  const auto& replicas = directory.Replicas(p);
+  return std::none_of(replicas.begin(), replicas.end(),
+                      [&](const std::string& id) { return down.contains(id); });
+}
+
 void AntiEntropyScheduler::OnHeartbeat(
     const HeartbeatRequest& request, const DirectoryView& directory,
     const absl::flat_hash_set<std::string>& down, absl::Time now,
     HeartbeatResponse* response) {
   const std::string& node = request.node_id();
   absl::MutexLock lock(&mu_);
+  for (uint32_t p : request.diverged_partitions()) {
+    if (p < directory.partitions()) MarkDivergedLocked(p, now);
+  }
   const AntiEntropyReport& report = request.anti_entropy();
-  if (report.started_ms() != 0 && report.started_ms() != reported_[node]) {
-    reported_[node] = report.started_ms();
+  const std::pair<int64_t, uint64_t> pass{report.started_ms(),
+                                          report.sequence()};
+  if (report.started_ms() != 0 && pass != reported_[node]) {
+    reported_[node] = pass;
     rows_exchanged_ += report.rows_exchanged();
+    bytes_exchanged_ += report.bytes_exchanged();
     PartitionState& state = StateOf(report.partition());
-    if (state.assigned_to == node) state.assigned_to.clear();
+    const bool assigned_here = state.assigned_to == node;
+    if (assigned_here) state.assigned_to.clear();
     state.last_reported = now;
     if (report.complete()) {
       state.last_completed = now;
       state.repaired_before_ms =
           std::max(state.repaired_before_ms, report.started_ms());
+      // Handed out after the last mark: every row written before it is on
+      // every replica now.
+      if (assigned_here && state.assigned_at >= state.marked_last) {
+        state.diverged_at = absl::InfinitePast();
+      }
     }
   }
   if (directory.formed()) {
@@ -41,19 +81,25 @@ void AntiEntropyScheduler::OnHeartbeat(
       }
     }
     int64_t best = -1;
+    // 1. What may have diverged, longest waiting first.
     for (uint32_t p = 0; !busy && p < directory.partitions(); ++p) {
       PartitionState& state = StateOf(p);
-      if (!directory.Holds(node, p) || !directory.Joining(p).empty()) continue;
-      if (!state.assigned_to.empty() && now - state.assigned_at < kTaskTimeout) {
+      // A pass that failed (a replica stopped answering) is tried again
+      // after a short pause.
+      const bool failed_lately = state.last_reported != state.last_completed &&
+                                 now - state.last_reported < kDivergedRetryAfter;
+      if (state.diverged_at == absl::InfinitePast() || failed_lately ||
+          !Eligible(node, p, directory, down, now)) {
         continue;
       }
+      if (best < 0 || state.diverged_at < StateOf(best).diverged_at) best = p;
+    }
+    // 2. The oldest comparison, once `interval` has passed.
+    for (uint32_t p = 0; !busy && best < 0 && p < directory.partitions(); ++p) {
+      PartitionState& state = StateOf(p);
       if (now - state.last_completed < interval_ ||
-          now - state.last_reported < std::min(interval_, kRetryAfter)) {
-        continue;
-      }
-      const auto& replicas = directory.Replicas(p);
-      if (std::any_of(replicas.begin(), replicas.end(),
-                      [&](const std::string& id) { return down.contains(id); })) {
+          now - state.last_reported < std::min(interval_, kRetryAfter) ||
+          !Eligible(node, p, directory, down, now)) {
         continue;
       }
       if (best < 0 || state.last_completed < StateOf(best).last_completed) {
@@ -82,11 +128,16 @@ AntiEntropyScheduler::Summary AntiEntropyScheduler::Summarize(
   absl::Time oldest = absl::InfiniteFuture();
   absl::MutexLock lock(&mu_);
   summary.rows_exchanged = rows_exchanged_;
+  summary.bytes_exchanged = bytes_exchanged_;
   for (uint32_t p = 0; p < partitions; ++p) {
     const absl::Time completed = p < partitions_.size()
                                      ? partitions_[p].last_completed
                                      : absl::InfinitePast();
     if (completed != absl::InfinitePast()) ++summary.compared;
+    if (p < partitions_.size() &&
+        partitions_[p].diverged_at != absl::InfinitePast()) {
+      ++summary.diverged;
+    }
     oldest = std::min(oldest, completed);
   }
   if (summary.compared == partitions && partitions > 0) {

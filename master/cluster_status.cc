@@ -53,6 +53,8 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
       anti_entropy_->Summarize(directory->partitions(), now);
   response.set_anti_entropy_compared(anti_entropy.compared);
   response.set_anti_entropy_rows_exchanged(anti_entropy.rows_exchanged);
+  response.set_anti_entropy_bytes_exchanged(anti_entropy.bytes_exchanged);
+  response.set_anti_entropy_diverged(anti_entropy.diverged);
   response.set_anti_entropy_oldest_ms(
       anti_entropy.oldest < absl::ZeroDuration()
           ? -1

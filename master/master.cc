@@ -81,8 +81,8 @@ struct Master::Impl {
   std::unique_ptr<DirectoryStore> store;
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
-  std::unique_ptr<MoveTracker> moves;
   std::unique_ptr<AntiEntropyScheduler> anti_entropy;
+  std::unique_ptr<MoveTracker> moves;  // tells anti_entropy what it cancels
   std::unique_ptr<DirectoryWatch> watch;
   std::unique_ptr<ClusterStatusReporter> status;
   std::unique_ptr<MasterServiceImpl> master_service;
@@ -137,6 +137,10 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
       [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
   impl->anti_entropy = std::make_unique<AntiEntropyScheduler>(
       options.anti_entropy_interval, options.stream_rate);
+  AntiEntropyScheduler* anti_entropy = impl->anti_entropy.get();
+  impl->moves->SetCancelListener([anti_entropy](uint32_t partition) {
+    anti_entropy->MarkDiverged(partition, absl::Now());
+  });
   impl->status = std::make_unique<ClusterStatusReporter>(
       impl->membership.get(), impl->directory.get(), impl->moves.get(),
       impl->anti_entropy.get());

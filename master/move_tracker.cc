@@ -195,6 +195,14 @@ absl::Duration MoveTracker::Tick() {
   if (!status.ok()) {
     QKV_LOG(ERROR) << "cannot persist directory change for moves: " << status;
   }
+  std::vector<uint32_t> cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled.swap(cancelled_);
+  }
+  if (on_cancelled_) {
+    for (uint32_t p : cancelled) on_cancelled_(p);
+  }
   const uint64_t epoch = directory_->Get()->epoch();
   for (PendingDecommission& d : decommissions) {
     d.response.set_epoch(epoch);
@@ -263,6 +271,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
       EraseId(replicas->mutable_joining_ids(), move.to_node());
       progress_.erase(MoveKey{move.partition(), move.epoch()});
       avoid_until_[move.to_node()] = now + options_.avoid_after_cancel;
+      cancelled_.push_back(move.partition());
       ++counters_.cancelled;
       QKV_LOG(WARNING) << "move of partition " << move.partition() << " to "
                        << move.to_node() << " cancelled: " << cancel

@@ -65,6 +65,14 @@ class MoveTracker {
               const Membership* membership);
   ~MoveTracker();  // Stop()s.
 
+  // Called, off every lock, with the partition of each move cancelled: the
+  // writes its destination took may be nowhere else yet, and what it
+  // missed never will be, so the partition may have diverged. Set before
+  // Start().
+  void SetCancelListener(std::function<void(uint32_t partition)> listener) {
+    on_cancelled_ = std::move(listener);
+  }
+
   void Start();
   void Stop();
   // Runs a tick now (a move completed, a node was decommissioned).
@@ -168,6 +176,9 @@ class MoveTracker {
   absl::flat_hash_map<std::string, NodeState> last_states_;
   std::vector<PendingDecommission> decommissions_ ABSL_GUARDED_BY(mu_);
   std::vector<NodeDescriptor> registrations_ ABSL_GUARDED_BY(mu_);
+  // Partitions of moves cancelled by this tick, for on_cancelled_.
+  std::vector<uint32_t> cancelled_ ABSL_GUARDED_BY(mu_);
+  std::function<void(uint32_t)> on_cancelled_;  // constant once started
 
   PeriodicTask task_;  // Last: stopped before the rest is destroyed.
 };

@@ -45,11 +45,13 @@ absl::StatusOr<Response> CallAndWait(
 }  // namespace
 
 AntiEntropy::AntiEntropy(std::string self_id, Engine* engine,
-                         const DirectoryHolder* directory, PeerSet* peers)
+                         const DirectoryHolder* directory, PeerSet* peers,
+                         std::function<void()> on_pass_done)
     : self_id_(std::move(self_id)),
       engine_(engine),
       directory_(directory),
       peers_(peers),
+      on_pass_done_(std::move(on_pass_done)),
       runner_([this] { return RunOnce(); }) {}
 
 AntiEntropy::~AntiEntropy() { Stop(); }
@@ -66,8 +68,11 @@ void AntiEntropy::Stop() {
 }
 
 void AntiEntropy::SetTask(const AntiEntropyTask& task) {
-  absl::MutexLock lock(&mu_);
-  next_task_ = task;
+  {
+    absl::MutexLock lock(&mu_);
+    next_task_ = task;
+  }
+  runner_.Wake();  // rather than at its next idle poll
 }
 
 AntiEntropyReport AntiEntropy::LastReport() const {
@@ -183,6 +188,8 @@ absl::Duration AntiEntropy::RunOnce() {
   report.set_started_ms(absl::ToUnixMillis(pass.started));
   report.set_complete(pass.complete);
   report.set_rows_exchanged(pass.rows_exchanged);
+  report.set_bytes_exchanged(pass.bytes_exchanged);
+  report.set_sequence(++passes_);
   rows_exchanged_.fetch_add(pass.rows_exchanged, std::memory_order_relaxed);
   report.set_leaves_differing(pass.leaves_differing);
   if (pass.rows_exchanged > 0) {
@@ -192,8 +199,13 @@ absl::Duration AntiEntropy::RunOnce() {
                   << (pass.complete ? "" : " (incomplete)");
   }
   pass_.reset();
-  absl::MutexLock lock(&mu_);
-  last_ = std::move(report);
+  {
+    absl::MutexLock lock(&mu_);
+    last_ = std::move(report);
+  }
+  // Reported at once: the master hands out the next partition in its
+  // answer, so passes follow each other without waiting for a heartbeat.
+  if (on_pass_done_) on_pass_done_();
   return pause;
 }
 
@@ -240,12 +252,16 @@ absl::StatusOr<uint64_t> AntiEntropy::CompareWith(Pass& pass,
     }
     std::vector<bool> stored;
     RETURN_IF_ERROR(engine_->ApplyMany(writes, &stored));
-    pass.rows_exchanged +=
-        std::count(stored.begin(), stored.end(), true);
+    for (size_t i = 0; i < stored.size(); ++i) {
+      if (!stored[i]) continue;
+      ++pass.rows_exchanged;
+      pass.bytes_exchanged += their_rows.rows(i).ByteSizeLong();
+    }
     // And the peer gets this node's rows it lacks or holds older.
     ASSIGN_OR_RETURN(std::vector<StreamedRow> my_rows,
                      engine_->RowsInLeaves(partition, chunk));
     std::vector<ApplyRequest> sends;
+    uint64_t send_bytes = 0;
     for (StreamedRow& row : my_rows) {
       auto it = held.find(row.key());
       if (it != held.end() && !VersionLess(*it->second, row.value().version())) {
@@ -256,8 +272,9 @@ absl::StatusOr<uint64_t> AntiEntropy::CompareWith(Pass& pass,
       apply.set_key(std::move(*row.mutable_key()));
       *apply.mutable_value() = std::move(*row.mutable_value());
       apply.set_directory_epoch(directory->epoch());
-      bytes += apply.ByteSizeLong();
+      send_bytes += apply.ByteSizeLong();
     }
+    bytes += send_bytes;
     std::vector<absl::Status> outcomes(sends.size());
     absl::BlockingCounter answered(static_cast<int>(sends.size()));
     for (size_t i = 0; i < sends.size(); ++i) {
@@ -272,6 +289,7 @@ absl::StatusOr<uint64_t> AntiEntropy::CompareWith(Pass& pass,
       if (!status.ok()) return status;
     }
     pass.rows_exchanged += sends.size();
+    pass.bytes_exchanged += send_bytes;
   }
   return bytes;
 }

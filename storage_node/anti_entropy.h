@@ -45,9 +45,11 @@ namespace quorumkv {
 
 class AntiEntropy {
  public:
-  // Pointers must outlive the object.
+  // Pointers must outlive the object. `on_pass_done` runs on the object's
+  // thread after each pass (the node sends a heartbeat at once).
   AntiEntropy(std::string self_id, Engine* engine,
-              const DirectoryHolder* directory, PeerSet* peers);
+              const DirectoryHolder* directory, PeerSet* peers,
+              std::function<void()> on_pass_done = nullptr);
   ~AntiEntropy();
 
   void Start();
@@ -76,6 +78,7 @@ class AntiEntropy {
     size_t next = 0;
     bool complete = true;
     uint64_t rows_exchanged = 0;
+    uint64_t bytes_exchanged = 0;
     uint64_t leaves_differing = 0;
   };
 
@@ -90,6 +93,7 @@ class AntiEntropy {
   std::atomic<uint64_t> rows_exchanged_{0};
   const DirectoryHolder* const directory_;
   PeerSet* const peers_;
+  const std::function<void()> on_pass_done_;
 
   mutable absl::Mutex mu_;
   std::optional<AntiEntropyTask> next_task_ ABSL_GUARDED_BY(mu_);
@@ -98,6 +102,7 @@ class AntiEntropy {
   int serving_ ABSL_GUARDED_BY(mu_) = 0;  // Serve() jobs not answered yet
 
   std::optional<Pass> pass_;  // the runner thread's
+  uint64_t passes_ = 0;       // the runner thread's
   TimerQueue server_;         // runs Serve() jobs, one at a time
   PeriodicTask runner_;       // Last: stopped before the rest is destroyed.
 };

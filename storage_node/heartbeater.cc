@@ -97,8 +97,10 @@ absl::Duration Heartbeater::RunOnce() {
     return interval_;
   }
 
+  HeartbeatRequest request;
   HeartbeatResponse response;
-  absl::Status status = Heartbeat(&response);
+  absl::Status status = Heartbeat(&request, &response);
+  if (!status.ok() && hooks_.unanswered) hooks_.unanswered(request);
   const uint64_t master_epoch = response.directory_epoch();
   if (absl::IsNotFound(status)) {
     // The master restarted or forgot us: register again right away.
@@ -164,15 +166,15 @@ absl::Duration Heartbeater::Fail(absl::Status status) {
   return absl::InfiniteDuration();
 }
 
-absl::Status Heartbeater::Heartbeat(HeartbeatResponse* response) {
-  HeartbeatRequest request;
-  request.set_node_id(self_.id());
-  *request.mutable_load() = load_();
-  request.set_directory_epoch(directory_->epoch());
-  if (hooks_.fill) hooks_.fill(&request);
+absl::Status Heartbeater::Heartbeat(HeartbeatRequest* request,
+                                    HeartbeatResponse* response) {
+  request->set_node_id(self_.id());
+  *request->mutable_load() = load_();
+  request->set_directory_epoch(directory_->epoch());
+  if (hooks_.fill) hooks_.fill(request);
   grpc::ClientContext context;
   SetTimeout(context, kRpcTimeout);
-  return FromGrpcStatus(master_->Heartbeat(&context, request, response));
+  return FromGrpcStatus(master_->Heartbeat(&context, *request, response));
 }
 
 absl::Status Heartbeater::FetchDirectory() {

@@ -37,6 +37,9 @@ class Heartbeater {
   struct Hooks {
     std::function<void(HeartbeatRequest*)> fill;
     std::function<void(const HeartbeatResponse&)> answered;
+    // The master did not take `request` (what `fill` put in it is to be
+    // sent again).
+    std::function<void(const HeartbeatRequest& request)> unanswered;
   };
 
 
@@ -63,7 +66,7 @@ class Heartbeater {
  private:
   absl::Duration RunOnce();
   absl::Status Register();
-  absl::Status Heartbeat(HeartbeatResponse* response);
+  absl::Status Heartbeat(HeartbeatRequest* request, HeartbeatResponse* response);
   // Installs a directory from the master through cluster_.
   absl::Status InstallDirectory(const Directory& directory);
   // Stops for good: logs `status`, reports it through on_fatal_.

@@ -60,9 +60,11 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
     std::vector<HintStore::Hint> done, to_send;
     for (HintStore::Hint& hint : batch) {
       const uint32_t p = hint.request.partition();
-      if (hints_->Expired(hint) ||
-          (directory.formed() && !directory.Holds(target, p) &&
-           !directory.IsJoining(target, p))) {
+      const bool expired = hints_->Expired(hint);
+      if (expired || (directory.formed() && !directory.Holds(target, p) &&
+                      !directory.IsJoining(target, p))) {
+        // Expired: the target never gets this write from here.
+        if (expired) hints_->MarkDiverged(p);
         ++dropped;
         done.push_back(std::move(hint));
       } else {
@@ -93,6 +95,7 @@ void HintReplayer::ReplayTo(const DirectoryView& directory,
         continue;
       } else {
         ++refused;
+        hints_->MarkDiverged(to_send[i].request.partition());
         QKV_LOG(WARNING) << "dropping a hint that " << target
                          << " refused: " << status.message();
       }

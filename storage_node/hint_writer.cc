@@ -22,6 +22,7 @@ void HintWriter::Add(const std::string& target, const ApplyRequest& request) {
   absl::MutexLock lock(&mu_);
   if (queued_bytes_ + bytes > kMaxQueuedBytes) {
     store_->CountDropped(1);
+    store_->MarkDiverged(request.partition());
     return;
   }
   queued_bytes_ += bytes;
@@ -57,8 +58,13 @@ void HintWriter::Loop() {
       queued_bytes_ = 0;
     }
     const size_t n = batch.size();
+    std::vector<uint32_t> partitions;
+    for (const HintStore::NewHint& hint : batch) {
+      partitions.push_back(hint.request.partition());
+    }
     if (absl::Status s = store_->Add(std::move(batch)); !s.ok()) {
       store_->CountDropped(n);
+      for (uint32_t p : partitions) store_->MarkDiverged(p);
       QKV_LOG(ERROR) << "cannot store " << n << " hints: " << s;
     }
     absl::MutexLock lock(&mu_);

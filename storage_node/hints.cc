@@ -66,10 +66,12 @@ absl::Status HintStore::Add(std::vector<NewHint> hints) {
     TargetState& state = next[hint.target];
     if (state.count > 0 && now - state.waiting_since > limits_.window) {
       ++refused;  // Down longer than the window: anti-entropy's job now.
+      MarkDiverged(hint.request.partition());
       continue;
     }
     if (state.bytes + value.size() > limits_.max_bytes_per_target) {
       ++refused;
+      MarkDiverged(hint.request.partition());
       continue;
     }
     if (state.count == 0) state.waiting_since = now;
@@ -158,6 +160,18 @@ std::vector<std::string> HintStore::Targets() const {
   for (const auto& [target, state] : targets_) targets.push_back(target);
   std::sort(targets.begin(), targets.end());
   return targets;
+}
+
+void HintStore::MarkDiverged(uint32_t partition) {
+  absl::MutexLock lock(&diverged_mu_);
+  diverged_.insert(partition);
+}
+
+std::vector<uint32_t> HintStore::TakeDiverged() {
+  absl::MutexLock lock(&diverged_mu_);
+  std::vector<uint32_t> taken(diverged_.begin(), diverged_.end());
+  diverged_.clear();
+  return taken;
 }
 
 bool HintStore::Expired(const Hint& hint) const {

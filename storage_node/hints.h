@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -75,6 +76,13 @@ class HintStore {
   bool Expired(const Hint& hint) const;
   // Hints not stored for a limit, or dropped unreplayed.
   void CountDropped(uint64_t n) { dropped_ += n; }
+  // A replica missed a write of `partition` that no hint will bring it (a
+  // hint refused for a limit, not stored, or dropped unreplayed): the
+  // partition may have diverged until anti-entropy compares it. Heartbeats
+  // tell the master, which has it compared first.
+  void MarkDiverged(uint32_t partition);
+  // The partitions marked since the last call, each once, in order.
+  std::vector<uint32_t> TakeDiverged();
 
   uint64_t pending() const { return pending_.load(); }
   uint64_t dropped() const { return dropped_.load(); }
@@ -97,6 +105,10 @@ class HintStore {
 
   // Held across the RocksDB write of Add() and Remove(): the writer thread
   // and the replayer thread take it, never a gRPC thread.
+  // Lock order: mu_ (when held), then diverged_mu_.
+  absl::Mutex diverged_mu_;
+  absl::btree_set<uint32_t> diverged_ ABSL_GUARDED_BY(diverged_mu_);
+
   mutable absl::Mutex mu_;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, TargetState> targets_ ABSL_GUARDED_BY(mu_);

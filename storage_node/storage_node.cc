@@ -180,7 +180,13 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       impl->coordinator.get(), &impl->directory, impl->request_metrics.get(),
       request_refresh, impl->security.tokens.get());
   impl->anti_entropy = std::make_unique<AntiEntropy>(
-      identity.id, impl->engine.get(), &impl->directory, impl->peers.get());
+      identity.id, impl->engine.get(), &impl->directory, impl->peers.get(),
+      [raw] {
+        if (Heartbeater* h =
+                raw->started_heartbeater.load(std::memory_order_acquire)) {
+          h->Wake();
+        }
+      });
   impl->replica_service = std::make_unique<ReplicaServiceImpl>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
       request_refresh,
@@ -236,6 +242,9 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
             *request->mutable_anti_entropy() =
                 raw->anti_entropy->LastReport();
+            for (uint32_t p : raw->engine->hints().TakeDiverged()) {
+              request->add_diverged_partitions(p);
+            }
           },
           [raw](const HeartbeatResponse& response) {
             raw->receiver->SetTasks(std::vector<StreamTask>(
@@ -246,6 +255,11 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             for (const PartitionRepaired& r : response.repaired()) {
               raw->engine->SetRepairedBefore(
                   r.partition(), absl::FromUnixMillis(r.repaired_before_ms()));
+            }
+          },
+          [raw](const HeartbeatRequest& request) {
+            for (uint32_t p : request.diverged_partitions()) {
+              raw->engine->hints().MarkDiverged(p);
             }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(

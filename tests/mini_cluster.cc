@@ -58,6 +58,7 @@ absl::Status MiniCluster::StartNode(int i) {
   options.hint_replay_interval = options_.hint_replay_interval;
   options.partition_drop_grace = options_.partition_drop_grace;
   options.tombstone_grace = options_.tombstone_grace;
+  options.hint_limits.window = options_.hint_window;
   options.peer_proxy_factory = peer_factories_[i];
   if (options_.http) options.http_listen = "127.0.0.1:0";
   options.auth_token_file = options_.auth_token_file;

@@ -139,6 +139,10 @@ struct ClusterSummary {
   uint32_t anti_entropy_compared = 0;
   int64_t anti_entropy_oldest_ms = -1;
   uint64_t anti_entropy_rows_exchanged = 0;
+  uint64_t anti_entropy_bytes_exchanged = 0;
+  // Partitions that may have diverged (hints lost, a move cancelled),
+  // waiting for the comparison they get before any other.
+  uint32_t anti_entropy_diverged = 0;
   std::vector<NodeSummary> nodes;
 };
 
