@@ -14,29 +14,12 @@
 # rows/s and MB/s against the rate kvbench wrote the same rows at in the
 # same round (the baseline).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/build/bin
-[ -x "$bin/kvbench" ] || { "$root/scripts/install-deps.sh"; "$root/scripts/build.sh"; }
-
 rounds=${1:-3}
 keys=${2:-200000}
-dir=$(mktemp -d /tmp/qkv-bench-ae-XXXXXX)
+bench_name=anti-entropy
 base=17700
-master=127.0.0.1:$base
-declare -A pids
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/bench-lib.sh"
 
-kvcli() { "$bin/kvcli" --master=$master "$@"; }
-start_node() {  # start_node I RACK
-  "$bin/kv_storage_node" --listen=127.0.0.1:$((base + 100 + $1)) --master=$master \
-    --rack="$2" --data_dir="$dir/n$1" --hint_window=1s 2>>"$dir/n$1.log" &
-  pids[n$1]=$!
-}
 ae_field() {  # ae_field FIELD: a number from `kvcli --json status`'s anti_entropy
   # (status exits 3 while a node is DOWN; its JSON is what we want)
   { kvcli --json status 2>/dev/null || true; } | grep -o "\"anti_entropy\": {[^}]*" |
@@ -53,13 +36,9 @@ wait_for() {  # wait_for SECONDS COMMAND...
     sleep 0.05
   done
 }
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-"$bin/kv_master" --listen=$master --data_dir="$dir/m" --initial_nodes=3 \
-  --node_down_after=2s --replace_after=10m 2>"$dir/m.log" &
-pids[m]=$!
-start_node 1 r1; start_node 2 r2; start_node 3 r3
+start_master --node_down_after=2s --replace_after=10m
+for i in 1 2 3; do start_node $i r$i --hint_window=1s; done
 wait_for 60 kvcli status >/dev/null 2>&1
 oldest_known() { [ "$(ae_field oldest_ms)" -ge 0 ] 2>/dev/null; }
 wait_for 120 oldest_known
@@ -78,7 +57,7 @@ for round in $(seq "$rounds"); do
     --progress=false 2>&1)
   load=$(echo "$out" | grep -o '= [0-9]* ops/s' | grep -o '[0-9]*' | head -1)
   rows0=$(ae_field rows_exchanged); bytes0=$(ae_field bytes_exchanged)
-  start_node 3 r3
+  start_node 3 r3 --hint_window=1s
   wait_for 60 is_up
   t0=$(now)
   wait_for 600 none_diverged

@@ -14,32 +14,10 @@
 #     is decommissioned), interleaved ROUNDS times; prints each p99 and the
 #     medians.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/build/bin
-[ -x "$bin/kvbench" ] || { "$root/scripts/install-deps.sh"; "$root/scripts/build.sh"; }
-
-dir=$(mktemp -d /tmp/qkv-bench-moves-XXXXXX)
+bench_name=moves
 base=17600
-master=127.0.0.1:$base
-declare -A pids
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/bench-lib.sh"
 
-kvcli() { "$bin/kvcli" --master=$master "$@"; }
-start_master() {
-  "$bin/kv_master" --listen=$master --data_dir="$dir/m" --initial_nodes=3 "$@" \
-    2>"$dir/m.log" &
-  pids[m]=$!
-}
-start_node() {  # start_node I RACK
-  "$bin/kv_storage_node" --listen=127.0.0.1:$((base + 100 + $1)) --master=$master \
-    --rack="$2" --data_dir="$dir/n$1" 2>"$dir/n$1.log" &
-  pids[n$1]=$!
-}
 wait_healthy() {  # until every partition has N replicas UP and nothing moves
   for _ in $(seq 3000); do
     if kvcli status >/dev/null 2>&1 &&
@@ -51,14 +29,12 @@ wait_healthy() {  # until every partition has N replicas UP and nothing moves
   echo "not healthy after 600 s" >&2
   return 1
 }
-now() { date +%s.%N; }
 node_field() {  # node_field PORT FIELD: a number from `kvcli --json nodes`
   kvcli --json nodes | grep -o "\"address\": \"127.0.0.1:$1\"[^}]*" |
     grep -o "\"$2\": [0-9]*" | grep -o '[0-9]*$'
 }
 p99() { grep -o 'p99=[0-9.]*' | cut -d= -f2; }
 ops() { grep -o '= [0-9]* ops/s' | grep -o '[0-9]*'; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 rereplicate() {
   local keys=${1:-1000000}

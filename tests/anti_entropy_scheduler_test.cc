@@ -60,29 +60,32 @@ class Node {
   uint64_t sequence_ = 0;
 };
 
-// Runs heartbeats of `node` until every partition has been compared once.
-void CompareAll(AntiEntropyScheduler& scheduler, const DirectoryView& directory,
-                Node& node, absl::Time& now) {
-  for (int i = 0; i < 100; ++i) {
-    now += absl::Milliseconds(10);
-    const int p = node.Heartbeat(scheduler, directory, now);
-    if (p < 0) return;
-    node.Complete(p, now);
+// A scheduler with the default 10 min interval over `partitions`
+// partitions held by a, b and c, each compared once by a.
+struct ComparedOnce {
+  explicit ComparedOnce(uint32_t partitions)
+      : directory(ThreeReplicas(partitions)) {
+    for (int i = 0; i < 100; ++i) {
+      now += absl::Milliseconds(10);
+      const int p = a.Heartbeat(scheduler, directory, now);
+      if (p < 0) break;
+      a.Complete(p, now);
+    }
   }
-}
+  const DirectoryView directory;
+  AntiEntropyScheduler scheduler{absl::Minutes(10), 0};
+  Node a{"a"}, b{"b"};
+  absl::Time now = absl::FromUnixSeconds(1000000);
+};
 
 TEST(AntiEntropySchedulerTest, DivergedPartitionsComeFirstWhateverTheInterval) {
-  const DirectoryView directory = ThreeReplicas(8);
-  AntiEntropyScheduler scheduler(absl::Minutes(10), 0);
-  Node a("a");
-  absl::Time now = absl::FromUnixSeconds(1000000);
-  CompareAll(scheduler, directory, a, now);
+  ComparedOnce c(8);
+  auto& [directory, scheduler, a, b, now] = c;
   EXPECT_EQ(scheduler.Summarize(8, now).compared, 8u);
   // Within the interval nothing is due...
   now += absl::Seconds(1);
   EXPECT_EQ(a.Heartbeat(scheduler, directory, now), -1);
   // ...but what a coordinator reports as diverged is, oldest mark first.
-  Node b("b");
   EXPECT_EQ(b.Heartbeat(scheduler, directory, now, {5}), 5);
   now += absl::Milliseconds(10);
   scheduler.MarkDiverged(2, now);  // a move of partition 2 was cancelled
@@ -104,11 +107,8 @@ TEST(AntiEntropySchedulerTest, DivergedPartitionsComeFirstWhateverTheInterval) {
 }
 
 TEST(AntiEntropySchedulerTest, AMarkDuringAPassNeedsAnotherPass) {
-  const DirectoryView directory = ThreeReplicas(4);
-  AntiEntropyScheduler scheduler(absl::Minutes(10), 0);
-  Node a("a"), b("b");
-  absl::Time now = absl::FromUnixSeconds(1000000);
-  CompareAll(scheduler, directory, a, now);
+  ComparedOnce c(4);
+  auto& [directory, scheduler, a, b, now] = c;
   EXPECT_EQ(b.Heartbeat(scheduler, directory, now, {3}), 3);
   const absl::Time started = now;
   // While it runs, another write to partition 3 loses its hint.
@@ -125,11 +125,8 @@ TEST(AntiEntropySchedulerTest, AMarkDuringAPassNeedsAnotherPass) {
 }
 
 TEST(AntiEntropySchedulerTest, DivergedPartitionsWaitForEveryReplicaUp) {
-  const DirectoryView directory = ThreeReplicas(4);
-  AntiEntropyScheduler scheduler(absl::Minutes(10), 0);
-  Node a("a");
-  absl::Time now = absl::FromUnixSeconds(1000000);
-  CompareAll(scheduler, directory, a, now);
+  ComparedOnce c(4);
+  auto& [directory, scheduler, a, b, now] = c;
   EXPECT_EQ(a.Heartbeat(scheduler, directory, now, {1}, {"c"}), -1);
   now += absl::Milliseconds(10);
   EXPECT_EQ(a.Heartbeat(scheduler, directory, now, {}, {}), 1);

@@ -50,11 +50,7 @@ class FaultTest : public ::testing::Test {
     cluster_ = std::make_unique<ProcessCluster>(options);
     ASSERT_OK(cluster_->Start());
     for (QueryMode mode : {QueryMode::kIterative, QueryMode::kRecursive}) {
-      ClientOptions client_options;
-      client_options.master = cluster_->master_address();
-      client_options.mode = mode;
-      client_options.timeout = absl::Seconds(2);
-      auto client = Client::Create(client_options);
+      auto client = cluster_->NewClient(mode, absl::Seconds(2));
       ASSERT_OK(client);
       clients_.push_back(*std::move(client));
     }

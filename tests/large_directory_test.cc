@@ -22,9 +22,7 @@ TEST(LargeDirectoryTest, SixtyFiveThousandPartitionsFormAndServe) {
   ProcessCluster cluster(options);
   ASSERT_OK(cluster.Start(absl::Seconds(60)));
 
-  ClientOptions client_options;
-  client_options.master = cluster.master_address();
-  auto client = Client::Create(client_options);
+  auto client = cluster.NewClient(QueryMode::kIterative, absl::Seconds(5));
   ASSERT_OK(client);
   auto summary = (*client)->Nodes();
   ASSERT_OK(summary);

@@ -24,20 +24,12 @@ constexpr int kRounds = 4;
 class PeerRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ProcessClusterOptions options;
-    options.bin_dir = QKV_BIN_DIR;
-    options.nodes = 3;
-    options.racks = 3;
-    options.master_flags = {"--node_down_after=1s", "--partitions=8"};
-    options.node_flags = {"--heartbeat_interval=200ms"};
+    ProcessClusterOptions options = SmallClusterOptions(QKV_BIN_DIR);
+    options.master_flags.push_back("--node_down_after=1s");
     cluster_ = std::make_unique<ProcessCluster>(options);
     ASSERT_OK(cluster_->Start());
     for (QueryMode mode : {QueryMode::kIterative, QueryMode::kRecursive}) {
-      ClientOptions client_options;
-      client_options.master = cluster_->master_address();
-      client_options.mode = mode;
-      client_options.timeout = absl::Seconds(3);
-      auto client = Client::Create(client_options);
+      auto client = cluster_->NewClient(mode, absl::Seconds(3));
       ASSERT_OK(client);
       clients_.push_back(*std::move(client));
     }

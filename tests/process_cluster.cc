@@ -13,6 +13,17 @@
 
 namespace quorumkv {
 
+ProcessClusterOptions SmallClusterOptions(const std::string& bin_dir,
+                                          int partitions) {
+  ProcessClusterOptions options;
+  options.bin_dir = bin_dir;
+  options.nodes = 3;
+  options.racks = 3;
+  options.master_flags = {absl::StrCat("--partitions=", partitions)};
+  options.node_flags = {"--heartbeat_interval=200ms"};
+  return options;
+}
+
 ProcessCluster::ProcessCluster(ProcessClusterOptions options)
     : options_(std::move(options)) {
   master_.name = "master";
@@ -97,14 +108,7 @@ absl::Status ProcessCluster::Start(absl::Duration timeout) {
   for (int i = 0; i < num_nodes(); ++i) {
     if (auto s = Spawn(nodes_[i], NodeArgs(i)); !s.ok()) return s;
   }
-  ClientOptions client_options;
-  client_options.master = master_address_;
-  client_options.timeout = absl::Seconds(2);
-  client_options.token = options_.token;
-  if (!options_.tls_root.empty()) {
-    client_options.tls_dir = options_.tls_root + "/client";
-  }
-  auto client = Client::Create(client_options);
+  auto client = NewClient(QueryMode::kIterative);
   if (!client.ok()) return client.status();
   const bool up = WaitFor(
       [&] {
@@ -121,6 +125,17 @@ absl::Status ProcessCluster::Start(absl::Duration timeout) {
       timeout);
   return up ? absl::OkStatus()
             : absl::DeadlineExceededError("cluster did not form: " + Logs());
+}
+
+absl::StatusOr<std::unique_ptr<Client>> ProcessCluster::NewClient(
+    QueryMode mode, absl::Duration timeout) const {
+  ClientOptions options;
+  options.master = master_address_;
+  options.mode = mode;
+  options.timeout = timeout;
+  options.token = options_.token;
+  if (!options_.tls_root.empty()) options.tls_dir = options_.tls_root + "/client";
+  return Client::Create(options);
 }
 
 void ProcessCluster::KillNode(int i) { Kill(nodes_[i]); }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "quorumkv/client.h"
 #include "absl/time/time.h"
 #include "tests/test_util.h"
 
@@ -32,6 +34,11 @@ struct ProcessClusterOptions {
   std::string tls_root;
 };
 
+// The small cluster most real-process tests need: three nodes on three
+// racks, `partitions` partitions, heartbeats every 200 ms.
+ProcessClusterOptions SmallClusterOptions(const std::string& bin_dir,
+                                          int partitions = 8);
+
 class ProcessCluster {
  public:
   explicit ProcessCluster(ProcessClusterOptions options);
@@ -43,6 +50,10 @@ class ProcessCluster {
   absl::Status Start(absl::Duration timeout = absl::Seconds(60));
 
   const std::string& master_address() const { return master_address_; }
+  // A client of the cluster in `mode`, each request waiting `timeout`, with
+  // the token and the TLS identity `client` the options name.
+  absl::StatusOr<std::unique_ptr<Client>> NewClient(
+      QueryMode mode, absl::Duration timeout = absl::Seconds(2)) const;
   std::string node_address(int i) const;
   std::string node_data_dir(int i) const { return dir_.Sub(nodes_[i].name); }
   // What the master has logged so far.

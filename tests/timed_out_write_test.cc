@@ -20,22 +20,12 @@ namespace {
 class TimedOutWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ProcessClusterOptions options;
-    options.bin_dir = QKV_BIN_DIR;
-    options.nodes = 3;
-    options.racks = 3;
-    options.master_flags = {"--partitions=8"};
-    options.node_flags = {"--heartbeat_interval=200ms"};
-    cluster_ = std::make_unique<ProcessCluster>(options);
+    cluster_ = std::make_unique<ProcessCluster>(SmallClusterOptions(QKV_BIN_DIR));
     ASSERT_OK(cluster_->Start());
   }
 
   std::unique_ptr<Client> NewClient(QueryMode mode, absl::Duration timeout) {
-    ClientOptions options;
-    options.master = cluster_->master_address();
-    options.mode = mode;
-    options.timeout = timeout;
-    auto client = Client::Create(options);
+    auto client = cluster_->NewClient(mode, timeout);
     EXPECT_OK(client);
     return client.ok() ? *std::move(client) : nullptr;
   }
