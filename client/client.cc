@@ -67,15 +67,30 @@ struct internal::ClientImpl::Call {
   WriteAttempts attempts;
 };
 
-// The master API's channel and the recursive mode's stream to the master
-// have the same arguments, so gRPC gives them one connection.
+namespace {
+
+// Client::Create checked the list; a ClientImpl made directly (tests) with
+// a bad one gets calls that fail naming it.
+std::unique_ptr<MasterSet> MakeMasters(const std::string& list,
+                                       const ChannelSecurity& security) {
+  absl::StatusOr<std::unique_ptr<MasterSet>> masters =
+      MasterSet::Create("master address", list, security);
+  if (masters.ok()) return *std::move(masters);
+  return *MasterSet::Create("master address", "invalid-master-list:1",
+                            security);
+}
+
+}  // namespace
+
+// The master API's channels and the recursive mode's streams to the
+// masters have the same arguments, so gRPC gives each master one
+// connection.
 internal::ClientImpl::ClientImpl(const ClientOptions& options,
                                  std::shared_ptr<const TlsConfig> tls)
     : options_(options),
-      master_(MasterService::NewStub(
-          MakeChannel(options.master, ChannelSecurity{options.token, tls}))),
+      masters_(MakeMasters(options.master, ChannelSecurity{options.token, tls})),
       streams_(ChannelSecurity{options.token, tls}),
-      routing_(master_.get()) {}
+      routing_(masters_.get()) {}
 
 internal::ClientImpl::~ClientImpl() {
   absl::MutexLock lock(&mu_);
@@ -85,25 +100,29 @@ internal::ClientImpl::~ClientImpl() {
   mu_.Await(absl::Condition(&idle));
 }
 
-std::string internal::ClientImpl::MasterError(const absl::Status& status) const {
+std::string internal::ClientImpl::MasterError(const absl::Status& status,
+                                              absl::string_view master) const {
+  // Errors of MasterSet::Call name the masters already.
+  const std::string who =
+      master.empty() ? "" : absl::StrCat("master ", master, ": ");
   if (absl::IsUnimplemented(status)) {
     // What a storage node (or any other gRPC server) answers to the
     // master's methods: its message is empty.
-    return absl::StrCat("master ", options_.master,
-                        ": does not serve the master's API (UNIMPLEMENTED); "
+    return absl::StrCat(master.empty() ? "master " + masters_->list() + ": "
+                                       : who,
+                        "does not serve the master's API (UNIMPLEMENTED); "
                         "is it a storage node? --master takes the master's "
                         "address");
   }
   if (status.message().empty()) {
-    return absl::StrCat("master ", options_.master, ": ",
-                        absl::StatusCodeToString(status.code()),
+    return absl::StrCat(who, absl::StatusCodeToString(status.code()),
                         " with no message");
   }
   // A TLS server closes a plaintext connection at once: what gRPC then
   // reports says nothing of TLS.
   const bool maybe_tls = options_.tls_dir.empty() && absl::IsUnavailable(status) &&
                          absl::StrContains(status.message(), "Socket closed");
-  return absl::StrCat("master ", options_.master, ": ", status.message(),
+  return absl::StrCat(who, status.message(),
                       maybe_tls ? " (does the cluster use TLS? then this "
                                   "client needs a TLS directory: kvcli "
                                   "--tls_dir or $KV_TLS_DIR)"
@@ -170,32 +189,51 @@ void internal::ClientImpl::Attempt(std::shared_ptr<Call<Request>> call) {
 
 template <typename Request>
 void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
-  streams_.Get(options_.master)
-      ->Send(Batched(call->request, call->deadline), call->deadline,
-             [this, call](absl::StatusOr<KvReply> reply) {
-               if (!reply.ok()) call->attempts.Failed(reply.status());
-               if (reply.ok()) {
-                 Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
-               } else if (NodeUnreachable(reply.status())) {
-                 // Reaching the master failed, or the master could not reach
-                 // a replica: name it. A coordinator's answer relayed with
-                 // its typed detail is passed on as it is, as in iterative
-                 // mode.
-                 Finish(call, absl::Status(reply.status().code(),
-                                           MasterError(reply.status())));
-               } else if (GetWrongNode(reply.status())) {
-                 // The master's relay never answers WrongNode: a storage
-                 // node did.
-                 Finish(call,
-                        absl::FailedPreconditionError(absl::StrCat(
-                            "master ", options_.master,
-                            " answered as a storage node (",
-                            reply.status().message(),
-                            "); --master takes the master's address")));
-               } else {
-                 Finish(call, reply.status());
-               }
-             });
+  // The preferred master, or the next one this call has not failed on:
+  // every master relays.
+  size_t master = masters_->preferred();
+  for (size_t i = 0; i < masters_->size() &&
+                     call->avoid.contains(masters_->address(master));
+       ++i) {
+    master = (master + 1) % masters_->size();
+  }
+  if (call->avoid.contains(masters_->address(master))) {
+    Finish(call, absl::Status(call->last_error.code(),
+                              absl::StrCat(masters_->size() > 1
+                                               ? "no master answered: "
+                                               : "",
+                                           call->last_error.message())));
+    return;
+  }
+  const std::string address = masters_->address(master);
+  streams_.Get(address)->Send(
+      Batched(call->request, call->deadline), call->deadline,
+      [this, call, master, address](absl::StatusOr<KvReply> reply) {
+        if (!reply.ok()) call->attempts.Failed(reply.status());
+        if (reply.ok()) {
+          Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
+        } else if (NodeUnreachable(reply.status())) {
+          // Reaching the master failed, or it could not reach a replica:
+          // another master may do better. A coordinator's answer relayed
+          // with its typed detail is passed on as it is, as in iterative
+          // mode.
+          call->last_error = absl::Status(
+              reply.status().code(), MasterError(reply.status(), address));
+          call->avoid.insert(address);
+          if (masters_->preferred() == master) {
+            masters_->Prefer((master + 1) % masters_->size());
+          }
+          Attempt(call);
+        } else if (GetWrongNode(reply.status())) {
+          // The master's relay never answers WrongNode: a storage node did.
+          Finish(call, absl::FailedPreconditionError(absl::StrCat(
+                           "master ", address, " answered as a storage node (",
+                           reply.status().message(),
+                           "); --master takes the master's address")));
+        } else {
+          Finish(call, reply.status());
+        }
+      });
 }
 
 template <typename Request>
@@ -204,7 +242,7 @@ void internal::ClientImpl::AttemptIterative(std::shared_ptr<Call<Request>> call)
   if (!directory->formed()) {
     routing_.Refresh(call->deadline, [this, call](absl::Status status) {
       if (!status.ok() && !routing_.Get()->formed()) {
-        Finish(call, absl::Status(status.code(), MasterError(status)));
+        Finish(call, absl::Status(status.code(), MasterError(status, "")));
         return;
       }
       if (!routing_.Get()->formed()) status = routing_.NotFormed();
@@ -312,7 +350,7 @@ void internal::ClientImpl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) 
       // Keep routing by the cached directory while the master is away.
       call->last_error = absl::Status(
           status.code(), absl::StrCat(call->last_error.message(), "; ",
-                                      MasterError(status)));
+                                      MasterError(status, "")));
     }
     const absl::Time when =
         std::min(absl::Now() + call->backoff, call->deadline);
@@ -329,7 +367,7 @@ absl::Status internal::ClientImpl::SyncRefresh() {
     fetched.Notify();
   });
   fetched.WaitForNotification();
-  if (!result.ok()) return absl::Status(result.code(), MasterError(result));
+  if (!result.ok()) return absl::Status(result.code(), MasterError(result, ""));
   return absl::OkStatus();
 }
 
@@ -343,10 +381,13 @@ absl::Status internal::ClientImpl::CallMaster(
     grpc::Status (MasterService::Stub::*method)(grpc::ClientContext*,
                                                 const Request&, Response*),
     const Request& request, Response* response) {
-  grpc::ClientContext context;
-  SetTimeout(context, options_.timeout);
+  // Each master gets its share of the timeout: one that hangs leaves time
+  // for the next.
+  const absl::Duration timeout =
+      std::max(options_.timeout / static_cast<double>(masters_->size()),
+               std::min(options_.timeout, absl::Seconds(1)));
   absl::Status status =
-      FromGrpcStatus((master_.get()->*method)(&context, request, response));
+      masters_->Call(method, request, response, timeout);
   // The master's own answers (bad argument, refusal, not formed) speak
   // for themselves.
   if (status.ok() || ((absl::IsInvalidArgument(status) ||
@@ -355,7 +396,13 @@ absl::Status internal::ClientImpl::CallMaster(
                       !status.message().empty())) {
     return status;
   }
-  return absl::Status(status.code(), MasterError(status));
+  // MasterSet names the masters that could not be reached; an answer came
+  // from the preferred one.
+  return absl::Status(
+      status.code(),
+      MasterError(status, MasterUnreachable(status)
+                              ? ""
+                              : masters_->address(masters_->preferred())));
 }
 
 absl::StatusOr<KeyLocation> internal::ClientImpl::Where(absl::string_view key) {
@@ -465,7 +512,7 @@ absl::StatusOr<DecommissionResult> internal::ClientImpl::Decommission(
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     const ClientOptions& options) {
-  RETURN_IF_ERROR(ValidateAddress("master address", options.master));
+  RETURN_IF_ERROR(ParseAddressList("master address", options.master).status());
   if (options.w < 0 || options.r < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "W=", options.w, " R=", options.r, ": quorums must be 1..N (0: default)"));

@@ -20,6 +20,7 @@
 #include "common/directory.h"
 #include "common/grpc_util.h"
 #include "common/kv_methods.h"
+#include "common/master_set.h"
 #include "proto/kv.grpc.pb.h"
 #include "proto/master.grpc.pb.h"
 
@@ -91,11 +92,14 @@ class ClientImpl {
       grpc::Status (MasterService::Stub::*method)(grpc::ClientContext*,
                                                   const Request&, Response*),
       const Request& request, Response* response);
-  std::string MasterError(const absl::Status& status) const;
+  // `status`, from `master` (empty when the status names it already, as
+  // MasterSet's do), in words a user can act on.
+  std::string MasterError(const absl::Status& status,
+                          absl::string_view master) const;
 
   // Constant after construction.
   const ClientOptions options_;
-  const std::unique_ptr<MasterService::Stub> master_;
+  const std::unique_ptr<MasterSet> masters_;
   KvStreams streams_;
   RoutingCache routing_;
   std::atomic<size_t> next_reader_{0};  // which replica the next read tries

@@ -35,7 +35,8 @@
 #include "proto/health.grpc.pb.h"
 
 ABSL_FLAG(std::string, master, "",
-          "master host:port (default: $KV_MASTER, then 127.0.0.1:7000)");
+          "master host:port, or HOST:PORT,HOST:PORT,... of several masters "
+          "(default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
 ABSL_FLAG(std::string, tls_dir, "",
           "directory holding ca.pem, cert.pem and key.pem, for a cluster "

@@ -32,7 +32,8 @@
 #include "common/status_macros.h"
 
 ABSL_FLAG(std::string, master, "",
-          "master host:port (default: $KV_MASTER, then 127.0.0.1:7000)");
+          "master host:port, or HOST:PORT,HOST:PORT,... of several masters "
+          "(default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
 ABSL_FLAG(int, w, -1, "write quorum, 1..N (default: N/2+1)");
 ABSL_FLAG(int, r, -1, "read quorum, 1..N (default: N/2+1)");

@@ -3,11 +3,13 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/rpc_status.h"
 
 namespace quorumkv {
 
-RoutingCache::RoutingCache(MasterService::Stub* master) : master_(master) {}
+RoutingCache::RoutingCache(MasterSet* masters) : masters_(masters) {}
 
 bool RoutingCache::IsDown(const std::string& node_id) const {
   absl::MutexLock lock(&mu_);
@@ -33,17 +35,50 @@ void RoutingCache::Refresh(absl::Time deadline,
     fetching_ = true;
     ++fetches_;
   }
+  FetchFrom(masters_->preferred(), 0, deadline,
+            std::make_shared<std::vector<std::string>>());
+}
+
+void RoutingCache::FetchFrom(size_t master, size_t tried, absl::Time deadline,
+                             std::shared_ptr<std::vector<std::string>> errors) {
   struct Fetch {
     grpc::ClientContext context;
     GetDirectoryRequest request;
     GetDirectoryResponse response;
   };
   auto fetch = std::make_shared<Fetch>();
-  fetch->context.set_deadline(absl::ToChronoTime(deadline));
-  master_->async()->GetDirectory(
+  // Each master left gets its share of the time left: one that hangs
+  // leaves time for the next.
+  const size_t left = masters_->size() - tried;
+  const absl::Time now = absl::Now();
+  fetch->context.set_deadline(absl::ToChronoTime(std::min(
+      deadline, now + std::max((deadline - now) / static_cast<double>(left),
+                               absl::Milliseconds(500)))));
+  masters_->stub(master)->async()->GetDirectory(
       &fetch->context, &fetch->request, &fetch->response,
-      [this, fetch](grpc::Status status) {
-        OnFetched(fetch->response, FromGrpcStatus(status));
+      [this, fetch, master, tried, deadline, errors](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        if (status.ok()) {
+          masters_->Prefer(master);
+        } else if (MasterUnreachable(status)) {
+          errors->push_back(
+              absl::StrCat(masters_->address(master), ": ", status.message()));
+          if (tried + 1 < masters_->size() && absl::Now() < deadline) {
+            FetchFrom((master + 1) % masters_->size(), tried + 1, deadline,
+                      errors);
+            return;
+          }
+          status = absl::Status(
+              status.code(),
+              absl::StrCat(masters_->size() > 1 ? "no master answered: "
+                                                : "master ",
+                           absl::StrJoin(*errors, "; ")));
+        } else {
+          status = absl::Status(
+              status.code(), absl::StrCat("master ", masters_->address(master),
+                                          ": ", status.message()));
+        }
+        OnFetched(fetch->response, status);
       });
 }
 

@@ -1,6 +1,7 @@
 // The SDK's routing table for iterative queries: the directory and the
 // node states the master last gave, refreshed when a node answers
-// WrongNode or cannot be reached. Concurrent refreshes are coalesced:
+// WrongNode or cannot be reached. Any master answers (standbys follow the
+// directory); one that cannot be reached is left for the next. Concurrent refreshes are coalesced:
 // however many requests bounce at once (every move changes the epoch), one
 // GetDirectory is in flight and each waiter gets its outcome, so clients do
 // not storm the master.
@@ -20,14 +21,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/directory.h"
+#include "common/master_set.h"
 #include "proto/master.grpc.pb.h"
 
 namespace quorumkv {
 
 class RoutingCache {
  public:
-  // `master` must outlive the cache and every fetch in flight.
-  explicit RoutingCache(MasterService::Stub* master);
+  // `masters` must outlive the cache and every fetch in flight.
+  explicit RoutingCache(MasterSet* masters);
 
   // The newest directory fetched; unformed at epoch 0 before the first.
   DirectoryPtr Get() const { return directory_.Get(); }
@@ -49,9 +51,13 @@ class RoutingCache {
   }
 
  private:
+  // Asks master `master` (having tried `tried` others, whose errors are in
+  // `errors`), and goes on to the next while one cannot be reached.
+  void FetchFrom(size_t master, size_t tried, absl::Time deadline,
+                 std::shared_ptr<std::vector<std::string>> errors);
   void OnFetched(const GetDirectoryResponse& response, absl::Status status);
 
-  MasterService::Stub* const master_;
+  MasterSet* const masters_;
   DirectoryHolder directory_;
 
   mutable absl::Mutex mu_;

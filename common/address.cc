@@ -1,10 +1,13 @@
 #include "common/address.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace quorumkv {
 
@@ -25,6 +28,29 @@ absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
                                : "port must be 1..65535");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ParseAddressList(
+    absl::string_view what, absl::string_view list) {
+  if (absl::StripAsciiWhitespace(list).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is empty: give HOST:PORT[,HOST:PORT...]"));
+  }
+  std::vector<std::string> addresses;
+  for (absl::string_view item : absl::StrSplit(list, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": '", list, "' has an empty address (HOST:PORT,HOST:PORT...)"));
+    }
+    if (absl::Status s = ValidateAddress(what, item); !s.ok()) return s;
+    if (std::find(addresses.begin(), addresses.end(), item) != addresses.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": '", item, "' is listed twice"));
+    }
+    addresses.emplace_back(item);
+  }
+  return addresses;
 }
 
 bool IsWildcardAddress(absl::string_view address) {

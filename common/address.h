@@ -2,7 +2,11 @@
 #ifndef QUORUMKV_COMMON_ADDRESS_H_
 #define QUORUMKV_COMMON_ADDRESS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace quorumkv {
@@ -12,6 +16,12 @@ namespace quorumkv {
 // `allow_port_zero`, for listening on a port the system picks).
 absl::Status ValidateAddress(absl::string_view what, absl::string_view address,
                              bool allow_port_zero = false);
+
+// The addresses of a list flag ("host:port[,host:port...]", as --master
+// and --etcd take them). INVALID_ARGUMENT naming `what` for an empty list,
+// or an empty, malformed or repeated address.
+absl::StatusOr<std::vector<std::string>> ParseAddressList(
+    absl::string_view what, absl::string_view list);
 
 // Whether `address` (a valid HOST:PORT) names every interface (0.0.0.0,
 // [::], ::) rather than one that others can connect to.

@@ -63,6 +63,19 @@ absl::Status WrongNodeError(const WrongNode& detail,
   return WithDetail(absl::StatusCode::kFailedPrecondition, message, error);
 }
 
+absl::Status NotLeaderError(const NotLeader& detail,
+                            absl::string_view message) {
+  ErrorDetail error;
+  *error.mutable_not_leader() = detail;
+  return WithDetail(absl::StatusCode::kFailedPrecondition, message, error);
+}
+
+std::optional<NotLeader> GetNotLeader(const absl::Status& status) {
+  auto error = GetErrorDetail(status);
+  if (!error || !error->has_not_leader()) return std::nullopt;
+  return error->not_leader();
+}
+
 absl::Status QuorumError(absl::StatusCode code, absl::string_view message,
                          const QuorumNotReached& detail) {
   ErrorDetail error;

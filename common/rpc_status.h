@@ -58,6 +58,10 @@ bool WasSent(const absl::Status& status);
 std::optional<ErrorDetail> GetErrorDetail(const absl::Status& status);
 // The WrongNode detail of `status`, if it carries one.
 std::optional<WrongNode> GetWrongNode(const absl::Status& status);
+// FAILED_PRECONDITION carrying `detail`: only the leader serves this.
+absl::Status NotLeaderError(const NotLeader& detail, absl::string_view message);
+// The NotLeader detail of `status`, if it carries one.
+std::optional<NotLeader> GetNotLeader(const absl::Status& status);
 // The QuorumNotReached detail of `status`, if it carries one.
 std::optional<QuorumNotReached> GetQuorumNotReached(const absl::Status& status);
 

@@ -122,6 +122,31 @@ void AntiEntropyScheduler::OnHeartbeat(
   }
 }
 
+AntiEntropyProgress AntiEntropyScheduler::Export() const {
+  AntiEntropyProgress progress;
+  absl::MutexLock lock(&mu_);
+  for (uint32_t p = 0; p < partitions_.size(); ++p) {
+    const PartitionState& state = partitions_[p];
+    if (state.last_completed == absl::InfinitePast()) continue;
+    AntiEntropyProgress::Partition* out = progress.add_partitions();
+    out->set_partition(p);
+    out->set_last_completed_ms(absl::ToUnixMillis(state.last_completed));
+    out->set_repaired_before_ms(state.repaired_before_ms);
+  }
+  return progress;
+}
+
+void AntiEntropyScheduler::Import(const AntiEntropyProgress& progress) {
+  absl::MutexLock lock(&mu_);
+  for (const AntiEntropyProgress::Partition& p : progress.partitions()) {
+    PartitionState& state = StateOf(p.partition());
+    state.last_completed = std::max(state.last_completed,
+                                    absl::FromUnixMillis(p.last_completed_ms()));
+    state.repaired_before_ms =
+        std::max(state.repaired_before_ms, p.repaired_before_ms());
+  }
+}
+
 AntiEntropyScheduler::Summary AntiEntropyScheduler::Summarize(
     uint32_t partitions, absl::Time now) const {
   Summary summary;

@@ -14,7 +14,8 @@
 //
 // State lives in memory: a restarted master compares every partition again,
 // oldest (never) first, and nodes keep the horizons they were given.
-// Thread-safe.
+// Replicated masters hand what was completed on through etcd (Export,
+// Import). Thread-safe.
 #ifndef QUORUMKV_MASTER_ANTI_ENTROPY_SCHEDULER_H_
 #define QUORUMKV_MASTER_ANTI_ENTROPY_SCHEDULER_H_
 
@@ -55,6 +56,11 @@ class AntiEntropyScheduler {
   // `partition` may have diverged since `now`: compare it first (a move of
   // it was cancelled; heartbeats report lost hints themselves).
   void MarkDiverged(uint32_t partition, absl::Time now);
+
+  // What has been completed, per partition: published by the leader, and
+  // taken by the next one so that it goes on from there.
+  AntiEntropyProgress Export() const;
+  void Import(const AntiEntropyProgress& progress);
 
   struct Summary {
     uint32_t compared = 0;  // partitions with a completed pass

@@ -10,9 +10,11 @@
 namespace quorumkv {
 
 ClusterStatusReporter::ClusterStatusReporter(
+    const Leadership* leadership,
     const Membership* membership, const DirectoryManager* directory,
     const MoveTracker* moves, const AntiEntropyScheduler* anti_entropy)
-    : membership_(membership),
+    : leadership_(leadership),
+      membership_(membership),
       directory_(directory),
       moves_(moves),
       anti_entropy_(anti_entropy) {}
@@ -22,6 +24,10 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
   DirectoryPtr directory = directory_->Get();
   response.set_epoch(directory->epoch());
   response.set_directory_formed(directory->formed());
+  response.set_answered_by(leadership_->self());
+  response.set_leader(leadership_->leader());
+  response.set_term(leadership_->term());
+  response.set_leader_problem(leadership_->problem());
   response.set_registered_nodes(membership_->registered_count());
   response.set_initial_nodes(directory_->initial_nodes());
   response.set_partitions(directory->partitions());

@@ -9,6 +9,7 @@
 
 #include "master/anti_entropy_scheduler.h"
 #include "master/directory_manager.h"
+#include "master/leadership.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
 #include "proto/master.pb.h"
@@ -18,7 +19,8 @@ namespace quorumkv {
 class ClusterStatusReporter {
  public:
   // Pointers must outlive the reporter.
-  ClusterStatusReporter(const Membership* membership,
+  ClusterStatusReporter(const Leadership* leadership,
+                        const Membership* membership,
                         const DirectoryManager* directory,
                         const MoveTracker* moves,
                         const AntiEntropyScheduler* anti_entropy);
@@ -30,6 +32,7 @@ class ClusterStatusReporter {
   ListMovesResponse Moves() const;
 
  private:
+  const Leadership* const leadership_;
   const Membership* const membership_;
   const DirectoryManager* const directory_;
   const MoveTracker* const moves_;

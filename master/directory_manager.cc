@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/data_dir.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -9,9 +10,12 @@
 namespace quorumkv {
 
 absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
-    DirectoryStore* store, uint32_t partitions, uint32_t replication,
-    uint32_t initial_nodes) {
-  ASSIGN_OR_RETURN(std::optional<Directory> stored, store->Load());
+    DirectoryStore* store, const Leadership* leadership, uint32_t partitions,
+    uint32_t replication, uint32_t initial_nodes, bool load) {
+  std::optional<Directory> stored;
+  if (load) {
+    ASSIGN_OR_RETURN(stored, store->Load());
+  }
   Directory initial;
   if (stored) {
     initial = *std::move(stored);
@@ -40,13 +44,15 @@ absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
     initial.set_partitions(partitions);
     initial.set_replication(replication);
   }
-  return std::unique_ptr<DirectoryManager>(
-      new DirectoryManager(store, initial_nodes, std::move(initial)));
+  return std::unique_ptr<DirectoryManager>(new DirectoryManager(
+      store, leadership, initial_nodes, std::move(initial)));
 }
 
 DirectoryManager::DirectoryManager(DirectoryStore* store,
+                                   const Leadership* leadership,
                                    uint32_t initial_nodes, Directory initial)
     : store_(store),
+      leadership_(leadership),
       initial_nodes_(initial_nodes),
       holder_(std::make_shared<DirectoryView>(std::move(initial))) {}
 
@@ -99,16 +105,42 @@ absl::Status DirectoryManager::Mutate(const Change& change) {
   return CommitUnlocked(std::move(next));
 }
 
+void DirectoryManager::Follow(Directory directory) {
+  absl::MutexLock lock(&mu_);
+  if (directory.epoch() <= holder_.epoch()) return;
+  PublishUnlocked(std::move(directory));
+}
+
+absl::Status DirectoryManager::Reload() {
+  ASSIGN_OR_RETURN(std::optional<Directory> stored, store_->Load());
+  absl::MutexLock lock(&mu_);
+  if (!stored) return absl::OkStatus();  // nothing formed yet: keep ours
+  if (stored->epoch() < holder_.epoch()) {
+    // Only a leader writes the store, and each writes the epoch after the
+    // one it read: a stored epoch below one seen means the store lost data.
+    return absl::DataLossError(absl::StrCat(
+        "the stored directory is at epoch ", stored->epoch(),
+        ", older than epoch ", holder_.epoch(), " seen before"));
+  }
+  if (stored->epoch() > holder_.epoch()) PublishUnlocked(*std::move(stored));
+  return absl::OkStatus();
+}
+
+void DirectoryManager::PublishUnlocked(Directory directory) {
+  auto published = std::make_shared<const DirectoryView>(std::move(directory));
+  holder_.Install(published);
+  if (listener_) listener_(published);
+}
+
 absl::Status DirectoryManager::CommitUnlocked(Directory next) {
   next.set_epoch(holder_.epoch() + 1);
+  next.set_term(leadership_->term());
   RETURN_IF_ERROR(store_->Save(next));
   QKV_LOG(INFO) << "directory epoch " << next.epoch() << " persisted: "
                 << next.nodes_size() << " nodes, " << next.moves_size()
                 << " moves in flight, " << next.decommissioning_size()
                 << " decommissioning, " << next.removed_size() << " removed";
-  auto published = std::make_shared<const DirectoryView>(std::move(next));
-  holder_.Install(published);
-  if (listener_) listener_(published);
+  PublishUnlocked(std::move(next));
   return absl::OkStatus();
 }
 

@@ -15,16 +15,28 @@
 #include "common/directory.h"
 #include "common/placement.h"
 #include "master/directory_store.h"
+#include "master/leadership.h"
 
 namespace quorumkv {
 
 class DirectoryManager {
  public:
-  // `store` must outlive the manager. Loads the stored directory if there
-  // is one (its P and N win over `partitions` and `replication`).
+  // `store` and `leadership` must outlive the manager. With `load`, loads
+  // the stored directory if there is one (its P and N win over
+  // `partitions` and `replication`); without it (replicated masters, whose
+  // store may not be reachable yet), starts unformed and takes the
+  // directory from Follow() or Reload().
   static absl::StatusOr<std::unique_ptr<DirectoryManager>> Create(
-      DirectoryStore* store, uint32_t partitions, uint32_t replication,
-      uint32_t initial_nodes);
+      DirectoryStore* store, const Leadership* leadership,
+      uint32_t partitions, uint32_t replication, uint32_t initial_nodes,
+      bool load = true);
+
+  // A standby follows the leader: installs and publishes `directory` when
+  // its epoch is newer than the current one.
+  void Follow(Directory directory);
+  // This master leads now: the stored directory becomes the current one,
+  // whatever this master followed last.
+  absl::Status Reload();
 
   DirectoryPtr Get() const { return holder_.Get(); }
   uint32_t initial_nodes() const { return initial_nodes_; }
@@ -49,13 +61,16 @@ class DirectoryManager {
   void SetListener(std::function<void(const DirectoryPtr&)> listener);
 
  private:
-  DirectoryManager(DirectoryStore* store, uint32_t initial_nodes,
-                   Directory initial);
+  DirectoryManager(DirectoryStore* store, const Leadership* leadership,
+                   uint32_t initial_nodes, Directory initial);
+  // Installs and publishes `directory` as it is (no persisting).
+  void PublishUnlocked(Directory directory) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Persists `next` with the epoch one above the current, then publishes it.
   absl::Status CommitUnlocked(Directory next)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   DirectoryStore* const store_;
+  const Leadership* const leadership_;
   const uint32_t initial_nodes_;
 
   absl::Mutex mu_;  // Serializes changes; readers use holder_.

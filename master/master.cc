@@ -14,7 +14,14 @@
 #include "common/server_base.h"
 #include "common/status_macros.h"
 #include "master/directory_manager.h"
-#include "master/directory_store.h"
+#include "master/etcd/etcd_client.h"
+#include "master/etcd/etcd_follower.h"
+#include "master/etcd/etcd_store.h"
+#include "master/etcd/leader_election.h"
+#include "master/leader_client.h"
+#include "master/leader_publisher.h"
+#include "master/leadership.h"
+#include "master/local_directory_store.h"
 #include "master/directory_watch.h"
 #include "master/anti_entropy_scheduler.h"
 #include "master/cluster_status.h"
@@ -71,6 +78,28 @@ absl::Status MasterOptions::Validate() const {
     return absl::InvalidArgumentError(
         "--anti_entropy_interval must not be negative");
   }
+  if (!advertise.empty()) {
+    RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
+  }
+  if (!etcd.empty()) {
+    RETURN_IF_ERROR(ParseAddressList("--etcd", etcd).status());
+    if (etcd_prefix.empty() || etcd_prefix[0] != '/' ||
+        etcd_prefix.back() == '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--etcd_prefix='", etcd_prefix,
+          "' must start with '/' and not end with one (e.g. /quorumkv)"));
+    }
+    if (master_lease < absl::Seconds(2)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--master_lease=", absl::FormatDuration(master_lease),
+          " is below 2s (etcd's leases count whole seconds)"));
+    }
+    if (advertise.empty() && IsWildcardAddress(listen)) {
+      return absl::InvalidArgumentError(
+          "--listen names every interface: with --etcd, give --advertise "
+          "(the address other masters, nodes and clients reach this one at)");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -78,22 +107,75 @@ absl::Status MasterOptions::Validate() const {
 struct Master::Impl {
   MasterOptions options;
   DaemonSecurity security;  // --tls_dir, --auth_token_file
-  std::unique_ptr<DirectoryStore> store;
+  // The data dir's directory: the embedded master's store; with --etcd,
+  // only what a cluster moving to etcd is imported from.
+  std::unique_ptr<LocalDirectoryStore> local_store;
+  // With --etcd.
+  std::unique_ptr<EtcdClient> etcd;
+  std::unique_ptr<LeaderElection> election;
+  std::unique_ptr<EtcdStore> etcd_store;
+  // Without it.
+  std::unique_ptr<SoleMaster> sole;
+  Leadership* leadership = nullptr;  // election or sole
+  DirectoryStore* store = nullptr;   // etcd_store or local_store
   std::unique_ptr<DirectoryManager> directory;
   std::unique_ptr<Membership> membership;
   std::unique_ptr<AntiEntropyScheduler> anti_entropy;
   std::unique_ptr<MoveTracker> moves;  // tells anti_entropy what it cancels
   std::unique_ptr<DirectoryWatch> watch;
   std::unique_ptr<ClusterStatusReporter> status;
+  std::unique_ptr<LeaderClient> leader_client;  // with --etcd
   std::unique_ptr<MasterServiceImpl> master_service;
   std::unique_ptr<RequestMetrics> request_metrics;
   std::unique_ptr<RelayKvService> relay;
+  std::unique_ptr<LeaderPublisher> publisher;  // with --etcd
+  std::unique_ptr<EtcdFollower> follower;      // with --etcd
   // Last: its servers call into everything above.
   ServerBase base{"master"};
+
+  // This master was elected at `term`: it takes the directory from etcd,
+  // or from its data dir when etcd holds none yet, and leads from there.
+  absl::Status OnElected(uint64_t term) {
+    ASSIGN_OR_RETURN(std::optional<Directory> stored, etcd_store->Load());
+    ASSIGN_OR_RETURN(std::optional<Directory> local, local_store->Load());
+    const std::string ours =
+        local && local->assignments_size() > 0 ? local->cluster_id() : "";
+    if (stored) {
+      if (!ours.empty() && !stored->cluster_id().empty() &&
+          stored->cluster_id() != ours) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "etcd prefix ", options.etcd_prefix, " holds cluster ",
+            stored->cluster_id(), ", but this master's data dir ",
+            options.data_dir, " holds cluster ", ours,
+            ": give this cluster a prefix of its own (--etcd_prefix)"));
+      }
+    } else if (!ours.empty()) {
+      RETURN_IF_ERROR(etcd_store->Import(*local, term));
+      QKV_LOG(INFO) << "imported the directory of cluster " << ours
+                    << " (epoch " << local->epoch() << ") from "
+                    << options.data_dir << " into etcd prefix "
+                    << options.etcd_prefix;
+    }
+    RETURN_IF_ERROR(directory->Reload());
+    membership->Lead();
+    ASSIGN_OR_RETURN(std::optional<AntiEntropyProgress> progress,
+                     etcd_store->LoadAntiEntropy());
+    if (progress) anti_entropy->Import(*progress);
+    moves->Wake();
+    return absl::OkStatus();
+  }
+
+  // This master no longer leads: it follows the states it last held until
+  // the new leader publishes its own.
+  void OnDeposed() { membership->Follow(membership->UpNow(absl::Now())); }
 
   void Stop() {
     base.Stop(
         [this] {
+          if (follower) follower->Stop();
+          if (publisher) publisher->Stop();
+          // Resigns: a standby leads at once rather than after the lease.
+          if (election) election->Stop();
           moves->Stop();
           watch->Close();
           relay->CloseStreams();
@@ -110,17 +192,42 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   impl->options = options;
   ASSIGN_OR_RETURN(impl->security, DaemonSecurity::Load(
                                        options.tls_dir, options.auth_token_file));
-  ASSIGN_OR_RETURN(impl->store,
-                   DirectoryStore::Open(
+  ASSIGN_OR_RETURN(impl->local_store,
+                   LocalDirectoryStore::Open(
                        (std::filesystem::path(options.data_dir) / "db").string()));
+  Impl* raw = impl.get();
+  const bool replicated = !options.etcd.empty();
+  if (replicated) {
+    ASSIGN_OR_RETURN(impl->etcd, EtcdClient::Create(options.etcd));
+    impl->election = std::make_unique<LeaderElection>(
+        impl->etcd.get(), options.etcd_prefix + "/leader", options.master_lease,
+        LeaderElection::Callbacks{
+            [raw](uint64_t term) { return raw->OnElected(term); },
+            [raw](const std::string&) { raw->OnDeposed(); }});
+    impl->leadership = impl->election.get();
+    impl->etcd_store = std::make_unique<EtcdStore>(
+        impl->etcd.get(), options.etcd_prefix, impl->leadership);
+    impl->store = impl->etcd_store.get();
+  } else {
+    impl->sole = std::make_unique<SoleMaster>();
+    impl->leadership = impl->sole.get();
+    impl->store = impl->local_store.get();
+  }
+  // Replicated masters take the directory from etcd once they follow or
+  // lead (etcd may not answer yet).
   ASSIGN_OR_RETURN(impl->directory,
-                   DirectoryManager::Create(impl->store.get(), options.partitions,
-                                            options.replication,
-                                            options.EffectiveInitialNodes()));
+                   DirectoryManager::Create(
+                       impl->store, impl->leadership, options.partitions,
+                       options.replication, options.EffectiveInitialNodes(),
+                       /*load=*/!replicated));
   impl->membership = std::make_unique<Membership>(options.node_down_after);
   for (const NodeDescriptor& node : impl->directory->Get()->proto().nodes()) {
     impl->membership->AddKnown(node);
   }
+  // A standby routes by the states the leader publishes: none yet.
+  if (replicated) impl->membership->Follow(NodeStates());
+  impl->anti_entropy = std::make_unique<AntiEntropyScheduler>(
+      options.anti_entropy_interval, options.stream_rate);
   MoveTrackerOptions move_options;
   move_options.node_down_after = options.node_down_after;
   move_options.replace_after = options.replace_after;
@@ -130,40 +237,65 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   move_options.stall_timeout = options.move_stall_timeout;
   move_options.avoid_after_cancel = options.move_avoid_after_cancel;
   impl->moves = std::make_unique<MoveTracker>(
-      move_options, impl->directory.get(), impl->membership.get());
+      move_options, impl->directory.get(), impl->membership.get(),
+      impl->leadership);
   impl->watch = std::make_unique<DirectoryWatch>(kWatchWait);
   DirectoryWatch* watch = impl->watch.get();
   impl->directory->SetListener(
       [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
-  impl->anti_entropy = std::make_unique<AntiEntropyScheduler>(
-      options.anti_entropy_interval, options.stream_rate);
   AntiEntropyScheduler* anti_entropy = impl->anti_entropy.get();
   impl->moves->SetCancelListener([anti_entropy](uint32_t partition) {
     anti_entropy->MarkDiverged(partition, absl::Now());
   });
   impl->status = std::make_unique<ClusterStatusReporter>(
-      impl->membership.get(), impl->directory.get(), impl->moves.get(),
-      impl->anti_entropy.get());
+      impl->leadership, impl->membership.get(), impl->directory.get(),
+      impl->moves.get(), impl->anti_entropy.get());
+  if (replicated) {
+    impl->leader_client = std::make_unique<LeaderClient>(
+        impl->leadership, impl->security.outgoing());
+  }
   impl->master_service = std::make_unique<MasterServiceImpl>(
-      impl->membership.get(), impl->directory.get(), impl->moves.get(),
-      impl->watch.get(), impl->anti_entropy.get(), impl->status.get(),
+      impl->leadership, impl->leader_client.get(), impl->membership.get(),
+      impl->directory.get(), impl->moves.get(), impl->watch.get(),
+      impl->anti_entropy.get(), impl->status.get(),
       impl->security.tokens.get());
   impl->request_metrics =
       std::make_unique<RequestMetrics>(impl->base.metrics().registry());
   impl->relay = std::make_unique<RelayKvService>(
       impl->directory.get(), impl->membership.get(),
       impl->request_metrics.get(), impl->security);
-  AddMasterMetrics(impl->status.get(), impl->moves.get(),
+  AddMasterMetrics(impl->status.get(), impl->moves.get(), impl->leadership,
                    &impl->base.metrics());
 
   impl->base.SetSecurity(&impl->security);
   RETURN_IF_ERROR(impl->base.Serve(
       options.listen, {impl->master_service.get(), impl->relay.get()},
       options.http_listen, StatusPageRoutes(impl->status.get())));
+  const std::string address =
+      options.advertise.empty() ? impl->base.address() : options.advertise;
+  if (replicated) {
+    impl->publisher = std::make_unique<LeaderPublisher>(
+        impl->leadership, impl->membership.get(), impl->anti_entropy.get(),
+        impl->store);
+    impl->follower = std::make_unique<EtcdFollower>(
+        impl->etcd.get(), impl->etcd_store.get(), impl->directory.get(),
+        impl->membership.get(), impl->election.get());
+    impl->follower->Start();
+    impl->publisher->Start();
+    impl->election->Start(address);
+  } else {
+    impl->sole->SetAddress(address);
+  }
   impl->moves->Start();
-  QKV_LOG(INFO) << "master serving on " << impl->base.address() << " (data "
-                << options.data_dir << ", directory epoch "
-                << impl->directory->Get()->epoch() << ")"
+  QKV_LOG(INFO) << "master serving on " << address << " ("
+                << (replicated ? absl::StrCat("directory in etcd ",
+                                              options.etcd, " under ",
+                                              options.etcd_prefix,
+                                              "; electing a leader")
+                               : absl::StrCat("data ", options.data_dir,
+                                              ", directory epoch ",
+                                              impl->directory->Get()->epoch()))
+                << ")"
                 << (options.http_listen.empty()
                         ? ""
                         : absl::StrCat("; status page ",

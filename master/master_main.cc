@@ -35,6 +35,18 @@ ABSL_FLAG(quorumkv::ByteRate, stream_rate,
           "bytes per second each partition stream may use (e.g. 64MB/s; "
           "0: unlimited)");
 
+ABSL_FLAG(std::string, etcd, "",
+          "HOST:PORT[,HOST:PORT...] of an etcd 3 cluster: masters with the "
+          "same endpoints elect a leader and keep the directory there; off "
+          "(one master, directory in --data_dir) when empty");
+ABSL_FLAG(std::string, etcd_prefix, "/quorumkv",
+          "where in etcd this cluster's keys live");
+ABSL_FLAG(absl::Duration, master_lease, absl::Seconds(5),
+          "the leader's etcd lease: a standby leads within about this long "
+          "after the leader dies");
+ABSL_FLAG(std::string, advertise, "",
+          "host:port other masters, nodes and clients reach this master at "
+          "(default: --listen)");
 ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Minutes(10),
           "compare a partition's replicas again once this long has passed "
           "since its last anti-entropy pass (oldest partition first)");
@@ -45,7 +57,9 @@ int main(int argc, char** argv) {
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
-      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
+      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--tls_dir=DIR] "
+      "[--auth_token_file=FILE] [--etcd=HOST:PORT,... [--etcd_prefix=/quorumkv] "
+      "[--master_lease=5s] [--advertise=HOST:PORT]]",
       __FILE__);
   quorumkv::MasterOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -61,6 +75,10 @@ int main(int argc, char** argv) {
   options.max_moves_per_node = absl::GetFlag(FLAGS_max_moves_per_node);
   options.stream_rate = absl::GetFlag(FLAGS_stream_rate).bytes_per_sec;
   options.anti_entropy_interval = absl::GetFlag(FLAGS_anti_entropy_interval);
+  options.etcd = absl::GetFlag(FLAGS_etcd);
+  options.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  options.master_lease = absl::GetFlag(FLAGS_master_lease);
+  options.advertise = absl::GetFlag(FLAGS_advertise);
   quorumkv::SetLogTag("master");
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(

@@ -9,8 +9,19 @@
 namespace quorumkv {
 
 void AddMasterMetrics(const ClusterStatusReporter* status,
-                      const MoveTracker* moves, Metrics* metrics) {
+                      const MoveTracker* moves, const Leadership* leadership,
+                      Metrics* metrics) {
   using prometheus::MetricType;
+  metrics->AddValue("quorumkv_master_is_leader",
+                    "1 while this master leads, 0 while it is a standby",
+                    MetricType::Gauge,
+                    [leadership] { return leadership->IsLeader() ? 1 : 0; });
+  metrics->AddValue("quorumkv_master_term",
+                    "The leader's term as this master knows it (0: the "
+                    "embedded master)",
+                    MetricType::Gauge, [leadership] {
+                      return static_cast<double>(leadership->term());
+                    });
   metrics->AddValue("quorumkv_directory_epoch",
                     "Epoch of the master's directory", MetricType::Gauge,
                     [status] { return status->Describe().epoch(); });

@@ -22,8 +22,23 @@ struct MasterOptions {
   // --tls_dir (common/tls.h): mutual TLS on every connection, HTTPS;
   // empty: plaintext.
   std::string tls_dir;
-  // Holds IDENTITY and the RocksDB database with the directory.
+  // Holds IDENTITY and the RocksDB database with the directory (with
+  // --etcd: only what a cluster moving to etcd imports from).
   std::string data_dir;
+  // --etcd: HOST:PORT[,HOST:PORT...] of an etcd 3 cluster. Empty: the
+  // embedded default (one master, the directory in its data dir). Set: any
+  // number of masters with the same endpoints and prefix elect a leader
+  // and keep everything they must not lose in etcd.
+  std::string etcd;
+  // --etcd_prefix: where in etcd this cluster's keys live.
+  std::string etcd_prefix = "/quorumkv";
+  // --master_lease: the leader's etcd lease. A leader that cannot renew it
+  // stops leading before it runs out; a standby leads within about this
+  // long after the leader dies.
+  absl::Duration master_lease = absl::Seconds(5);
+  // --advertise: host:port others reach this master at (the leader key
+  // holds it). Empty: the address it listens on.
+  std::string advertise;
   // N. Fixed when the cluster is created; a restarted master keeps the
   // stored value.
   uint32_t replication = 3;

@@ -56,14 +56,18 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
   return NotFormedError(membership.registered_count(), initial_nodes);
 }
 
-MasterServiceImpl::MasterServiceImpl(Membership* membership,
+MasterServiceImpl::MasterServiceImpl(const Leadership* leadership,
+                                     LeaderClient* leader,
+                                     Membership* membership,
                                      DirectoryManager* directory,
                                      MoveTracker* moves,
                                      DirectoryWatch* watch,
                                      AntiEntropyScheduler* anti_entropy,
                                      const ClusterStatusReporter* status,
                                      const TokenSet* tokens)
-    : membership_(membership),
+    : leadership_(leadership),
+      leader_(leader),
+      membership_(membership),
       directory_(directory),
       moves_(moves),
       watch_(watch),
@@ -71,8 +75,47 @@ MasterServiceImpl::MasterServiceImpl(Membership* membership,
       status_(status),
       auth_(tokens) {}
 
+absl::Status MasterServiceImpl::NotLeaderAnswer() const {
+  NotLeader detail;
+  detail.set_leader(leadership_->leader());
+  detail.set_term(leadership_->term());
+  return NotLeaderError(
+      detail, absl::StrCat("master ", leadership_->self(), " is a standby; ",
+                           detail.leader().empty()
+                               ? absl::StrCat("no leader is known (",
+                                              leadership_->problem(), ")")
+                               : absl::StrCat("the leader is ",
+                                              detail.leader())));
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* MasterServiceImpl::ForwardIfStandby(
+    grpc::CallbackServerContext* context,
+    void (MasterService::Stub::async_interface::*method)(
+        grpc::ClientContext*, const Request*, Response*,
+        std::function<void(grpc::Status)>),
+    const Request& request, Response* response,
+    std::function<absl::Status(const absl::Status& why, Response*)> fallback) {
+  if (leader_ == nullptr || leadership_->IsLeader()) return nullptr;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  leader_->Call<Request, Response>(
+      method, request, DeadlineOf(*context, absl::Seconds(10)),
+      [reactor, response, fallback](absl::StatusOr<Response> answer) {
+        if (answer.ok()) {
+          *response = *std::move(answer);
+          reactor->Finish(grpc::Status::OK);
+        } else if (fallback) {
+          reactor->Finish(ToGrpcStatus(fallback(answer.status(), response)));
+        } else {
+          reactor->Finish(ToGrpcStatus(answer.status()));
+        }
+      });
+  return reactor;
+}
+
 absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
                                            RegisterResponse* response) {
+  if (!leadership_->IsLeader()) return NotLeaderAnswer();
   const NodeDescriptor& node = request.node();
   if (node.id().empty()) return absl::InvalidArgumentError("node id is empty");
   if (node.rack().empty()) return absl::InvalidArgumentError("rack is empty");
@@ -103,9 +146,11 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Heartbeat(
   if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
     return FinishNow(context, s);
   }
+  if (!leadership_->IsLeader()) return FinishNow(context, NotLeaderAnswer());
   const absl::Time now = absl::Now();
   absl::Status status = membership_->Heartbeat(*request, now);
   response->set_directory_epoch(directory_->Get()->epoch());
+  response->set_term(leadership_->term());
   if (status.ok()) {
     absl::flat_hash_set<std::string> down;
     for (const Member& member : membership_->Snapshot(now)) {
@@ -179,10 +224,23 @@ grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::ClusterStatus(
-    grpc::CallbackServerContext* context, const ClusterStatusRequest*,
+    grpc::CallbackServerContext* context, const ClusterStatusRequest* request,
     ClusterStatusResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
     return FinishNow(context, s);
+  }
+  // A standby asks the leader (loads and moves live there); when it cannot,
+  // it describes what it follows and says so.
+  if (auto* forwarded = ForwardIfStandby<ClusterStatusRequest,
+                                         ClusterStatusResponse>(
+          context, &MasterService::Stub::async_interface::ClusterStatus,
+          *request, response,
+          [this](const absl::Status& why, ClusterStatusResponse* out) {
+            *out = status_->Describe();
+            out->set_stale_reason(std::string(why.message()));
+            return absl::OkStatus();
+          })) {
+    return forwarded;
   }
   *response = status_->Describe();
   return FinishNow(context, absl::OkStatus());
@@ -200,20 +258,30 @@ grpc::ServerUnaryReactor* MasterServiceImpl::WatchDirectory(
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::ListMoves(
-    grpc::CallbackServerContext* context, const ListMovesRequest*,
+    grpc::CallbackServerContext* context, const ListMovesRequest* request,
     ListMovesResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
     return FinishNow(context, s);
+  }
+  if (auto* forwarded = ForwardIfStandby<ListMovesRequest, ListMovesResponse>(
+          context, &MasterService::Stub::async_interface::ListMoves, *request,
+          response)) {
+    return forwarded;
   }
   *response = status_->Moves();
   return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::Plan(
-    grpc::CallbackServerContext* context, const PlanRequest*,
+    grpc::CallbackServerContext* context, const PlanRequest* request,
     PlanResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
     return FinishNow(context, s);
+  }
+  if (auto* forwarded = ForwardIfStandby<PlanRequest, PlanResponse>(
+          context, &MasterService::Stub::async_interface::Plan, *request,
+          response)) {
+    return forwarded;
   }
   response->set_epoch(directory_->Get()->epoch());
   for (MoveStatus& move : moves_->Plan()) *response->add_moves() = std::move(move);
@@ -226,6 +294,12 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Decommission(
   if (absl::Status s = auth_.Check(*context, Role::kAdmin); !s.ok()) {
     return FinishNow(context, s);
   }
+  if (auto* forwarded =
+          ForwardIfStandby<DecommissionRequest, DecommissionResponse>(
+              context, &MasterService::Stub::async_interface::Decommission,
+              *request, response)) {
+    return forwarded;
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   moves_->Decommission(
       request->node_id(), request->dry_run(),
@@ -234,6 +308,20 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Decommission(
         reactor->Finish(ToGrpcStatus(result.status()));
       });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* MasterServiceImpl::Masters(
+    grpc::CallbackServerContext* context, const MastersRequest*,
+    MastersResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  response->set_address(leadership_->self());
+  response->set_role(leadership_->IsLeader() ? "leader" : "standby");
+  response->set_term(leadership_->term());
+  response->set_leader(leadership_->leader());
+  response->set_problem(leadership_->problem());
+  return FinishNow(context, absl::OkStatus());
 }
 
 }  // namespace quorumkv

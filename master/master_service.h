@@ -1,8 +1,11 @@
 // MasterService (proto/master.proto): registrations and heartbeats from
 // storage nodes, directory look-ups for iterative clients and nodes, and the
 // cluster status behind `kvcli nodes`, and the moves behind `kvcli moves`,
-// `plan` and `decommission`. Handlers do local work only (the
-// directory is persisted to local disk before a change is answered).
+// `plan` and `decommission`. Handlers do local work only (directory changes
+// are persisted by the move tracker's thread), or, on a standby, ask the
+// leader asynchronously: the leader alone takes registrations and
+// heartbeats (a standby answers NotLeader naming it) and knows the loads
+// and the moves' progress.
 #ifndef QUORUMKV_MASTER_MASTER_SERVICE_H_
 #define QUORUMKV_MASTER_MASTER_SERVICE_H_
 
@@ -11,6 +14,8 @@
 #include "master/cluster_status.h"
 #include "master/directory_manager.h"
 #include "master/directory_watch.h"
+#include "master/leader_client.h"
+#include "master/leadership.h"
 #include "master/membership.h"
 #include "master/move_tracker.h"
 #include "proto/master.grpc.pb.h"
@@ -37,9 +42,10 @@ absl::Status CheckDirectoryFormed(const DirectoryView& directory,
 class MasterServiceImpl final : public MasterService::CallbackService {
  public:
   // Pointers must outlive the service.
-  MasterServiceImpl(Membership* membership, DirectoryManager* directory,
-                    MoveTracker* moves, DirectoryWatch* watch,
-                    AntiEntropyScheduler* anti_entropy,
+  MasterServiceImpl(const Leadership* leadership,
+                    LeaderClient* leader, Membership* membership,
+                    DirectoryManager* directory, MoveTracker* moves,
+                    DirectoryWatch* watch, AntiEntropyScheduler* anti_entropy,
                     const ClusterStatusReporter* status,
                     const TokenSet* tokens);
 
@@ -74,13 +80,34 @@ class MasterServiceImpl final : public MasterService::CallbackService {
       grpc::CallbackServerContext* context,
       const DecommissionRequest* request,
       DecommissionResponse* response) override;
+  grpc::ServerUnaryReactor* Masters(grpc::CallbackServerContext* context,
+                                    const MastersRequest* request,
+                                    MastersResponse* response) override;
 
  private:
   absl::Status DoRegister(const RegisterRequest& request,
                           RegisterResponse* response);
   absl::Status DoLookup(const LookupRequest& request,
                         LookupResponse* response);
+  // FAILED_PRECONDITION with NotLeader naming the leader: for what only
+  // the leader takes.
+  absl::Status NotLeaderAnswer() const;
+  // On a standby: answers `context` with what the leader answers to
+  // `request` through `method`, or with `fallback`'s outcome when the
+  // leader cannot be asked. Returns nullptr on the leader (which serves it
+  // itself).
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* ForwardIfStandby(
+      grpc::CallbackServerContext* context,
+      void (MasterService::Stub::async_interface::*method)(
+          grpc::ClientContext*, const Request*, Response*,
+          std::function<void(grpc::Status)>),
+      const Request& request, Response* response,
+      std::function<absl::Status(const absl::Status& why, Response*)>
+          fallback = nullptr);
 
+  const Leadership* const leadership_;
+  LeaderClient* const leader_;  // null for the embedded master
   Membership* const membership_;
   DirectoryManager* const directory_;
   MoveTracker* const moves_;

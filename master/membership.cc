@@ -12,7 +12,8 @@ Membership::Membership(absl::Duration node_down_after)
 void Membership::AddKnown(const NodeDescriptor& node) {
   absl::MutexLock lock(&mu_);
   Member& member = members_[node.id()];
-  member.node = node;
+  // A node that registered keeps what it registered with.
+  if (member.last_heartbeat == absl::InfinitePast()) member.node = node;
 }
 
 absl::Status Membership::Register(const RegisterRequest& request,
@@ -51,7 +52,33 @@ absl::Status Membership::Heartbeat(const HeartbeatRequest& request,
 
 NodeState Membership::StateUnlocked(const Member& member,
                                     absl::Time now) const {
+  if (followed_up_) return followed_up_->contains(member.node.id()) ? UP : DOWN;
   return now - member.last_heartbeat <= node_down_after_ ? UP : DOWN;
+}
+
+void Membership::Follow(const NodeStates& states) {
+  absl::MutexLock lock(&mu_);
+  followed_up_.emplace(states.up().begin(), states.up().end());
+}
+
+void Membership::Lead() {
+  absl::MutexLock lock(&mu_);
+  followed_up_.reset();
+  for (auto& [id, member] : members_) {
+    member.last_heartbeat = absl::InfinitePast();
+  }
+}
+
+NodeStates Membership::UpNow(absl::Time now) const {
+  NodeStates states;
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> up;
+  for (const auto& [id, member] : members_) {
+    if (StateUnlocked(member, now) == UP) up.push_back(id);
+  }
+  std::sort(up.begin(), up.end());
+  for (std::string& id : up) states.add_up(std::move(id));
+  return states;
 }
 
 std::vector<Member> Membership::Snapshot(absl::Time now) const {
@@ -72,6 +99,7 @@ std::vector<Member> Membership::Snapshot(absl::Time now) const {
 
 NodeState Membership::StateOf(const std::string& id, absl::Time now) const {
   absl::MutexLock lock(&mu_);
+  if (followed_up_) return followed_up_->contains(id) ? UP : DOWN;
   auto it = members_.find(id);
   return it == members_.end() ? NODE_STATE_UNKNOWN
                               : StateUnlocked(it->second, now);

@@ -6,10 +6,12 @@
 #define QUORUMKV_MASTER_MEMBERSHIP_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -50,6 +52,16 @@ class Membership {
   // Members that registered with this master process.
   size_t registered_count() const;
 
+  // A standby's view (replicated masters): the states the leader published
+  // (nodes it does not hold UP are DOWN); StateOf and Snapshot answer from
+  // them until Lead().
+  void Follow(const NodeStates& states);
+  // This master leads now: states come from the heartbeats it takes, and
+  // every node is DOWN until it registers with it again.
+  void Lead();
+  // The nodes UP now, as the leader publishes them.
+  NodeStates UpNow(absl::Time now) const;
+
  private:
   NodeState StateUnlocked(const Member& member, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -58,6 +70,9 @@ class Membership {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Member> members_ ABSL_GUARDED_BY(mu_);
+  // Set while following: the nodes the leader holds UP.
+  std::optional<absl::flat_hash_set<std::string>> followed_up_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quorumkv

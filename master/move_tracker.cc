@@ -53,11 +53,12 @@ bool HoldsAnything(const Directory& directory, const std::string& id) {
 
 MoveTracker::MoveTracker(const MoveTrackerOptions& options,
                          DirectoryManager* directory,
-                         const Membership* membership)
+                         const Membership* membership,
+                         const Leadership* leadership)
     : options_(options),
       directory_(directory),
       membership_(membership),
-      started_(absl::Now()),
+      leadership_(leadership),
       task_([this] { return Tick(); }) {}
 
 MoveTracker::~MoveTracker() { Stop(); }
@@ -106,7 +107,7 @@ std::vector<PlannerNode> MoveTracker::ClusterShape(
       // most since then, as far as this master can tell.
       const absl::Time last =
           std::max(m == nullptr ? absl::InfinitePast() : m->last_heartbeat,
-                   started_);
+                   led_since_);
       n.health = now - last > options_.node_down_after + options_.replace_after
                      ? PlannerNode::Health::kDead
                      : PlannerNode::Health::kDown;
@@ -150,9 +151,30 @@ void MoveTracker::LogStateChanges(const std::vector<Member>& members,
 absl::Duration MoveTracker::Tick() {
   const absl::Time now = absl::Now();
   std::vector<NodeDescriptor> registrations;
+  std::vector<PendingDecommission> refused;
   {
     absl::MutexLock lock(&mu_);
     registrations.swap(registrations_);
+    if (!leadership_->IsLeader()) {
+      // A standby changes nothing; what a former leader had queued is for
+      // the new leader to take (nodes register with it again).
+      leading_ = false;
+      refused.swap(decommissions_);
+    } else if (!leading_) {
+      // Leading from now on: judge no node before it could have
+      // heartbeated to this master, and learn the moves' progress afresh.
+      leading_ = true;
+      led_since_ = now;
+      progress_.clear();
+      leaders_balanced_ = false;
+    }
+  }
+  if (!refused.empty() || !leadership_->IsLeader()) {
+    for (PendingDecommission& d : refused) {
+      d.done(absl::UnavailableError(
+          "this master no longer leads; ask the new leader"));
+    }
+    return options_.interval;
   }
   // Registrations happened before this snapshot: it includes them.
   const std::vector<Member> members = membership_->Snapshot(now);
@@ -235,7 +257,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
     const bool to_down =
         (to == nullptr || to->state != UP) &&
         now - std::max(to == nullptr ? absl::InfinitePast() : to->last_heartbeat,
-                       started_) > options_.node_down_after;
+                       led_since_) > options_.node_down_after;
     std::string cancel;
     if (removed || to_down) {
       cancel = "the destination is DOWN";

@@ -35,6 +35,7 @@
 #include "common/periodic_task.h"
 #include "master/directory_manager.h"
 #include "master/membership.h"
+#include "master/leadership.h"
 #include "master/move_planner.h"
 #include "proto/master.pb.h"
 
@@ -60,9 +61,10 @@ struct MoveTrackerOptions {
 
 class MoveTracker {
  public:
-  // Pointers must outlive the tracker.
+  // Pointers must outlive the tracker. It acts only while `leadership`
+  // says this master leads.
   MoveTracker(const MoveTrackerOptions& options, DirectoryManager* directory,
-              const Membership* membership);
+              const Membership* membership, const Leadership* leadership);
   ~MoveTracker();  // Stop()s.
 
   // Called, off every lock, with the partition of each move cancelled: the
@@ -161,9 +163,13 @@ class MoveTracker {
   const MoveTrackerOptions options_;
   DirectoryManager* const directory_;
   const Membership* const membership_;
-  const absl::Time started_;
+  const Leadership* const leadership_;
 
   mutable absl::Mutex mu_;
+  // Whether this master led at the last tick, and since when: it judges no
+  // node DOWN before it could have heartbeated to it.
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time led_since_ ABSL_GUARDED_BY(mu_) = absl::Now();
   absl::flat_hash_map<MoveKey, Progress> progress_ ABSL_GUARDED_BY(mu_);
   // Destinations of recently cancelled moves, until when they are avoided.
   absl::flat_hash_map<std::string, absl::Time> avoid_until_

@@ -18,12 +18,11 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
 }  // namespace
 
-DirectoryWatcher::DirectoryWatcher(const std::string& master_address,
-                                   const ChannelSecurity& security,
+DirectoryWatcher::DirectoryWatcher(MasterSet* masters,
                                    DirectoryHolder* directory,
                                    ClusterIdentity* cluster,
                                    std::function<void()> on_new_epoch)
-    : master_(MasterService::NewStub(MakeChannel(master_address, security))),
+    : masters_(masters),
       directory_(directory),
       cluster_(cluster),
       on_new_epoch_(std::move(on_new_epoch)) {}
@@ -45,6 +44,7 @@ void DirectoryWatcher::Stop() {
 
 void DirectoryWatcher::Loop() {
   absl::Duration backoff = kFirstBackoff;
+  size_t master = masters_->preferred();
   while (true) {
     grpc::ClientContext context;
     SetTimeout(context, kPollDeadline);
@@ -57,16 +57,18 @@ void DirectoryWatcher::Loop() {
     request.set_known_epoch(directory_->epoch());
     WatchDirectoryResponse response;
     const grpc::Status status =
-        master_->WatchDirectory(&context, request, &response);
+        masters_->stub(master)->WatchDirectory(&context, request, &response);
     absl::Duration wait = absl::ZeroDuration();
     {
       absl::MutexLock lock(&mu_);
       active_ = nullptr;
       if (stopping_) return;
       if (!status.ok()) {
-        // The heartbeater reports an unreachable master; just wait.
+        // The heartbeater reports an unreachable master; wait, and try the
+        // next one (they all follow the directory).
         wait = backoff;
         backoff = std::min(backoff * 2, kMaxBackoff);
+        master = (master + 1) % masters_->size();
       } else {
         backoff = kFirstBackoff;
       }

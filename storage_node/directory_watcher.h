@@ -19,17 +19,18 @@
 #include "common/grpc_util.h"
 #include "storage_node/cluster_identity.h"
 #include "grpcpp/client_context.h"
+#include "common/master_set.h"
 #include "proto/master.grpc.pb.h"
 
 namespace quorumkv {
 
 class DirectoryWatcher {
  public:
-  // `directory` must outlive the watcher.
-  // Calls to the master are secured as `security` says.
-  DirectoryWatcher(const std::string& master_address,
-                   const ChannelSecurity& security,
-                   DirectoryHolder* directory, ClusterIdentity* cluster,
+  // `masters` and `directory` must outlive the watcher. Any master serves
+  // the long poll (standbys follow the directory too); one that does not
+  // answer is left for the next.
+  DirectoryWatcher(MasterSet* masters, DirectoryHolder* directory,
+                   ClusterIdentity* cluster,
                    std::function<void()> on_new_epoch);
   ~DirectoryWatcher();  // Stop()s.
 
@@ -39,7 +40,7 @@ class DirectoryWatcher {
  private:
   void Loop();
 
-  const std::unique_ptr<MasterService::Stub> master_;
+  MasterSet* const masters_;
   DirectoryHolder* const directory_;
   ClusterIdentity* const cluster_;
   const std::function<void()> on_new_epoch_;

@@ -20,14 +20,13 @@ constexpr absl::Duration kWaitingInterval = absl::Milliseconds(50);
 }  // namespace
 
 Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
-                         const std::string& master_address,
-                         const ChannelSecurity& security, absl::Duration interval,
+                         MasterSet* masters, absl::Duration interval,
                          DirectoryHolder* directory,
                          ClusterIdentity* cluster, DownNodes* down,
                          LoadFn load, FatalFn on_fatal, Hooks hooks)
     : self_(std::move(self)),
       capacity_bytes_(capacity_bytes),
-      master_address_(master_address),
+      masters_(masters),
       interval_(interval),
       directory_(directory),
       cluster_(cluster),
@@ -35,7 +34,6 @@ Heartbeater::Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
       load_(std::move(load)),
       on_fatal_(std::move(on_fatal)),
       hooks_(std::move(hooks)),
-      master_(MasterService::NewStub(MakeChannel(master_address, security))),
       backoff_(kFirstBackoff),
       task_([this] { return RunOnce(); }) {}
 
@@ -74,13 +72,13 @@ absl::Duration Heartbeater::RunOnce() {
     // id, this node came back in another rack, or its data dir belongs to
     // another cluster.
     if (absl::IsAlreadyExists(status) || absl::IsFailedPrecondition(status)) {
-      return Fail(absl::Status(status.code(),
-                               absl::StrCat("master ", master_address_,
-                                            " refused registration: ",
-                                            status.message())));
+      return Fail(absl::Status(
+          status.code(),
+          absl::StrCat("master ", masters_->address(masters_->preferred()),
+                       " refused registration: ", status.message())));
     }
     if (!status.ok()) {
-      QKV_LOG(WARNING) << "cannot register with master " << master_address_
+      QKV_LOG(WARNING) << "cannot register with master " << masters_->list()
                        << ": " << status.message() << "; retrying in "
                        << absl::FormatDuration(backoff_);
       const absl::Duration wait = backoff_;
@@ -89,7 +87,8 @@ absl::Duration Heartbeater::RunOnce() {
     }
     backoff_ = kFirstBackoff;
     master_reachable_ = true;
-    QKV_LOG(INFO) << "registered with master " << master_address_ << " as "
+    QKV_LOG(INFO) << "registered with master "
+                  << masters_->address(masters_->preferred()) << " as "
                   << self_.id() << " (rack " << self_.rack() << ", address "
                   << self_.address() << ")";
     absl::MutexLock lock(&mu_);
@@ -110,8 +109,7 @@ absl::Duration Heartbeater::RunOnce() {
   }
   if (!status.ok()) {
     if (master_reachable_) {
-      QKV_LOG(WARNING) << "heartbeat to master " << master_address_
-                       << " failed: " << status.message()
+      QKV_LOG(WARNING) << "heartbeat failed: " << status.message()
                        << "; serving from directory epoch "
                        << directory_->epoch();
     }
@@ -122,7 +120,8 @@ absl::Duration Heartbeater::RunOnce() {
   }
   down_->Set(response.down_nodes());
   if (!master_reachable_) {
-    QKV_LOG(INFO) << "master " << master_address_ << " reachable again";
+    QKV_LOG(INFO) << "master " << masters_->address(masters_->preferred())
+                  << " reachable again";
   }
   master_reachable_ = true;
   if (refresh || master_epoch > directory_->epoch()) {
@@ -146,10 +145,9 @@ absl::Status Heartbeater::Register() {
   *request.mutable_load() = load_();
   request.set_cluster_id(cluster_->id());
   RegisterResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, kRpcTimeout);
-  RETURN_IF_ERROR(
-      FromGrpcStatus(master_->Register(&context, request, &response)));
+  RETURN_IF_ERROR(masters_->Call(&MasterService::Stub::Register, request,
+                                 &response, kRpcTimeout,
+                                 /*leader_only=*/true));
   return InstallDirectory(response.directory());
 }
 
@@ -172,17 +170,15 @@ absl::Status Heartbeater::Heartbeat(HeartbeatRequest* request,
   *request->mutable_load() = load_();
   request->set_directory_epoch(directory_->epoch());
   if (hooks_.fill) hooks_.fill(request);
-  grpc::ClientContext context;
-  SetTimeout(context, kRpcTimeout);
-  return FromGrpcStatus(master_->Heartbeat(&context, *request, response));
+  return masters_->Call(&MasterService::Stub::Heartbeat, *request, response,
+                        kRpcTimeout, /*leader_only=*/true);
 }
 
 absl::Status Heartbeater::FetchDirectory() {
   GetDirectoryResponse response;
-  grpc::ClientContext context;
-  SetTimeout(context, kRpcTimeout);
-  RETURN_IF_ERROR(FromGrpcStatus(
-      master_->GetDirectory(&context, GetDirectoryRequest(), &response)));
+  RETURN_IF_ERROR(masters_->Call(&MasterService::Stub::GetDirectory,
+                                 GetDirectoryRequest(), &response,
+                                 kRpcTimeout));
   return InstallDirectory(response.directory());
 }
 

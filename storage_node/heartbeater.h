@@ -1,7 +1,9 @@
 // Keeps a storage node known to the master: registers (retrying with
 // backoff while the master is unreachable), heartbeats with the node's load
 // every interval, and fetches the directory whenever the master's epoch is
-// ahead or the node asks for it. Thread-safe.
+// ahead or the node asks for it. Given several masters, it registers and
+// heartbeats with the leader (a standby names it) and goes on to the next
+// when one does not answer. Thread-safe.
 #ifndef QUORUMKV_STORAGE_NODE_HEARTBEATER_H_
 #define QUORUMKV_STORAGE_NODE_HEARTBEATER_H_
 
@@ -15,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/grpc_util.h"
+#include "common/master_set.h"
 #include "common/periodic_task.h"
 #include "storage_node/cluster_identity.h"
 #include "storage_node/down_nodes.h"
@@ -46,10 +49,9 @@ class Heartbeater {
   // `directory`, `cluster` and `down` must outlive the heartbeater; every
   // directory is installed through `cluster`; `down` gets the master's
   // DOWN nodes from every heartbeat answer.
-  // Calls to the master are secured as `security` says.
+  // `masters` must outlive the heartbeater.
   Heartbeater(NodeDescriptor self, uint64_t capacity_bytes,
-              const std::string& master_address, const ChannelSecurity& security,
-              absl::Duration interval,
+              MasterSet* masters, absl::Duration interval,
               DirectoryHolder* directory, ClusterIdentity* cluster,
               DownNodes* down, LoadFn load, FatalFn on_fatal, Hooks hooks);
   ~Heartbeater();
@@ -76,7 +78,7 @@ class Heartbeater {
   // Constant after construction.
   const NodeDescriptor self_;
   const uint64_t capacity_bytes_;
-  const std::string master_address_;
+  MasterSet* const masters_;
   const absl::Duration interval_;
   DirectoryHolder* const directory_;
   ClusterIdentity* const cluster_;
@@ -84,7 +86,6 @@ class Heartbeater {
   const LoadFn load_;
   const FatalFn on_fatal_;
   const Hooks hooks_;
-  const std::unique_ptr<MasterService::Stub> master_;
 
   // Touched by the task's thread only.
   absl::Duration backoff_;

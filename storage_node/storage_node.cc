@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/master_set.h"
 #include "common/address.h"
 #include "common/daemon_security.h"
 #include "common/data_dir.h"
@@ -33,7 +34,7 @@ namespace quorumkv {
 
 absl::Status StorageNodeOptions::Validate() const {
   RETURN_IF_ERROR(ValidateAddress("--listen", listen, /*allow_port_zero=*/true));
-  RETURN_IF_ERROR(ValidateAddress("--master", master));
+  RETURN_IF_ERROR(ParseAddressList("--master", master).status());
   if (!http_listen.empty()) {
     RETURN_IF_ERROR(
         ValidateAddress("--http_listen", http_listen, /*allow_port_zero=*/true));
@@ -79,6 +80,7 @@ struct StorageNode::Impl {
   std::unique_ptr<HintWriter> hint_writer;
   DirectoryHolder directory;
   DownNodes down_nodes;
+  std::unique_ptr<MasterSet> masters;  // --master
   // Before `base`, whose registry it counts in, is destroyed: `base` is
   // last so that its servers stop before anything they call into goes.
   std::unique_ptr<RequestMetrics> request_metrics;
@@ -154,6 +156,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   ASSIGN_OR_RETURN(impl->security, DaemonSecurity::Load(
                                        options.tls_dir, options.auth_token_file));
   const ChannelSecurity outgoing = impl->security.outgoing();
+  ASSIGN_OR_RETURN(impl->masters,
+                   MasterSet::Create("--master", options.master, outgoing));
   EngineOptions engine_options;
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
@@ -228,7 +232,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
-      options.master, outgoing, options.heartbeat_interval, &impl->directory,
+      impl->masters.get(), options.heartbeat_interval, &impl->directory,
       impl->cluster.get(), &impl->down_nodes, [raw] { return raw->CurrentLoad(); },
       [raw](absl::Status status) {
         // Wait() returns it; the owner shuts the node down (Stop() joins
@@ -263,7 +267,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
-      options.master, outgoing, &impl->directory, impl->cluster.get(),
+      impl->masters.get(), &impl->directory, impl->cluster.get(),
       [raw] { raw->heartbeater->Wake(); });
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);

@@ -16,7 +16,9 @@ ABSL_FLAG(std::string, tls_dir, "",
 ABSL_FLAG(std::string, auth_token_file, "",
           "file of \"ROLE TOKEN\" lines (ROLE data or admin): clients need "
           "a token, peers an admin one; off when empty");
-ABSL_FLAG(std::string, master, "127.0.0.1:7000", "host:port of the master");
+ABSL_FLAG(std::string, master, "127.0.0.1:7000",
+          "host:port of the master, or HOST:PORT,HOST:PORT,... of several "
+          "masters (the leader is found among them)");
 ABSL_FLAG(std::string, rack, "", "rack (failure domain) of this node; required");
 ABSL_FLAG(std::string, data_dir, "", "data directory; required");
 ABSL_FLAG(std::string, advertise, "",

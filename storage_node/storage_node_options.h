@@ -25,7 +25,8 @@ struct StorageNodeOptions {
   // --tls_dir (common/tls.h): mutual TLS on every connection, HTTPS;
   // empty: plaintext.
   std::string tls_dir;
-  // host:port of the master.
+  // host:port of the master, or of several (a,b,c: the leader and its
+  // standbys, docs/operations.md).
   std::string master = "127.0.0.1:7000";
   // Failure domain; replicas of a partition go to distinct racks.
   std::string rack;

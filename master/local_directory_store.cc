@@ -1,4 +1,4 @@
-#include "master/directory_store.h"
+#include "master/local_directory_store.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -14,21 +14,21 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<DirectoryStore>> DirectoryStore::Open(
+absl::StatusOr<std::unique_ptr<LocalDirectoryStore>> LocalDirectoryStore::Open(
     const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening RocksDB in ", dir));
-  return std::unique_ptr<DirectoryStore>(
-      new DirectoryStore(std::unique_ptr<rocksdb::DB>(raw)));
+  return std::unique_ptr<LocalDirectoryStore>(
+      new LocalDirectoryStore(std::unique_ptr<rocksdb::DB>(raw)));
 }
 
-DirectoryStore::DirectoryStore(std::unique_ptr<rocksdb::DB> db)
+LocalDirectoryStore::LocalDirectoryStore(std::unique_ptr<rocksdb::DB> db)
     : db_(std::move(db)) {}
 
-absl::StatusOr<std::optional<Directory>> DirectoryStore::Load() const {
+absl::StatusOr<std::optional<Directory>> LocalDirectoryStore::Load() const {
   std::string bytes;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kDirectoryKey, &bytes);
   if (s.IsNotFound()) return std::optional<Directory>();
@@ -40,7 +40,7 @@ absl::StatusOr<std::optional<Directory>> DirectoryStore::Load() const {
   return std::optional<Directory>(std::move(directory));
 }
 
-absl::Status DirectoryStore::Save(const Directory& directory) {
+absl::Status LocalDirectoryStore::Save(const Directory& directory) {
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(
