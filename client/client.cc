@@ -405,6 +405,33 @@ absl::Status internal::ClientImpl::CallMaster(
                               : masters_->address(masters_->preferred())));
 }
 
+MasterList internal::ClientImpl::Masters() {
+  MasterList list;
+  for (size_t i = 0; i < masters_->size(); ++i) {
+    MasterRole& role = list.masters.emplace_back();
+    role.address = masters_->address(i);
+    grpc::ClientContext context;
+    SetTimeout(context, std::min(options_.timeout, absl::Seconds(2)));
+    MastersResponse response;
+    absl::Status status = FromGrpcStatus(
+        masters_->stub(i)->Masters(&context, MastersRequest(), &response));
+    if (!status.ok()) {
+      role.role = "unreachable";
+      role.problem = MasterError(status, "");
+      continue;
+    }
+    role.role = response.role();
+    role.term = response.term();
+    role.leader = response.leader();
+    role.problem = response.problem();
+    if (role.role == "leader" && role.term >= list.term) {
+      list.leader = role.address;
+      list.term = role.term;
+    }
+  }
+  return list;
+}
+
 absl::StatusOr<KeyLocation> internal::ClientImpl::Where(absl::string_view key) {
   RETURN_IF_ERROR(ValidateKey(key));
   LookupRequest request;
@@ -693,5 +720,6 @@ absl::StatusOr<DecommissionResult> Client::Decommission(
 absl::StatusOr<uint32_t> Client::ReplicationFactor() {
   return impl_->ReplicationFactor();
 }
+MasterList Client::Masters() { return impl_->Masters(); }
 
 }  // namespace quorumkv

@@ -61,6 +61,7 @@ class ClientImpl {
   absl::StatusOr<DecommissionResult> Decommission(const std::string& node_id,
                                                   bool dry_run);
   absl::StatusOr<uint32_t> ReplicationFactor();
+  MasterList Masters();
 
   RoutingCache& routing() { return routing_; }
 

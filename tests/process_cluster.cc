@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "quorumkv/client.h"
 
 namespace quorumkv {
@@ -26,9 +27,15 @@ ProcessClusterOptions SmallClusterOptions(const std::string& bin_dir,
 
 ProcessCluster::ProcessCluster(ProcessClusterOptions options)
     : options_(std::move(options)) {
-  master_.name = "master";
-  master_.port = PickFreePort();
-  master_address_ = absl::StrCat("127.0.0.1:", master_.port);
+  std::vector<std::string> addresses;
+  for (int i = 0; i < options_.masters; ++i) {
+    Process master;
+    master.name = i == 0 ? "master" : absl::StrCat("master", i);
+    master.port = PickFreePort();
+    addresses.push_back(absl::StrCat("127.0.0.1:", master.port));
+    masters_.push_back(master);
+  }
+  master_address_ = absl::StrJoin(addresses, ",");
   for (int i = 0; i < options_.nodes; ++i) {
     Process node;
     node.name = absl::StrCat("node", i);
@@ -40,14 +47,22 @@ ProcessCluster::ProcessCluster(ProcessClusterOptions options)
 
 ProcessCluster::~ProcessCluster() {
   for (Process& node : nodes_) Kill(node);
-  Kill(master_);
+  for (Process& master : masters_) Kill(master);
 }
 
-std::vector<std::string> ProcessCluster::MasterArgs() const {
+std::string ProcessCluster::master_address(int i) const {
+  return absl::StrCat("127.0.0.1:", masters_[i].port);
+}
+
+std::vector<std::string> ProcessCluster::MasterArgs(int i) const {
   std::vector<std::string> args = {
-      options_.bin_dir + "/kv_master", "--listen=" + master_address_,
-      "--data_dir=" + dir_.Sub("master"),
+      options_.bin_dir + "/kv_master", "--listen=" + master_address(i),
+      "--data_dir=" + dir_.Sub(masters_[i].name),
       absl::StrCat("--initial_nodes=", options_.nodes)};
+  if (!options_.etcd.empty()) {
+    args.push_back("--etcd=" + options_.etcd);
+    args.push_back("--etcd_prefix=/quorumkv-test");
+  }
   if (!options_.tls_root.empty()) {
     args.push_back("--tls_dir=" + options_.tls_root + "/master");
   }
@@ -104,7 +119,9 @@ void ProcessCluster::Kill(Process& process) {
 }
 
 absl::Status ProcessCluster::Start(absl::Duration timeout) {
-  if (auto s = Spawn(master_, MasterArgs()); !s.ok()) return s;
+  for (int i = 0; i < num_masters(); ++i) {
+    if (auto s = Spawn(masters_[i], MasterArgs(i)); !s.ok()) return s;
+  }
   for (int i = 0; i < num_nodes(); ++i) {
     if (auto s = Spawn(nodes_[i], NodeArgs(i)); !s.ok()) return s;
   }
@@ -157,24 +174,55 @@ absl::Status ProcessCluster::RestartNode(int i) {
   return Spawn(nodes_[i], NodeArgs(i));
 }
 
-void ProcessCluster::KillMaster() { Kill(master_); }
+void ProcessCluster::KillMaster(int i) { Kill(masters_[i]); }
 
-absl::Status ProcessCluster::RestartMaster() {
-  Kill(master_);
-  return Spawn(master_, MasterArgs());
+absl::Status ProcessCluster::RestartMaster(int i) {
+  Kill(masters_[i]);
+  return Spawn(masters_[i], MasterArgs(i));
+}
+
+void ProcessCluster::PauseMaster(int i) {
+  if (masters_[i].pid > 0 && kill(masters_[i].pid, SIGSTOP) == 0) {
+    masters_[i].paused = true;
+  }
+}
+
+void ProcessCluster::ResumeMaster(int i) {
+  if (masters_[i].pid > 0 && kill(masters_[i].pid, SIGCONT) == 0) {
+    masters_[i].paused = false;
+  }
+}
+
+int ProcessCluster::LeaderIndex() const {
+  for (int i = 0; i < num_masters(); ++i) {
+    if (masters_[i].pid <= 0 || masters_[i].paused) continue;
+    ClientOptions options;
+    options.master = master_address(i);
+    options.timeout = absl::Seconds(1);
+    options.token = options_.token;
+    auto client = Client::Create(options);
+    if (!client.ok()) continue;
+    auto masters = (*client)->Masters();
+    if (!masters.masters.empty() && masters.masters[0].role == "leader") {
+      return i;
+    }
+  }
+  return -1;
 }
 
 std::string ProcessCluster::node_address(int i) const {
   return absl::StrCat("127.0.0.1:", nodes_[i].port);
 }
 
-std::string ProcessCluster::MasterLog() const {
-  return ReadFile(dir_.Sub(master_.name + ".log"));
+std::string ProcessCluster::MasterLog(int i) const {
+  return ReadFile(dir_.Sub(masters_[i].name + ".log"));
 }
 
 std::string ProcessCluster::Logs() const {
   std::string out;
-  absl::StrAppend(&out, "--- ", master_.name, "\n", MasterLog());
+  for (int i = 0; i < num_masters(); ++i) {
+    absl::StrAppend(&out, "--- ", masters_[i].name, "\n", MasterLog(i));
+  }
   for (const Process& p : nodes_) {
     absl::StrAppend(&out, "--- ", p.name, "\n", ReadFile(dir_.Sub(p.name + ".log")));
   }

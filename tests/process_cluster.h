@@ -32,6 +32,10 @@ struct ProcessClusterOptions {
   // identities master, node0 .. node{nodes-1} and client; each daemon runs
   // with --tls_dir of its own, Start() waits as `client`. Empty: plaintext.
   std::string tls_root;
+  // Replicated masters: `masters` of them on etcd at `etcd` (endpoints, as
+  // EtcdCluster gives them); nodes and clients get the list of masters.
+  int masters = 1;
+  std::string etcd;
 };
 
 // The small cluster most real-process tests need: three nodes on three
@@ -49,15 +53,20 @@ class ProcessCluster {
   // formed and every node is UP.
   absl::Status Start(absl::Duration timeout = absl::Seconds(60));
 
+  // Every master's address, as a --master list ("a" with one master).
   const std::string& master_address() const { return master_address_; }
+  std::string master_address(int i) const;
+  int num_masters() const { return static_cast<int>(masters_.size()); }
+  // The index of the master that says it leads; -1 when none does.
+  int LeaderIndex() const;
   // A client of the cluster in `mode`, each request waiting `timeout`, with
   // the token and the TLS identity `client` the options name.
   absl::StatusOr<std::unique_ptr<Client>> NewClient(
       QueryMode mode, absl::Duration timeout = absl::Seconds(2)) const;
   std::string node_address(int i) const;
   std::string node_data_dir(int i) const { return dir_.Sub(nodes_[i].name); }
-  // What the master has logged so far.
-  std::string MasterLog() const;
+  // What master `i` has logged so far.
+  std::string MasterLog(int i = 0) const;
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
   const std::string& rack(int i) const { return nodes_[i].rack; }
   bool running(int i) const { return nodes_[i].pid > 0; }
@@ -67,8 +76,11 @@ class ProcessCluster {
   void PauseNode(int i);               // SIGSTOP
   void ResumeNode(int i);              // SIGCONT
   absl::Status RestartNode(int i);     // same port and data dir
-  void KillMaster();
-  absl::Status RestartMaster();
+  void KillMaster(int i = 0);
+  absl::Status RestartMaster(int i = 0);
+  void PauseMaster(int i);   // SIGSTOP
+  void ResumeMaster(int i);  // SIGCONT
+  bool master_running(int i) const { return masters_[i].pid > 0; }
   // Every process's log, for a failing test to print.
   std::string Logs() const;
 
@@ -83,12 +95,12 @@ class ProcessCluster {
   absl::Status Spawn(Process& process, const std::vector<std::string>& args);
   void Kill(Process& process);
   std::vector<std::string> NodeArgs(int i) const;
-  std::vector<std::string> MasterArgs() const;
+  std::vector<std::string> MasterArgs(int i) const;
 
   const ProcessClusterOptions options_;
   TempDir dir_;
-  Process master_;
-  std::string master_address_;
+  std::vector<Process> masters_;
+  std::string master_address_;  // the list
   std::vector<Process> nodes_;
 };
 

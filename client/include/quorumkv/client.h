@@ -50,7 +50,9 @@ absl::StatusOr<QueryMode> ParseQueryMode(absl::string_view text);
 const char* QueryModeName(QueryMode mode);
 
 struct ClientOptions {
-  // host:port of the master.
+  // host:port of the master, or "host:port,host:port,..." of several
+  // (replicated masters: any of them serves; one that does not answer is
+  // skipped). INVALID_ARGUMENT for an empty, malformed or repeated one.
   std::string master = "127.0.0.1:7000";
   QueryMode mode = QueryMode::kIterative;
   // Default write and read quorums; 0 means the cluster's (N/2+1).
@@ -168,6 +170,21 @@ struct DecommissionResult {
   bool removed = false;         // held nothing: REMOVED at once
 };
 
+// A master and its role, as `kvcli masters` shows it.
+struct MasterRole {
+  std::string address;
+  std::string role;  // "leader", "standby" or "unreachable"
+  uint64_t term = 0;   // the leader's, as this master knows it
+  std::string leader;  // likewise; empty when it knows none
+  std::string problem;  // why it knows no leader, or why it did not answer
+};
+
+struct MasterList {
+  std::string leader;  // empty when no master leads
+  uint64_t term = 0;
+  std::vector<MasterRole> masters;  // in the order the client was given
+};
+
 // Why a request did not reach its quorum, from the status it failed with.
 struct QuorumFailure {
   uint32_t acknowledged = 0;  // replicas that acknowledged or answered
@@ -243,6 +260,9 @@ class Client {
                                                   bool dry_run);
   // N, from the directory (fetched once and cached).
   absl::StatusOr<uint32_t> ReplicationFactor();
+  // Every master this client was given (ClientOptions.master), asked for
+  // its role; one that does not answer is "unreachable".
+  MasterList Masters();
 
   // Clients are made by Create(); the implementation is the SDK's own.
   explicit Client(std::unique_ptr<internal::ClientImpl> impl);
