@@ -469,6 +469,11 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   summary.anti_entropy_bytes_exchanged =
       response.anti_entropy_bytes_exchanged();
   summary.anti_entropy_diverged = response.anti_entropy_diverged();
+  summary.leader = response.leader();
+  summary.term = response.term();
+  summary.leader_problem = response.leader_problem();
+  summary.answered_by = response.answered_by();
+  summary.stale_reason = response.stale_reason();
   summary.moves = response.moves();
   for (const NodeStatus& node : response.nodes()) {
     NodeSummary n;

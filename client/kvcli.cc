@@ -468,10 +468,20 @@ absl::Status RunStatus(Context& ctx) {
   std::map<std::string, int> by_state;
   for (const NodeSummary& n : cluster.nodes) ++by_state[n.node.state];
   const bool healthy = cluster.formed && cluster.under_replicated == 0 &&
-                       cluster.misplaced == 0;
+                       cluster.misplaced == 0 && !cluster.leader.empty();
   if (ctx.json) {
     std::cout << "{\"epoch\": " << cluster.epoch << ", \"directory_formed\": "
-              << (cluster.formed ? "true" : "false") << ", \"nodes\": {";
+              << (cluster.formed ? "true" : "false")
+              << ", \"leader\": " << Json(cluster.leader)
+              << ", \"term\": " << cluster.term;
+    if (!cluster.leader_problem.empty()) {
+      std::cout << ", \"leader_problem\": " << Json(cluster.leader_problem);
+    }
+    if (!cluster.stale_reason.empty()) {
+      std::cout << ", \"answered_by\": " << Json(cluster.answered_by)
+                << ", \"stale_reason\": " << Json(cluster.stale_reason);
+    }
+    std::cout << ", \"nodes\": {";
     bool first = true;
     for (const auto& [state, count] : by_state) {
       std::cout << (first ? "" : ", ") << Json(state) << ": " << count;
@@ -484,6 +494,16 @@ absl::Status RunStatus(Context& ctx) {
               << ", \"moves\": " << cluster.moves
               << ", \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
   } else {
+    std::cout << "leader: "
+              << (cluster.leader.empty()
+                      ? absl::StrCat("none (", cluster.leader_problem, ")")
+                      : absl::StrCat(cluster.leader, ", term ", cluster.term))
+              << "\n";
+    if (!cluster.stale_reason.empty()) {
+      std::cout << "(answered by standby " << cluster.answered_by
+                << " from what it follows, without loads: "
+                << cluster.stale_reason << ")\n";
+    }
     std::cout << "directory: "
               << (cluster.formed ? absl::StrCat("formed, epoch ", cluster.epoch)
                                  : absl::StrCat("not formed (",
@@ -503,13 +523,50 @@ absl::Status RunStatus(Context& ctx) {
   }
   if (healthy) return absl::OkStatus();
   return absl::UnavailableError(
-      !cluster.formed ? "the directory is not formed"
+      cluster.leader.empty()
+          ? absl::StrCat("no master leads: ", cluster.leader_problem,
+                         "; nothing changes the directory until one does "
+                         "(data requests go on)")
+      : !cluster.formed ? "the directory is not formed"
       : cluster.under_replicated > 0
           ? absl::StrCat(cluster.under_replicated,
                          " partition(s) lack N full replicas on UP nodes")
           : absl::StrCat(cluster.misplaced,
                          " partition(s) span fewer racks than they should "
                          "(misplaced; the master is moving them back)"));
+}
+
+absl::Status RunMasters(Context& ctx) {
+  const MasterList list = ctx.client->Masters();
+  if (ctx.json) {
+    std::cout << "{\"leader\": " << Json(list.leader)
+              << ", \"term\": " << list.term << ", \"masters\": [";
+    for (size_t i = 0; i < list.masters.size(); ++i) {
+      const MasterRole& m = list.masters[i];
+      std::cout << (i ? ", " : "") << "{\"address\": " << Json(m.address)
+                << ", \"role\": " << Json(m.role) << ", \"term\": " << m.term;
+      if (!m.problem.empty()) std::cout << ", \"problem\": " << Json(m.problem);
+      std::cout << "}";
+    }
+    std::cout << "]}\n";
+  } else {
+    std::cout << absl::StrFormat("%-22s %-12s %-8s %s\n", "MASTER", "ROLE",
+                                 "TERM", "NOTE");
+    for (const MasterRole& m : list.masters) {
+      std::cout << absl::StrFormat("%-22s %-12s %-8d %s\n", m.address, m.role,
+                                   m.term, m.problem);
+    }
+  }
+  if (!list.leader.empty()) return absl::OkStatus();
+  std::string why;
+  for (const MasterRole& m : list.masters) {
+    if (!m.problem.empty()) {
+      why = absl::StrCat(m.address, ": ", m.problem);
+      break;
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "no master leads", why.empty() ? "" : absl::StrCat(" (", why, ")")));
 }
 
 const Command kCommands[] = {
@@ -529,6 +586,10 @@ const Command kCommands[] = {
      "none is misplaced, else 3",
      0, RunStatus},
     {"moves", "moves", "list the partition moves in flight", 0, RunMoves},
+    {"masters", "masters",
+     "each master's role (leader, standby, unreachable) and term; exit 3 "
+     "when none leads",
+     0, RunMasters},
     {"plan", "plan", "print the moves the master would start now", 0, RunPlan},
     {"decommission", "decommission [--dry-run] [--wait] NODE_ID",
      "drain NODE_ID, then mark it REMOVED", 1, RunDecommission,
@@ -622,7 +683,8 @@ absl::Status Run(int argc, char** argv) {
   if (command == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown command '", args[0], "' (commands: put, get, del, where, "
-        "nodes, status, moves, plan, decommission, version, help; see kvcli "
+        "nodes, status, masters, moves, plan, decommission, version, help; see "
+        "kvcli "
         "--help)"));
   }
   Context ctx;

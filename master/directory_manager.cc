@@ -111,18 +111,25 @@ void DirectoryManager::Follow(Directory directory) {
   PublishUnlocked(std::move(directory));
 }
 
-absl::Status DirectoryManager::Reload() {
+absl::Status DirectoryManager::TakeOver(uint64_t term,
+                                        const std::optional<Directory>& initial) {
   ASSIGN_OR_RETURN(std::optional<Directory> stored, store_->Load());
   absl::MutexLock lock(&mu_);
-  if (!stored) return absl::OkStatus();  // nothing formed yet: keep ours
-  if (stored->epoch() < holder_.epoch()) {
+  if (!stored) stored = initial;
+  Directory next = stored ? *std::move(stored) : holder_.Get()->proto();
+  if (next.epoch() < holder_.epoch()) {
     // Only a leader writes the store, and each writes the epoch after the
     // one it read: a stored epoch below one seen means the store lost data.
     return absl::DataLossError(absl::StrCat(
-        "the stored directory is at epoch ", stored->epoch(),
+        "the stored directory is at epoch ", next.epoch(),
         ", older than epoch ", holder_.epoch(), " seen before"));
   }
-  if (stored->epoch() > holder_.epoch()) PublishUnlocked(*std::move(stored));
+  next.set_epoch(next.epoch() + 1);
+  next.set_term(term);
+  RETURN_IF_ERROR(store_->SaveAtTerm(next, term));
+  QKV_LOG(INFO) << "directory epoch " << next.epoch() << " taken over at term "
+                << term;
+  PublishUnlocked(std::move(next));
   return absl::OkStatus();
 }
 

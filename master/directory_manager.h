@@ -34,9 +34,13 @@ class DirectoryManager {
   // A standby follows the leader: installs and publishes `directory` when
   // its epoch is newer than the current one.
   void Follow(Directory directory);
-  // This master leads now: the stored directory becomes the current one,
-  // whatever this master followed last.
-  absl::Status Reload();
+  // This master was elected at `term` and leads once this returns: the
+  // stored directory (or `initial` when the store holds none: a cluster
+  // moving to etcd) becomes the current one, saved again at the next epoch
+  // with `term`, so that storage nodes, which ignore directories of a term
+  // lower than one they have seen, take it.
+  absl::Status TakeOver(uint64_t term,
+                        const std::optional<Directory>& initial = {});
 
   DirectoryPtr Get() const { return holder_.Get(); }
   uint32_t initial_nodes() const { return initial_nodes_; }

@@ -27,6 +27,12 @@ class DirectoryStore {
   // a NotLeader detail when this master may no longer change it (its
   // leadership was superseded).
   virtual absl::Status Save(const Directory& directory) = 0;
+  // As Save, for a leader elected at `term` before it leads: it starts
+  // from the stored directory, saved again at its term.
+  virtual absl::Status SaveAtTerm(const Directory& directory,
+                                  uint64_t /*term*/) {
+    return Save(directory);
+  }
 
   // What the leader publishes for standbys and for the next leader; a
   // store that has no other masters keeps none of it.

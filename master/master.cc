@@ -149,14 +149,15 @@ struct Master::Impl {
             options.data_dir, " holds cluster ", ours,
             ": give this cluster a prefix of its own (--etcd_prefix)"));
       }
-    } else if (!ours.empty()) {
-      RETURN_IF_ERROR(etcd_store->Import(*local, term));
+    }
+    const bool import = !stored && !ours.empty();
+    RETURN_IF_ERROR(directory->TakeOver(term, import ? local : std::nullopt));
+    if (import) {
       QKV_LOG(INFO) << "imported the directory of cluster " << ours
                     << " (epoch " << local->epoch() << ") from "
                     << options.data_dir << " into etcd prefix "
                     << options.etcd_prefix;
     }
-    RETURN_IF_ERROR(directory->Reload());
     membership->Lead();
     ASSIGN_OR_RETURN(std::optional<AntiEntropyProgress> progress,
                      etcd_store->LoadAntiEntropy());

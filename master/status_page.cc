@@ -71,6 +71,16 @@ function render(s) {
   summary.replaceChildren();
   const byState = {};
   for (const n of nodes) byState[n.state] = (byState[n.state] || 0) + 1;
+  summary.appendChild(el("span", c.leader
+      ? "leader " + c.leader + " (term " + (c.term || 0) + ")" +
+        (c.answered_by && c.answered_by !== c.leader
+             ? "; this page from standby " + c.answered_by : "")
+      : "no leader: " + (c.leader_problem || "unknown"),
+      c.leader ? "good" : "bad"));
+  if (c.stale_reason) {
+    summary.appendChild(el("span", "the leader could not be reached (" +
+        c.stale_reason + "): loads are missing", "bad"));
+  }
   summary.appendChild(el("span", "epoch " + (c.epoch || 0)));
   summary.appendChild(el("span", c.directory_formed ? "directory formed"
       : "directory not formed (" + (c.registered_nodes || 0) + " of " +

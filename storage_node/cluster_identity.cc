@@ -9,8 +9,11 @@
 
 namespace quorumkv {
 
-ClusterIdentity::ClusterIdentity(std::string data_dir, DataDirIdentity identity)
-    : data_dir_(std::move(data_dir)), identity_(std::move(identity)) {}
+ClusterIdentity::ClusterIdentity(std::string data_dir, DataDirIdentity identity,
+                                 TermFence* fence)
+    : data_dir_(std::move(data_dir)),
+      fence_(fence),
+      identity_(std::move(identity)) {}
 
 std::string ClusterIdentity::id() const {
   absl::MutexLock lock(&mu_);
@@ -19,6 +22,7 @@ std::string ClusterIdentity::id() const {
 
 absl::StatusOr<bool> ClusterIdentity::Install(const Directory& directory,
                                               DirectoryHolder* holder) {
+  if (!fence_->Admit(directory.term(), "directory")) return false;
   const std::string& theirs = directory.cluster_id();
   {
     absl::MutexLock lock(&mu_);

@@ -118,6 +118,12 @@ absl::Duration Heartbeater::RunOnce() {
     down_->Set(std::vector<std::string>());
     return interval_;
   }
+  if (!cluster_->fence()->Admit(response.term(), "heartbeat answer")) {
+    // A leader superseded since: its tasks and DOWN list are not acted on,
+    // and the next heartbeat goes to the next master.
+    masters_->Prefer((masters_->preferred() + 1) % masters_->size());
+    return interval_;
+  }
   down_->Set(response.down_nodes());
   if (!master_reachable_) {
     QKV_LOG(INFO) << "master " << masters_->address(masters_->preferred())

@@ -29,6 +29,12 @@ void AddNodeMetrics(const NodeMetricSources& s, Metrics* metrics) {
             {{{"reason", "refused"}},
              static_cast<double>(s.hint_replayer->refused())}};
       });
+  metrics->AddValue(
+      "quorumkv_superseded_leader_messages_ignored_total",
+      "Directories and heartbeat answers ignored because they came from a "
+      "leader whose term was superseded",
+      MetricType::Counter,
+      [s] { return static_cast<double>(s.fence->ignored()); });
   metrics->AddValue("quorumkv_read_repairs_total",
                     "Replicas a read found behind and sent the newest version",
                     MetricType::Counter,

@@ -15,6 +15,7 @@
 #include "storage_node/hint_replayer.h"
 #include "storage_node/hint_writer.h"
 #include "storage_node/partition_receiver.h"
+#include "storage_node/term_fence.h"
 
 namespace quorumkv {
 
@@ -27,6 +28,7 @@ struct NodeMetricSources {
   const AntiEntropy* anti_entropy = nullptr;
   const PartitionReceiver* receiver = nullptr;
   const DirectoryHolder* directory = nullptr;
+  const TermFence* fence = nullptr;
 };
 
 void AddNodeMetrics(const NodeMetricSources& sources, Metrics* metrics);

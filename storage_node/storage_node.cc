@@ -1,4 +1,5 @@
 #include "storage_node/storage_node.h"
+#include "storage_node/term_fence.h"
 
 #include <atomic>
 #include <filesystem>
@@ -72,6 +73,7 @@ absl::Status StorageNodeOptions::Validate() const {
 // at members above it, so destruction (in reverse) is safe.
 struct StorageNode::Impl {
   StorageNodeOptions options;
+  TermFence fence;  // the highest leader term seen
   NodeDescriptor self;
   DaemonSecurity security;  // --tls_dir, --auth_token_file
   std::unique_ptr<ClusterIdentity> cluster;
@@ -152,7 +154,8 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                    OpenDataDir(options.data_dir, "storage_node"));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->cluster = std::make_unique<ClusterIdentity>(options.data_dir, identity);
+  impl->cluster = std::make_unique<ClusterIdentity>(options.data_dir, identity,
+                                                    &impl->fence);
   ASSIGN_OR_RETURN(impl->security, DaemonSecurity::Load(
                                        options.tls_dir, options.auth_token_file));
   const ChannelSecurity outgoing = impl->security.outgoing();
@@ -212,7 +215,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
       NodeMetricSources{impl->engine.get(), impl->hint_writer.get(),
                         impl->hint_replayer.get(), impl->coordinator.get(),
                         impl->anti_entropy.get(), impl->receiver.get(),
-                        &impl->directory},
+                        &impl->directory, &impl->fence},
       &impl->base.metrics());
   impl->base.SetHealthCheck([raw] {
     Heartbeater* heartbeater =

@@ -92,10 +92,9 @@ absl::Status EtcdStore::Save(const Directory& directory) {
                    absl::StrCat("directory epoch ", directory.epoch()));
 }
 
-absl::Status EtcdStore::Import(const Directory& directory, uint64_t term) {
+absl::Status EtcdStore::SaveAtTerm(const Directory& directory, uint64_t term) {
   return PutAtTerm(term, directory_key(), Compact(directory).SerializeAsString(),
-                   absl::StrCat("the imported directory epoch ",
-                                directory.epoch()));
+                   absl::StrCat("directory epoch ", directory.epoch()));
 }
 
 absl::Status EtcdStore::SaveNodeStates(const NodeStates& states) {

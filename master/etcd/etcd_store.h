@@ -44,9 +44,7 @@ class EtcdStore final : public DirectoryStore {
   absl::StatusOr<std::optional<AntiEntropyProgress>> LoadAntiEntropy()
       const override;
 
-  // Stores `directory` as the one a leader elected at `term` starts from,
-  // before it leads (moving a single master's cluster to etcd).
-  absl::Status Import(const Directory& directory, uint64_t term);
+  absl::Status SaveAtTerm(const Directory& directory, uint64_t term) override;
 
   // The directory a value of directory_key() holds.
   static absl::StatusOr<Directory> DecodeDirectory(absl::string_view value);

@@ -145,6 +145,16 @@ struct ClusterSummary {
   // Partitions that may have diverged (hints lost, a move cancelled),
   // waiting for the comparison they get before any other.
   uint32_t anti_entropy_diverged = 0;
+  // The leader and its term (0: the embedded master); empty while there is
+  // none, and then `leader_problem` says why.
+  std::string leader;
+  uint64_t term = 0;
+  std::string leader_problem;
+  // The master that answered; and, when a standby answered from what it
+  // follows because the leader could not be reached, why (loads are then
+  // missing).
+  std::string answered_by;
+  std::string stale_reason;
   std::vector<NodeSummary> nodes;
 };
 
