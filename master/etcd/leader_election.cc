@@ -176,6 +176,23 @@ absl::Duration LeaderElection::Step() {
     lease_renewed_ = sent;
   }
   if (IsLeader()) {
+    // The key must still be this master's: one deleted behind its back
+    // (its lease expired while it was paused, an operator) means another
+    // may lead already.
+    etcdserverpb::RangeRequest request;
+    request.set_key(leader_key_);
+    auto key = etcd_->Range(request, lease_ / 3);
+    uint64_t term;
+    {
+      absl::MutexLock lock(&mu_);
+      term = term_;
+    }
+    if (key.ok() && (key->kvs_size() == 0 ||
+                     static_cast<uint64_t>(key->kvs(0).create_revision()) !=
+                         term)) {
+      StepDown("the leader key is no longer this master's");
+      return absl::ZeroDuration();
+    }
     absl::MutexLock lock(&mu_);
     return std::max(absl::Milliseconds(10),
                     lease_renewed_ + lease_ / 3 - absl::Now());
