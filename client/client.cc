@@ -206,13 +206,28 @@ void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call)
     return;
   }
   const std::string address = masters_->address(master);
+  // With masters left to try, this one gets its share of the time left: a
+  // master that hangs (paused, overloaded) leaves time for the next.
+  size_t left = 0;
+  for (size_t i = 0; i < masters_->size(); ++i) {
+    left += !call->avoid.contains(masters_->address(i));
+  }
+  const absl::Time now = absl::Now();
+  const absl::Time attempt_deadline =
+      left > 1 ? std::min(call->deadline,
+                          now + (call->deadline - now) / static_cast<double>(left))
+               : call->deadline;
   streams_.Get(address)->Send(
-      Batched(call->request, call->deadline), call->deadline,
+      Batched(call->request, attempt_deadline), attempt_deadline,
       [this, call, master, address](absl::StatusOr<KvReply> reply) {
         if (!reply.ok()) call->attempts.Failed(reply.status());
+        const bool hung = !reply.ok() &&
+                          absl::IsDeadlineExceeded(reply.status()) &&
+                          !GetErrorDetail(reply.status()) &&
+                          absl::Now() < call->deadline;
         if (reply.ok()) {
           Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
-        } else if (NodeUnreachable(reply.status())) {
+        } else if (NodeUnreachable(reply.status()) || hung) {
           // Reaching the master failed, or it could not reach a replica:
           // another master may do better. A coordinator's answer relayed
           // with its typed detail is passed on as it is, as in iterative

@@ -133,6 +133,23 @@ struct Master::Impl {
   // Last: its servers call into everything above.
   ServerBase base{"master"};
 
+  // FAILED_PRECONDITION naming both clusters when etcd's directory is
+  // another cluster's than the one in this master's data dir.
+  absl::Status CheckSameCluster(const std::optional<Directory>& stored,
+                                const std::optional<Directory>& local) const {
+    const std::string ours =
+        local && local->assignments_size() > 0 ? local->cluster_id() : "";
+    if (!stored || ours.empty() || stored->cluster_id().empty() ||
+        stored->cluster_id() == ours) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "etcd prefix ", options.etcd_prefix, " holds cluster ",
+        stored->cluster_id(), ", but this master's data dir ",
+        options.data_dir, " holds cluster ", ours,
+        ": give each cluster a prefix of its own (--etcd_prefix)"));
+  }
+
   // This master was elected at `term`: it takes the directory from etcd,
   // or from its data dir when etcd holds none yet, and leads from there.
   absl::Status OnElected(uint64_t term) {
@@ -140,16 +157,7 @@ struct Master::Impl {
     ASSIGN_OR_RETURN(std::optional<Directory> local, local_store->Load());
     const std::string ours =
         local && local->assignments_size() > 0 ? local->cluster_id() : "";
-    if (stored) {
-      if (!ours.empty() && !stored->cluster_id().empty() &&
-          stored->cluster_id() != ours) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "etcd prefix ", options.etcd_prefix, " holds cluster ",
-            stored->cluster_id(), ", but this master's data dir ",
-            options.data_dir, " holds cluster ", ours,
-            ": give this cluster a prefix of its own (--etcd_prefix)"));
-      }
-    }
+    RETURN_IF_ERROR(CheckSameCluster(stored, local));
     const bool import = !stored && !ours.empty();
     RETURN_IF_ERROR(directory->TakeOver(term, import ? local : std::nullopt));
     if (import) {
@@ -209,6 +217,16 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
     impl->etcd_store = std::make_unique<EtcdStore>(
         impl->etcd.get(), options.etcd_prefix, impl->leadership);
     impl->store = impl->etcd_store.get();
+    // Refused at once when etcd answers and holds another cluster; checked
+    // again when elected, should etcd not answer now.
+    absl::StatusOr<std::optional<Directory>> stored = impl->etcd_store->Load();
+    if (stored.ok()) {
+      ASSIGN_OR_RETURN(std::optional<Directory> local, impl->local_store->Load());
+      RETURN_IF_ERROR(impl->CheckSameCluster(*stored, local));
+    } else {
+      QKV_LOG(WARNING) << "cannot read etcd yet (" << stored.status().message()
+                       << "); retrying in the background";
+    }
   } else {
     impl->sole = std::make_unique<SoleMaster>();
     impl->leadership = impl->sole.get();

@@ -68,6 +68,8 @@ std::vector<std::string> ProcessCluster::MasterArgs(int i) const {
   }
   args.insert(args.end(), options_.master_flags.begin(),
               options_.master_flags.end());
+  args.insert(args.end(), masters_[i].extra_flags.begin(),
+              masters_[i].extra_flags.end());
   return args;
 }
 
@@ -179,6 +181,22 @@ void ProcessCluster::KillMaster(int i) { Kill(masters_[i]); }
 absl::Status ProcessCluster::RestartMaster(int i) {
   Kill(masters_[i]);
   return Spawn(masters_[i], MasterArgs(i));
+}
+
+absl::Status ProcessCluster::RestartMasterWith(
+    int i, const std::vector<std::string>& flags) {
+  Kill(masters_[i]);
+  masters_[i].extra_flags = flags;
+  return Spawn(masters_[i], MasterArgs(i));
+}
+
+int ProcessCluster::MasterExitStatus(int i) {
+  Process& master = masters_[i];
+  if (master.pid <= 0) return -1;
+  int status = 0;
+  if (waitpid(master.pid, &status, WNOHANG) != master.pid) return -1;
+  master.pid = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void ProcessCluster::PauseMaster(int i) {

@@ -78,6 +78,12 @@ class ProcessCluster {
   absl::Status RestartNode(int i);     // same port and data dir
   void KillMaster(int i = 0);
   absl::Status RestartMaster(int i = 0);
+  // Master `i` again, with `flags` after the options' (for good: later
+  // restarts keep them), e.g. a single master moving to etcd.
+  absl::Status RestartMasterWith(int i, const std::vector<std::string>& flags);
+  // The exit status of master `i` once it has exited (reaped), or -1 while
+  // it runs.
+  int MasterExitStatus(int i);
   void PauseMaster(int i);   // SIGSTOP
   void ResumeMaster(int i);  // SIGCONT
   bool master_running(int i) const { return masters_[i].pid > 0; }
@@ -91,6 +97,7 @@ class ProcessCluster {
     int port = 0;
     pid_t pid = -1;
     bool paused = false;
+    std::vector<std::string> extra_flags;
   };
   absl::Status Spawn(Process& process, const std::vector<std::string>& args);
   void Kill(Process& process);

@@ -132,7 +132,13 @@ absl::Duration LeaderElection::Step() {
   }
   const bool leading = lead_until != absl::InfinitePast();
   if (leading && absl::Now() >= lead_until) {
-    StepDown("the lease could not be renewed in time");
+    std::string why;
+    {
+      absl::MutexLock lock(&mu_);
+      why = problem_;
+    }
+    StepDown(absl::StrCat("the lease could not be renewed in time",
+                          why.empty() ? "" : ": ", why));
   }
   // The lease: renewed every third of it, or granted.
   if (lease != 0 && absl::Now() - renewed >= lease_ / 3) {
@@ -264,6 +270,22 @@ absl::Duration LeaderElection::Campaign() {
     QKV_LOG(INFO) << "the leader key is this master's from before a restart; "
                      "releasing it";
     etcd_->LeaseRevoke(kv.lease(), lease_ / 3).IgnoreError();
+    return absl::ZeroDuration();
+  }
+  if (kv.lease() == lease) {
+    // This master stopped leading on its own clock (it could not renew in
+    // time), but etcd kept the key: release it and campaign afresh, at a
+    // new term.
+    TxnRequest release;
+    Compare* ours = release.add_compare();
+    ours->set_key(leader_key_);
+    ours->set_target(Compare::CREATE);
+    ours->set_result(Compare::EQUAL);
+    ours->set_create_revision(kv.create_revision());
+    release.add_success()->mutable_request_delete_range()->set_key(leader_key_);
+    etcd_->Txn(release, lease_ / 3).IgnoreError();
+    QKV_LOG(INFO) << "released the leader key of term " << kv.create_revision()
+                  << ", held since this master stopped leading";
     return absl::ZeroDuration();
   }
   bool changed;
