@@ -7,6 +7,10 @@
 #   deploy/local-cluster.sh up --tls the same with mutual TLS: a CA and a
 #                                    certificate per daemon and for kvcli
 #                                    (made once, under DIR/tls), HTTPS
+#   deploy/local-cluster.sh up --ha  replicated masters: a 3-member etcd on
+#                                    loopback (data under DIR/etcd1..3) and
+#                                    three masters (BASE, BASE+1, BASE+2)
+#                                    before the six nodes; with --tls too
 #   deploy/local-cluster.sh add RACK start one more storage node on RACK and
 #                                    wait until it is UP (it then receives
 #                                    partitions: watch `kvcli moves`)
@@ -18,7 +22,9 @@
 #   QKV_CLUSTER_DIR  where data, logs and pid files go (default: .cluster)
 #   QKV_BASE_PORT    master port; node i listens on BASE+100+i (default 7000).
 #                    HTTP (status page, /metrics, /healthz): the master on
-#                    BASE+80, node i on BASE+180+i (7080, 7181-7186)
+#                    BASE+80, node i on BASE+180+i (7080, 7181-7186). With
+#                    --ha: masters on BASE..BASE+2 (HTTP BASE+80..82), etcd
+#                    member i's clients on BASE+30+i, its peers on BASE+40+i
 #   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
 #                    missing)
 set -euo pipefail
@@ -27,7 +33,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${QKV_CLUSTER_DIR:-$root/.cluster}
 base=${QKV_BASE_PORT:-7000}
 bin=${QKV_BIN_DIR:-$root/build/bin}
-master="127.0.0.1:$base"
+# Present while the cluster runs replicated masters (`up --ha`).
+ha_marker="$dir/ha.on"
+ha_on() { [ -f "$ha_marker" ]; }
+masters_of() {  # the --master list
+  if ha_on; then
+    echo "127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
+  else
+    echo "127.0.0.1:$base"
+  fi
+}
+master=$(masters_of)
+etcd_endpoints="127.0.0.1:$((base + 31)),127.0.0.1:$((base + 32)),127.0.0.1:$((base + 33))"
 tls_root="$dir/tls"
 # Present while the cluster runs with TLS (`up --tls`): add, status and the
 # script's own kvcli calls follow it.
@@ -88,7 +105,35 @@ alive() {  # alive NAME: the pid recorded for NAME runs the binary we started
   [ -f "$pidfile" ] || return 1
   pid=$(cat "$pidfile")
   [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--data_dir=$dir/$1"
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--data[_-]dir=$dir/$1 "
+}
+
+# The masters this cluster runs: master (and master2, master3 with --ha).
+master_names() {
+  if ha_on; then echo master master2 master3; else echo master; fi
+}
+etcd_names() {
+  if ha_on; then echo etcd1 etcd2 etcd3; fi
+}
+
+# start_etcd NAME: member i of the 3-member etcd on loopback; waits until
+# it serves.
+start_etcd() {
+  local name=$1 i=${1#etcd}
+  if alive "$name"; then echo "$name already running (pid $(cat "$dir/$name.pid"))"; return; fi
+  local peers="" n
+  for n in 1 2 3; do peers+="${peers:+,}etcd$n=http://127.0.0.1:$((base + 40 + n))"; done
+  local log="$dir/$name.log"
+  etcd --name="$name" --data-dir="$dir/$name" \
+    --listen-client-urls="http://127.0.0.1:$((base + 30 + i))" \
+    --advertise-client-urls="http://127.0.0.1:$((base + 30 + i))" \
+    --listen-peer-urls="http://127.0.0.1:$((base + 40 + i))" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$((base + 40 + i))" \
+    --initial-cluster="$peers" --initial-cluster-state=new \
+    --initial-cluster-token="quorumkv-$base" --logger=zap --log-level=warn \
+    >>"$log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  started+=("$name")
 }
 
 # start NAME BINARY ARGS...: starts it in the background and waits until it
@@ -102,6 +147,8 @@ start() {
   local log="$dir/$name.log" from
   from=$(($(stat -c %s "$log" 2>/dev/null || echo 0) + 1))
   "$bin/$binary" --data_dir="$dir/$name" "$@" >>"$log" 2>&1 &
+  # (alive() looks for "--data_dir=DIR/NAME " in the command line: the
+  # flags that follow keep a space after it.)
   echo $! >"$dir/$name.pid"
   started+=("$name")
   local deadline=$((SECONDS + 30))
@@ -155,6 +202,7 @@ cmd_add() {
   local rack=${1:-}
   [[ "$rack" =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "usage: $0 add RACK (letters, digits, . _ -)" >&2; exit 2; }
   alive master || die "the cluster is not running; start it with: $(self) up"
+  # (with --ha, nodes find the leader among the masters of the list)
   local i=7
   while [ -e "$dir/node$i.rack" ] || [ -e "$dir/node$i" ]; do i=$((i + 1)); done
   [ "$i" -le 99 ] || die "at most 99 storage nodes"
@@ -184,43 +232,61 @@ kvcli_hint() {
 }
 
 cmd_up() {
-  local tls=false
-  case "${1:-}" in
-    --tls) tls=true ;;
-    "") ;;
-    *) echo "usage: $0 up [--tls]" >&2; exit 2 ;;
-  esac
+  local tls=false ha=false arg
+  for arg in "$@"; do
+    case "$arg" in
+      --tls) tls=true ;;
+      --ha) ha=true ;;
+      *) echo "usage: $0 up [--tls] [--ha]" >&2; exit 2 ;;
+    esac
+  done
   if [ -n "${QKV_BIN_DIR:-}" ]; then
     [ -x "$bin/kv_master" ] && [ -x "$bin/kv_storage_node" ] && [ -x "$bin/kvcli" ] ||
       die "no binaries in $bin"
   else
     # Builds what changed since the last build (nothing: a few seconds).
-    "$root/scripts/install-deps.sh"
+    if [ "$ha" = true ]; then "$root/scripts/install-deps.sh" --ha; else "$root/scripts/install-deps.sh"; fi
     "$root/scripts/build.sh" >/dev/null
   fi
   mkdir -p "$dir"
   if alive master; then
-    local running_tls=false
+    local running_tls=false running_ha=false
     if tls_on; then running_tls=true; fi
+    if ha_on; then running_ha=true; fi
     [ "$tls" = "$running_tls" ] ||
       die "the cluster is running $(if tls_on; then echo with; else echo without; fi) TLS; stop it first: $(self) down"
+    [ "$ha" = "$running_ha" ] ||
+      die "the cluster is running $(if ha_on; then echo with; else echo without; fi) replicated masters; stop it first: $(self) down"
   fi
+  if [ "$ha" = true ]; then
+    command -v etcd >/dev/null || die "etcd is not installed (scripts/install-deps.sh --ha)"
+    touch "$ha_marker"
+  else
+    rm -f "$ha_marker"
+  fi
+  master=$(masters_of)
   if [ "$tls" = true ]; then
-    "$root/deploy/make-certs.sh" "$tls_root" master client $(node_names) ||
+    "$root/deploy/make-certs.sh" "$tls_root" $(master_names) client $(node_names) ||
       die "could not make certificates under $tls_root"
     touch "$tls_marker"
   else
     rm -f "$tls_marker"
   fi
-  start master kv_master --listen="$master" --initial_nodes=6 \
-    --http_listen="127.0.0.1:$((base + 80))" $(tls_flag master)
-  # The master first: nodes register with it as they start.
-  local deadline=$((SECONDS + 20))
+  local name i=0 ha_flags=()
+  for name in $(etcd_names); do start_etcd "$name"; done
+  if ha_on; then ha_flags=(--etcd="$etcd_endpoints"); fi
+  for name in $(master_names); do
+    start "$name" kv_master --listen="127.0.0.1:$((base + i))" --initial_nodes=6 \
+      --http_listen="127.0.0.1:$((base + 80 + i))" $(tls_flag "$name") "${ha_flags[@]}"
+    i=$((i + 1))
+  done
+  # The masters first: nodes register with the leader as they start.
+  local deadline=$((SECONDS + 30))
   # (status exits 3 until the directory is formed: any answer will do.)
   until { kvcli --timeout=1s --json status 2>/dev/null || true; } |
         grep -q '"epoch"'; do
     alive master || die "master exited; see $dir/master.log: $(tail -n 3 "$dir/master.log" | tr '\n' ' ')"
-    [ $SECONDS -lt $deadline ] || die "master not answering after 20s; see $dir/master.log"
+    [ $SECONDS -lt $deadline ] || die "master not answering after 30s; see $dir/master.log"
     sleep 0.2
   done
   for name in $(node_names); do start_node "$name"; done
@@ -228,7 +294,7 @@ cmd_up() {
   deadline=$((SECONDS + 60))
   want=$(node_names | wc -l)
   while [ "$(ready_count)" -lt "$want" ]; do
-    for name in master $(node_names); do
+    for name in $(etcd_names) $(master_names) $(node_names); do
       alive "$name" || die "$name exited; see $dir/$name.log: $(tail -n 3 "$dir/$name.log" | tr '\n' ' ')"
     done
     [ $SECONDS -lt $deadline ] || die "nodes not UP after 60s; logs in $dir"
@@ -242,8 +308,12 @@ needs the client's: export KV_TLS_DIR=$tls_root/client
   curl --cacert $tls_root/ca.pem ${status_page}healthz
 "
   fi
+  local masters_line="master $master"
+  if ha_on; then
+    masters_line="masters $master (on etcd $etcd_endpoints; kvcli masters shows the leader)"
+  fi
   cat <<EOT
-QuorumKV is up: master $master, six storage nodes on racks r1 r2 r3.
+QuorumKV is up: $masters_line, six storage nodes on racks r1 r2 r3.
 Data and logs: $dir
 Status page: $status_page (metrics: ${status_page}metrics; node i:
 $(scheme)://127.0.0.1:$((base + 181))/metrics ... on port $((base + 180))+i)
@@ -262,7 +332,8 @@ EOT
 cmd_down() {
   local stopped=0
   local names
-  names="$(node_names | sort -r) master"
+  # Nodes, then masters, then etcd.
+  names="$(node_names | sort -r) $(master_names) $(etcd_names)"
   for name in $names; do
     if alive "$name"; then
       kill "$(cat "$dir/$name.pid")" && stopped=$((stopped + 1))
@@ -280,14 +351,17 @@ cmd_down() {
 }
 
 cmd_status() {
-  for name in master $(node_names); do
+  for name in $(etcd_names) $(master_names) $(node_names); do
     if alive "$name"; then
       echo "$name: running (pid $(cat "$dir/$name.pid"))"
     else
       echo "$name: stopped"
     fi
   done
-  if alive master; then kvcli nodes; fi
+  if alive master; then
+    if ha_on; then kvcli masters || true; fi
+    kvcli nodes
+  fi
 }
 
 case "${1:-}" in
@@ -295,5 +369,5 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   add) shift; cmd_add "$@" ;;
-  *) echo "usage: $0 up [--tls]|down|status|add RACK" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--tls] [--ha]|down|status|add RACK" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages QuorumKV needs to build, if any are
 # missing; with --tests also what the tests need (clang and its
-# libFuzzer, chromium, python3-yaml).
+# libFuzzer, chromium, python3-yaml, etcd); with --ha what replicated
+# masters need (etcd, for `deploy/local-cluster.sh up --ha`).
 # Non-interactive; needs root (or sudo).
 set -euo pipefail
 
@@ -13,12 +14,18 @@ PACKAGES=(
   openssl  # certificates for TLS (deploy/make-certs.sh)
   curl  # the README's look at /metrics, /healthz and /api/status
 )
-if [ "${1:-}" = "--tests" ]; then
-  # clang: the build that checks the lock annotations; libclang-rt-dev: its
-  # libFuzzer and sanitizers, for the fuzz tests; chromium: the status page
-  # test (headless); python3-yaml: the compose file check.
-  PACKAGES+=(clang libclang-rt-dev chromium python3-yaml)
-fi
+case "${1:-}" in
+  --tests)
+    # clang: the build that checks the lock annotations; libclang-rt-dev:
+    # its libFuzzer and sanitizers, for the fuzz tests; chromium: the
+    # status page test (headless); python3-yaml: the compose file check;
+    # etcd-server: the replicated masters' tests.
+    PACKAGES+=(clang libclang-rt-dev chromium python3-yaml etcd-server) ;;
+  --ha)
+    PACKAGES+=(etcd-server) ;;
+  "") ;;
+  *) echo "usage: $0 [--tests|--ha]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -167,7 +167,9 @@ double SumSamples(const std::map<std::string, double>& samples,
 int PickLocalClusterBasePort() {
   auto all_free = [](int base) {
     if (base + 187 > 65535) return false;
-    for (int offset : {0, 80}) {
+    // The masters (three with --ha) and their HTTP, etcd's client and
+    // peer ports (--ha).
+    for (int offset : {0, 1, 2, 80, 81, 82, 31, 32, 33, 41, 42, 43}) {
       if (!PortIsFree(base + offset)) return false;
     }
     for (int node = 1; node <= 7; ++node) {
