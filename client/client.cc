@@ -12,6 +12,7 @@
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
+#include "common/replica_router.h"
 #include "common/write_outcome.h"
 
 namespace quorumkv {
@@ -90,7 +91,9 @@ internal::ClientImpl::ClientImpl(const ClientOptions& options,
     : options_(options),
       masters_(MakeMasters(options.master, ChannelSecurity{options.token, tls})),
       streams_(ChannelSecurity{options.token, tls}),
-      routing_(masters_.get()) {}
+      routing_(masters_.get(), [this](const absl::Status& status) {
+        return MasterError(status, "");
+      }) {}
 
 internal::ClientImpl::~ClientImpl() {
   absl::MutexLock lock(&mu_);
@@ -134,14 +137,33 @@ void internal::ClientImpl::Submit(
     Request request, absl::Time deadline,
     std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
         done) {
-  auto call = std::make_shared<Call<Request>>();
-  call->request = std::move(request);
-  call->deadline = deadline;
-  call->done = std::move(done);
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
   }
+  if (options_.mode == QueryMode::kIterative) {
+    RouteOptions route;
+    // Writes go to the first replica, whose role placement spreads over
+    // the nodes; reads take turns over the replicas, so that every replica
+    // serves.
+    if constexpr (std::is_same_v<Request, GetRequest>) {
+      route.first = next_reader_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ReplicaRoute<Request>::Start(
+        &routing_, &streams_, &timers_, std::move(request), deadline,
+        std::move(route),
+        [this, done = std::move(done)](
+            absl::StatusOr<typename KvMethod<Request>::Response> result) {
+          done(std::move(result));
+          absl::MutexLock lock(&mu_);
+          --in_flight_;
+        });
+    return;
+  }
+  auto call = std::make_shared<Call<Request>>();
+  call->request = std::move(request);
+  call->deadline = deadline;
+  call->done = std::move(done);
   Attempt(std::move(call));
 }
 
@@ -180,11 +202,7 @@ void internal::ClientImpl::Attempt(std::shared_ptr<Call<Request>> call) {
                      call->last_error.message())));
     return;
   }
-  if (options_.mode == QueryMode::kRecursive) {
-    AttemptRecursive(std::move(call));
-  } else {
-    AttemptIterative(std::move(call));
-  }
+  AttemptRecursive(std::move(call));
 }
 
 template <typename Request>
@@ -249,129 +267,6 @@ void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call)
           Finish(call, reply.status());
         }
       });
-}
-
-template <typename Request>
-void internal::ClientImpl::AttemptIterative(std::shared_ptr<Call<Request>> call) {
-  DirectoryPtr directory = routing_.Get();
-  if (!directory->formed()) {
-    routing_.Refresh(call->deadline, [this, call](absl::Status status) {
-      if (!status.ok() && !routing_.Get()->formed()) {
-        Finish(call, absl::Status(status.code(), MasterError(status, "")));
-        return;
-      }
-      if (!routing_.Get()->formed()) status = routing_.NotFormed();
-      if (!status.ok()) {
-        Finish(call, std::move(status));
-        return;
-      }
-      Attempt(call);
-    });
-    return;
-  }
-  if constexpr (std::is_same_v<Request, GetRequest>) {
-    if (!call->request.from_node().empty()) {
-      AttemptOneNode(std::move(call), *directory);
-      return;
-    }
-  }
-  const uint32_t partition = directory->PartitionOf(call->request.key());
-  const std::vector<std::string>& replicas = directory->Replicas(partition);
-  // Writes go to the first replica, whose role placement spreads over the
-  // nodes; reads take turns over the replicas, so that every replica serves.
-  const size_t first =
-      std::is_same_v<Request, GetRequest> && !replicas.empty()
-          ? next_reader_.fetch_add(1, std::memory_order_relaxed) %
-                replicas.size()
-          : 0;
-  // First the replicas this call has not failed on, UP ones before DOWN.
-  const NodeDescriptor* target = nullptr;
-  for (bool allow_down : {false, true}) {
-    for (size_t i = 0; i < replicas.size() && target == nullptr; ++i) {
-      const std::string& id = replicas[(first + i) % replicas.size()];
-      if (call->avoid.contains(id) || (!allow_down && routing_.IsDown(id))) {
-        continue;
-      }
-      target = directory->FindNode(id);
-    }
-    if (target != nullptr) break;
-  }
-  if (target == nullptr) {
-    // Every replica failed once: learn what the master knows, then go round
-    // again.
-    call->avoid.clear();
-    RefreshAndRetry(std::move(call));
-    return;
-  }
-  call->request.set_directory_epoch(directory->epoch());
-  const std::string node_id = target->id();
-  const std::string address = target->address();
-  streams_.Get(address)->Send(
-      Batched(call->request, call->deadline), call->deadline,
-      [this, call, node_id, address](absl::StatusOr<KvReply> reply) {
-        if (reply.ok()) {
-          Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
-          return;
-        }
-        const absl::Status& status = reply.status();
-        if (GetWrongNode(status)) {
-          call->attempts.Failed(status);
-          call->last_error = status;
-          RefreshAndRetry(call);
-        } else if (NodeUnreachable(status)) {
-          call->attempts.Failed(status);
-          call->last_error = absl::UnavailableError(absl::StrCat(
-              "node ", node_id, " (", address, "): ", status.message()));
-          call->avoid.insert(node_id);
-          Attempt(call);
-        } else {
-          Finish(call, status);
-        }
-      });
-}
-
-void internal::ClientImpl::AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
-                                  const DirectoryView& directory) {
-  const NodeDescriptor* node = directory.FindNode(call->request.from_node());
-  if (node == nullptr) {
-    Finish(call, absl::InvalidArgumentError(absl::StrCat(
-                     "unknown node ", call->request.from_node(),
-                     " (kvcli nodes lists them)")));
-    return;
-  }
-  const std::string address = node->address();
-  streams_.Get(address)->Send(
-      Batched(call->request, call->deadline), call->deadline,
-      [this, call, address](absl::StatusOr<KvReply> reply) {
-        if (!reply.ok()) {
-          const absl::Status& status = reply.status();
-          Finish(call, NodeUnreachable(status)
-                           ? absl::Status(status.code(),
-                                          absl::StrCat("node ",
-                                                       call->request.from_node(),
-                                                       " (", address, "): ",
-                                                       status.message()))
-                           : status);
-          return;
-        }
-        Finish(call, std::move(*KvMethod<GetRequest>::Unwrap(*reply)));
-      });
-}
-
-template <typename Request>
-void internal::ClientImpl::RefreshAndRetry(std::shared_ptr<Call<Request>> call) {
-  routing_.Refresh(call->deadline, [this, call](absl::Status status) {
-    if (!status.ok()) {
-      // Keep routing by the cached directory while the master is away.
-      call->last_error = absl::Status(
-          status.code(), absl::StrCat(call->last_error.message(), "; ",
-                                      MasterError(status, "")));
-    }
-    const absl::Time when =
-        std::min(absl::Now() + call->backoff, call->deadline);
-    call->backoff = std::min(call->backoff * 2, kMaxBackoff);
-    timers_.RunAt(when, [this, call] { Attempt(call); });
-  });
 }
 
 absl::Status internal::ClientImpl::SyncRefresh() {

@@ -69,18 +69,13 @@ class ClientImpl {
   template <typename Request>
   struct Call;
 
+  // Recursive mode: sends the request to a master (each relays it), the
+  // next one when it cannot be reached. Iterative requests go through the
+  // routing loop the master's relay uses too (common/replica_router.h).
   template <typename Request>
   void Attempt(std::shared_ptr<Call<Request>> call);
   template <typename Request>
-  void AttemptIterative(std::shared_ptr<Call<Request>> call);
-  template <typename Request>
   void AttemptRecursive(std::shared_ptr<Call<Request>> call);
-  // A Get with from_node: that node only, once.
-  void AttemptOneNode(std::shared_ptr<Call<GetRequest>> call,
-                      const DirectoryView& directory);
-  // Refreshes the directory, then attempts again after a short backoff.
-  template <typename Request>
-  void RefreshAndRetry(std::shared_ptr<Call<Request>> call);
   template <typename Request>
   void Finish(const std::shared_ptr<Call<Request>>& call,
               absl::StatusOr<typename KvMethod<Request>::Response> result);

@@ -9,7 +9,9 @@
 
 namespace quorumkv {
 
-RoutingCache::RoutingCache(MasterSet* masters) : masters_(masters) {}
+RoutingCache::RoutingCache(
+    MasterSet* masters, std::function<std::string(const absl::Status&)> describe)
+    : masters_(masters), describe_(std::move(describe)) {}
 
 bool RoutingCache::IsDown(const std::string& node_id) const {
   absl::MutexLock lock(&mu_);
@@ -78,6 +80,7 @@ void RoutingCache::FetchFrom(size_t master, size_t tried, absl::Time deadline,
               status.code(), absl::StrCat("master ", masters_->address(master),
                                           ": ", status.message()));
         }
+        if (!status.ok()) status = absl::Status(status.code(), describe_(status));
         OnFetched(fetch->response, status);
       });
 }

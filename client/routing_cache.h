@@ -22,26 +22,31 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/master_set.h"
+#include "common/replica_router.h"
 #include "proto/master.grpc.pb.h"
 
 namespace quorumkv {
 
-class RoutingCache {
+class RoutingCache final : public RoutingSource {
  public:
-  // `masters` must outlive the cache and every fetch in flight.
-  explicit RoutingCache(MasterSet* masters);
+  // `masters` must outlive the cache and every fetch in flight. A fetch
+  // that fails is described by `describe` (what the user can do about it).
+  RoutingCache(MasterSet* masters,
+               std::function<std::string(const absl::Status&)> describe);
 
   // The newest directory fetched; unformed at epoch 0 before the first.
   DirectoryPtr Get() const { return directory_.Get(); }
+  DirectoryPtr directory() const override { return Get(); }
   // Whether the master reported the node not UP at the last fetch.
-  bool IsDown(const std::string& node_id) const;
+  bool IsDown(const std::string& node_id) const override;
   // Why the directory is not formed, as of the last fetch.
-  absl::Status NotFormed() const;
+  absl::Status NotFormed() const override;
 
   // Fetches the directory, or joins the fetch already in flight; `done`
   // gets that fetch's outcome. The fetch has the deadline of the caller
   // that started it.
-  void Refresh(absl::Time deadline, std::function<void(absl::Status)> done);
+  void Refresh(absl::Time deadline,
+               std::function<void(absl::Status)> done) override;
 
   // Fetches made so far (tests check the coalescing).
   uint64_t fetches() const;
@@ -58,6 +63,7 @@ class RoutingCache {
   void OnFetched(const GetDirectoryResponse& response, absl::Status status);
 
   MasterSet* const masters_;
+  const std::function<std::string(const absl::Status&)> describe_;
   DirectoryHolder directory_;
 
   mutable absl::Mutex mu_;

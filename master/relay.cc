@@ -14,43 +14,38 @@
 #include "common/kv_methods.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
+#include "common/replica_router.h"
 #include "common/status_macros.h"
-#include "common/write_outcome.h"
 #include "master/master_service.h"
 
 namespace quorumkv {
 namespace {
 
 constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
-constexpr absl::Duration kMaxBackoff = absl::Milliseconds(200);
-
-// Whether another replica may succeed where `status` came back: the replica
-// could not be reached, had no directory yet, or routes by another epoch. A
-// coordinator's own answer (quorum not reached, not found, ...) is final.
-bool TryNextReplica(const absl::Status& status) {
-  if (GetWrongNode(status)) return true;
-  return absl::IsUnavailable(status) && !GetErrorDetail(status);
-}
 
 }  // namespace
 
-template <typename Request>
-struct RelayKvService::Relay {
-  std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
-      done;
-  Request request;
-  absl::Time deadline;
-  uint32_t partition = 0;
-  std::vector<const NodeDescriptor*> targets;
-  DirectoryPtr directory;  // keeps `targets` alive
-  size_t next = 0;
-  // Whether a replica of this round answered WrongNode.
-  bool wrong_node = false;
-  absl::Duration backoff = absl::Milliseconds(5);
-  std::vector<std::string> errors;
-  CancellationPtr cancellation;  // may be null
-  // Writes: whether an attempt may have been applied.
-  WriteAttempts attempts;
+// The relay's directory is the master's own, always current; its node
+// states are the membership's (a standby's follow the leader's).
+class RelayKvService::Source final : public RoutingSource {
+ public:
+  Source(const DirectoryManager* directory, const Membership* membership)
+      : directory_(directory), membership_(membership) {}
+  DirectoryPtr directory() const override { return directory_->Get(); }
+  bool IsDown(const std::string& node_id) const override {
+    return membership_->StateOf(node_id, absl::Now()) != UP;
+  }
+  void Refresh(absl::Time, std::function<void(absl::Status)> done) override {
+    done(absl::OkStatus());
+  }
+  absl::Status NotFormed() const override {
+    return CheckDirectoryFormed(*directory_->Get(), *membership_,
+                                directory_->initial_nodes());
+  }
+
+ private:
+  const DirectoryManager* const directory_;
+  const Membership* const membership_;
 };
 
 RelayKvService::RelayKvService(const DirectoryManager* directory,
@@ -61,112 +56,19 @@ RelayKvService::RelayKvService(const DirectoryManager* directory,
       membership_(membership),
       metrics_(metrics),
       auth_(security.tokens.get()),
-      nodes_(security.outgoing()) {}
+      nodes_(security.outgoing()),
+      source_(std::make_unique<Source>(directory, membership)) {}
 
-absl::Status RelayKvService::Admit(
-    absl::string_view key, const char* quorum_name, uint32_t quorum,
-    DirectoryPtr* directory,
-    std::vector<const NodeDescriptor*>* targets) const {
+RelayKvService::~RelayKvService() = default;
+
+absl::Status RelayKvService::Admit(absl::string_view key,
+                                   const char* quorum_name,
+                                   uint32_t quorum) const {
   RETURN_IF_ERROR(ValidateKey(key));
-  *directory = directory_->Get();
-  RETURN_IF_ERROR(CheckDirectoryFormed(**directory, *membership_,
+  DirectoryPtr directory = directory_->Get();
+  RETURN_IF_ERROR(CheckDirectoryFormed(*directory, *membership_,
                                        directory_->initial_nodes()));
-  RETURN_IF_ERROR(
-      ResolveQuorum(quorum_name, quorum, (*directory)->replication()).status());
-  const absl::Time now = absl::Now();
-  std::vector<const NodeDescriptor*> up, down;
-  for (const std::string& id :
-       (*directory)->Replicas((*directory)->PartitionOf(key))) {
-    const NodeDescriptor* node = (*directory)->FindNode(id);
-    if (node == nullptr) continue;
-    (membership_->StateOf(id, now) == UP ? up : down).push_back(node);
-  }
-  *targets = std::move(up);
-  targets->insert(targets->end(), down.begin(), down.end());
-  return absl::OkStatus();
-}
-
-template <typename Request>
-void RelayKvService::Attempt(std::shared_ptr<Relay<Request>> relay) {
-  if (relay->cancellation != nullptr && relay->cancellation->cancelled()) {
-    Finish(*relay, absl::CancelledError("the client cancelled the request"));
-    return;
-  }
-  if (relay->next >= relay->targets.size() && relay->wrong_node &&
-      absl::Now() + relay->backoff < relay->deadline) {
-    // Replicas answered from an older directory than ours; they are
-    // fetching the new one. Go round again shortly.
-    relay->next = 0;
-    relay->wrong_node = false;
-    relay->errors.clear();
-    const absl::Time when = absl::Now() + relay->backoff;
-    relay->backoff = std::min(relay->backoff * 2, kMaxBackoff);
-    timers_.RunAt(when, [this, relay] { Attempt(relay); });
-    return;
-  }
-  if (relay->next >= relay->targets.size() || absl::Now() >= relay->deadline) {
-    const bool late = absl::Now() >= relay->deadline;
-    absl::Status status(
-        late ? absl::StatusCode::kDeadlineExceeded
-             : absl::StatusCode::kUnavailable,
-        absl::StrCat("master could not reach a replica of partition ",
-                     relay->partition, ": ",
-                     absl::StrJoin(relay->errors, "; ")));
-    Finish(*relay, std::move(status));
-    return;
-  }
-  const NodeDescriptor* target = relay->targets[relay->next++];
-  relay->request.set_directory_epoch(relay->directory->epoch());
-  // The coordinator answers (its quorum failure, say) before the client
-  // gives up on the master.
-  const absl::Time deadline = InnerDeadline(relay->deadline);
-  KvStream* stream = nodes_.Get(target->address());
-  // Registered before the call, so that a cancel in between is not missed;
-  // the call's id is known once it is queued.
-  auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
-  uint64_t registration = 0;
-  if (relay->cancellation != nullptr) {
-    registration = relay->cancellation->Register([stream, call_id] {
-      if (const uint64_t id = call_id->load()) stream->Cancel(id);
-    });
-  }
-  *call_id = stream->Send(
-      Batched(relay->request, deadline), deadline,
-      [this, relay, target, registration](absl::StatusOr<KvReply> reply) {
-        if (relay->cancellation != nullptr) {
-          relay->cancellation->Unregister(registration);
-        }
-        if (reply.ok()) {
-          Finish(*relay, std::move(*KvMethod<Request>::Unwrap(*reply)));
-          return;
-        }
-        const absl::Status& status = reply.status();
-        if (TryNextReplica(status)) {
-          relay->attempts.Failed(status);
-          if (GetWrongNode(status)) relay->wrong_node = true;
-          relay->errors.push_back(absl::StrCat(target->id(), " (",
-                                               target->address(),
-                                               "): ", status.message()));
-          Attempt(relay);
-        } else {
-          Finish(*relay, status);
-        }
-      });
-}
-
-template <typename Request>
-void RelayKvService::Finish(
-    Relay<Request>& relay,
-    absl::StatusOr<typename KvMethod<Request>::Response> result) {
-  if constexpr (KvMethod<Request>::kWrites) {
-    if (!result.ok()) {
-      result = relay.attempts.Outcome(result.status(), relay.request.w());
-    }
-  }
-  auto done = std::move(relay.done);
-  done(std::move(result));
-  absl::MutexLock lock(&mu_);
-  --in_flight_;
+  return ResolveQuorum(quorum_name, quorum, directory->replication()).status();
 }
 
 void RelayKvService::WaitIdle() {
@@ -186,42 +88,44 @@ void RelayKvService::Start(
   using Method = KvMethod<Request>;
   auto counted =
       metrics_->Counting<Request>(/*relayed=*/true, std::move(done));
-  auto relay = std::make_shared<Relay<Request>>();
-  relay->request = request;
-  relay->request.set_relayed(true);
-  relay->deadline = deadline;
-  relay->cancellation = cancellation;
-  absl::Status admitted = Admit(request.key(), Method::kQuorumName,
-                                Method::Quorum(request), &relay->directory,
-                                &relay->targets);
+  absl::Status admitted =
+      Admit(request.key(), Method::kQuorumName, Method::Quorum(request));
   if (admitted.ok()) {
     if constexpr (std::is_same_v<Request, PutRequest>) {
       admitted = ValidateValue(request.value());
     }
   }
   if constexpr (std::is_same_v<Request, GetRequest>) {
-    if (admitted.ok() && !request.from_node().empty()) {
-      // One replica's own copy: that node, or nothing.
-      const NodeDescriptor* node =
-          relay->directory->FindNode(request.from_node());
-      relay->targets.assign(1, node);
-      if (node == nullptr) {
-        admitted = absl::InvalidArgumentError(
-            absl::StrCat("unknown node ", request.from_node()));
-      }
+    if (admitted.ok() && !request.from_node().empty() &&
+        directory_->Get()->FindNode(request.from_node()) == nullptr) {
+      admitted = absl::InvalidArgumentError(
+          absl::StrCat("unknown node ", request.from_node()));
     }
   }
   if (!admitted.ok()) {
     counted(absl::StatusOr<typename Method::Response>(std::move(admitted)));
     return;
   }
-  relay->done = std::move(counted);
-  relay->partition = relay->directory->PartitionOf(request.key());
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
   }
-  Attempt(std::move(relay));
+  Request relayed = request;
+  relayed.set_relayed(true);
+  RouteOptions options;
+  options.inner_deadline = true;  // the coordinator answers first
+  options.one_round = true;       // the client tries another master
+  options.who = "master";
+  options.cancellation = cancellation;
+  ReplicaRoute<Request>::Start(
+      source_.get(), &nodes_, &timers_, std::move(relayed), deadline,
+      std::move(options),
+      [this, counted = std::move(counted)](
+          absl::StatusOr<typename Method::Response> result) mutable {
+        counted(std::move(result));
+        absl::MutexLock lock(&mu_);
+        --in_flight_;
+      });
 }
 
 grpc::ServerUnaryReactor* RelayKvService::Put(

@@ -1,9 +1,11 @@
 // KvService (proto/kv.proto) on the master: the recursive query style. Each
 // request is validated, routed by the master's directory to a live replica
 // of the key's partition (UP replicas first, in directory order) and relayed
-// with the caller's deadline over the master's KvService.Batch stream to
-// that node (common/kv_streams.h); the replica's answer is returned
-// unchanged. When a replica cannot be reached the next one is tried.
+// with a deadline inside the caller's over the master's KvService.Batch
+// stream to that node, by the routing loop the SDK uses too
+// (common/replica_router.h); the replica's answer is returned unchanged.
+// When a replica cannot be reached the next one is tried; when none can,
+// the answer names each and why.
 // Requests arrive one per call or many per message on a Batch stream.
 // Handlers never block.
 #ifndef QUORUMKV_MASTER_RELAY_H_
@@ -35,6 +37,7 @@ class RelayKvService final : public KvService::CallbackService {
   RelayKvService(const DirectoryManager* directory,
                  const Membership* membership, RequestMetrics* metrics,
                  const DaemonSecurity& security);
+  ~RelayKvService() override;
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const PutRequest* request,
@@ -62,13 +65,11 @@ class RelayKvService final : public KvService::CallbackService {
   }
 
  private:
-  template <typename Request>
-  struct Relay;
+  class Source;
 
   // Checks shared by every request; `quorum` is W or R as requested.
   absl::Status Admit(absl::string_view key, const char* quorum_name,
-                     uint32_t quorum, DirectoryPtr* directory,
-                     std::vector<const NodeDescriptor*>* targets) const;
+                     uint32_t quorum) const;
   // Admits `request` and relays it; the one body behind every method,
   // whichever way it came. `done` runs once, on any thread. When
   // `cancellation` (may be null) is raised, the call to the node in flight
@@ -85,19 +86,13 @@ class RelayKvService final : public KvService::CallbackService {
       Start(request, deadline, std::move(done), cancellation);
     };
   }
-  // Sends the request to the next target, or finishes when none is left.
-  template <typename Request>
-  void Attempt(std::shared_ptr<Relay<Request>> relay);
-  // Answers the caller; the relay is over.
-  template <typename Request>
-  void Finish(Relay<Request>& relay,
-              absl::StatusOr<typename KvMethod<Request>::Response> result);
 
   const DirectoryManager* const directory_;
   const Membership* const membership_;
   RequestMetrics* const metrics_;
   const CallAuthorizer auth_;
   KvStreams nodes_;
+  const std::unique_ptr<Source> source_;
   TimerQueue timers_;
   OpenStreams open_streams_;
 
