@@ -70,24 +70,9 @@ absl::Status EtcdCluster::Spawn(Member& m) {
       "--logger=zap",
       "--log-level=warn",
   };
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string log = dir_.Sub(m.name + ".log");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  const int error =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot start etcd: ", strerror(error)));
-  }
-  m.pid = pid;
+  absl::StatusOr<pid_t> pid = SpawnProcess(args, dir_.Sub(m.name + ".log"));
+  if (!pid.ok()) return pid.status();
+  m.pid = *pid;
   return absl::OkStatus();
 }
 
@@ -111,13 +96,7 @@ absl::Status EtcdCluster::Start(absl::Duration timeout) {
             : absl::DeadlineExceededError("etcd did not start: " + Logs());
 }
 
-void EtcdCluster::Kill(int i) {
-  Member& m = members_[i];
-  if (m.pid <= 0) return;
-  kill(m.pid, SIGKILL);
-  waitpid(m.pid, nullptr, 0);
-  m.pid = -1;
-}
+void EtcdCluster::Kill(int i) { KillProcess(&members_[i].pid); }
 
 absl::Status EtcdCluster::Restart(int i) {
   Kill(i);

@@ -89,34 +89,16 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
 
 absl::Status ProcessCluster::Spawn(Process& process,
                                    const std::vector<std::string>& args) {
-  const std::string log = dir_.Sub(process.name + ".log");
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  // posix_spawn, not fork: the test process runs gRPC's threads.
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  const int error =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ",
-                                            strerror(error)));
-  }
-  process.pid = pid;
+  absl::StatusOr<pid_t> pid =
+      SpawnProcess(args, dir_.Sub(process.name + ".log"));
+  if (!pid.ok()) return pid.status();
+  process.pid = *pid;
   process.paused = false;
   return absl::OkStatus();
 }
 
 void ProcessCluster::Kill(Process& process) {
-  if (process.pid <= 0) return;
-  kill(process.pid, SIGKILL);
-  waitpid(process.pid, nullptr, 0);
-  process.pid = -1;
+  KillProcess(&process.pid);
   process.paused = false;
 }
 

@@ -2,6 +2,8 @@
 #ifndef QUORUMKV_TESTS_TEST_UTIL_H_
 #define QUORUMKV_TESTS_TEST_UTIL_H_
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -90,6 +92,14 @@ std::string ReadFile(const std::string& path);
 // `input` goes to its standard input.
 Result Shell(const TempDir& dir, const std::string& command,
              const std::string& input = "");
+
+// Starts `args` (args[0] the binary's path) as a process of its own, its
+// standard output and error appended to `log`; returns its pid. With
+// posix_spawn, not fork: the test process runs gRPC's threads.
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& args,
+                                   const std::string& log);
+// SIGKILLs `*pid` (when > 0), reaps it and sets it to -1.
+void KillProcess(pid_t* pid);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickFreePort();
