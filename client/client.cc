@@ -18,9 +18,6 @@
 namespace quorumkv {
 namespace {
 
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(5);
-constexpr absl::Duration kMaxBackoff = absl::Milliseconds(200);
-
 // A node's UNAVAILABLE without a typed detail means the request did not
 // reach a coordinator that could act on it (the node is unreachable or has
 // no directory yet): another replica may serve it.
@@ -54,15 +51,15 @@ const char* QueryModeName(QueryMode mode) {
   return mode == QueryMode::kIterative ? "iterative" : "recursive";
 }
 
+// A recursive request: its tries over the masters.
 template <typename Request>
 struct internal::ClientImpl::Call {
   using Response = typename KvMethod<Request>::Response;
   Request request;
   absl::Time deadline;
   std::function<void(absl::StatusOr<Response>)> done;
-  // Nodes that could not be reached during this call.
+  // Masters that could not be reached (or hung) during this call.
   absl::flat_hash_set<std::string> avoid;
-  absl::Duration backoff = kFirstBackoff;
   absl::Status last_error = absl::UnavailableError("no attempt made");
   // Writes: whether an attempt may have been applied.
   WriteAttempts attempts;
