@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "common/placement.h"
+#include "master/move_planner.h"
+#include "proto/master.pb.h"
 
 namespace quorumkv {
 namespace {
@@ -75,6 +77,100 @@ void BM_BalanceLeadersBalanced(benchmark::State& state) {
 BENCHMARK(BM_BalanceLeadersBalanced)
     ->Args({65536})
     ->Unit(benchmark::kMillisecond);
+
+// A formed directory of `nodes` nodes on `racks` racks and 65 536
+// partitions, as the planner sees it.
+struct Cluster {
+  Directory directory;
+  std::vector<PlannerNode> nodes;
+};
+
+Cluster MakeCluster(int nodes, int racks, uint32_t partitions) {
+  Cluster c;
+  c.directory.set_partitions(partitions);
+  c.directory.set_replication(3);
+  std::vector<PlacementCandidate> candidates = Candidates(nodes, racks);
+  for (const PlacementCandidate& candidate : candidates) {
+    PlannerNode n;
+    n.id = candidate.id;
+    n.rack = candidate.rack;
+    n.free_bytes = candidate.free_bytes;
+    c.nodes.push_back(n);
+    NodeDescriptor* node = c.directory.add_nodes();
+    node->set_id(n.id);
+    node->set_rack(n.rack);
+  }
+  auto placed = PlacePartitions(candidates, partitions, 3);
+  for (const auto& replicas : *placed) {
+    PartitionReplicas* p = c.directory.add_assignments();
+    for (const std::string& id : replicas) p->add_node_ids(id);
+  }
+  return c;
+}
+
+const Cluster& LargeCluster() {
+  static const Cluster* cluster = new Cluster(MakeCluster(10000, 100, 65536));
+  return *cluster;
+}
+
+// Planning after one change to a cluster of 10 000 nodes on 100 racks and
+// 65 536 partitions: a node dead for good (its replicas replaced), a node
+// added (rebalance), a node decommissioned.
+void BM_PlanAfterANodeDies(benchmark::State& state) {
+  std::vector<PlannerNode> nodes = LargeCluster().nodes;
+  nodes[17].health = PlannerNode::Health::kDead;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PlanMoves(LargeCluster().directory, nodes));
+  }
+}
+BENCHMARK(BM_PlanAfterANodeDies)->Unit(benchmark::kMillisecond);
+
+void BM_PlanAfterANodeJoins(benchmark::State& state) {
+  Directory directory = LargeCluster().directory;
+  std::vector<PlannerNode> nodes = LargeCluster().nodes;
+  PlannerNode joined;
+  joined.id = "node-new";
+  joined.rack = "r7";
+  joined.free_bytes = uint64_t{1} << 40;
+  nodes.push_back(joined);
+  NodeDescriptor* node = directory.add_nodes();
+  node->set_id(joined.id);
+  node->set_rack(joined.rack);
+  for (auto _ : state) benchmark::DoNotOptimize(PlanMoves(directory, nodes));
+}
+BENCHMARK(BM_PlanAfterANodeJoins)->Unit(benchmark::kMillisecond);
+
+void BM_PlanADecommission(benchmark::State& state) {
+  std::vector<PlannerNode> nodes = LargeCluster().nodes;
+  nodes[42].decommissioning = true;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PlanMoves(LargeCluster().directory, nodes));
+  }
+}
+BENCHMARK(BM_PlanADecommission)->Unit(benchmark::kMillisecond);
+
+// What the move tracker does after a move switches: leaders balanced again
+// over the whole directory.
+void BM_BalanceLeadersLarge(benchmark::State& state) {
+  std::vector<std::vector<std::string>> lists;
+  for (const PartitionReplicas& p : LargeCluster().directory.assignments()) {
+    lists.emplace_back(p.node_ids().begin(), p.node_ids().end());
+  }
+  std::vector<std::vector<std::string>*> pointers;
+  for (auto& l : lists) pointers.push_back(&l);
+  for (auto _ : state) benchmark::DoNotOptimize(BalanceLeaders(pointers));
+}
+BENCHMARK(BM_BalanceLeadersLarge)->Unit(benchmark::kMillisecond);
+
+// Forming a directory of 65 536 partitions on 10 000 nodes (once per
+// cluster, not per change).
+void BM_PlaceOnTenThousandNodes(benchmark::State& state) {
+  const auto candidates = Candidates(10000, 100);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PlacePartitions(candidates, 65536, 3));
+  }
+}
+BENCHMARK(BM_PlaceOnTenThousandNodes)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace quorumkv

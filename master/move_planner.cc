@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <set>
 #include <tuple>
 
 #include "absl/algorithm/container.h"
@@ -248,49 +250,65 @@ Bounds BalanceBounds(Projection& view, const std::vector<PlannerNode>& nodes) {
 
 void PlanRebalance(Projection& view, const std::vector<PlannerNode>& nodes,
                    std::vector<PlannedMove>* plan) {
-  std::vector<const PlannerNode*> eligible;
+  absl::flat_hash_map<absl::string_view, const PlannerNode*> eligible;
   for (const PlannerNode& n : nodes) {
-    if (view.Eligible(n)) eligible.push_back(&n);
+    if (view.Eligible(n)) eligible[n.id] = &n;
   }
   if (eligible.size() < 2) return;
   const Bounds bounds = BalanceBounds(view, nodes);
+  // Eligible nodes by (partitions, id): most loaded sources first, least
+  // loaded destinations first; and the partitions each holds, in order, so
+  // that a round looks at a source's partitions only.
+  std::set<std::pair<uint32_t, absl::string_view>> order;
+  absl::flat_hash_map<absl::string_view, std::set<uint32_t>> held;
+  for (const auto& [id, node] : eligible) {
+    order.emplace(view.CountOf(node->id), id);
+    held[id];
+  }
+  for (uint32_t p = 0; p < view.partitions(); ++p) {
+    for (const std::string& id : view.replicas(p)) {
+      if (auto it = held.find(id); it != held.end()) it->second.insert(p);
+    }
+  }
   const size_t max_moves = view.partitions() * view.replication();
   for (size_t round = 0; round < max_moves; ++round) {
-    // Most loaded sources first, least loaded destinations first.
-    auto by_count = [&](const PlannerNode* a, const PlannerNode* b) {
-      return std::make_tuple(view.CountOf(a->id), a->id) <
-             std::make_tuple(view.CountOf(b->id), b->id);
-    };
-    absl::c_sort(eligible, by_count);
-    const uint32_t min = view.CountOf(eligible.front()->id);
-    const uint32_t max = view.CountOf(eligible.back()->id);
-    if (max <= bounds.upper && min >= bounds.lower) return;
-    bool moved = false;
-    for (auto src = eligible.rbegin(); src != eligible.rend() && !moved; ++src) {
-      for (auto dst = eligible.begin(); dst != eligible.end() && !moved; ++dst) {
-        const uint32_t from_count = view.CountOf((*src)->id);
-        const uint32_t to_count = view.CountOf((*dst)->id);
+    if (order.rbegin()->first <= bounds.upper &&
+        order.begin()->first >= bounds.lower) {
+      return;
+    }
+    std::optional<PlannedMove> found;
+    for (auto src = order.rbegin(); src != order.rend() && !found; ++src) {
+      for (auto dst = order.begin(); dst != order.end() && !found; ++dst) {
+        const uint32_t from_count = src->first;
+        const uint32_t to_count = dst->first;
         if (from_count <= to_count + 1) break;
         // Only moves that cut an excess or a deficit count toward balance.
         if (from_count <= bounds.upper && to_count >= bounds.lower) continue;
-        if ((*dst)->avoid) continue;
-        for (uint32_t p = 0; p < view.partitions() && !moved; ++p) {
+        if (eligible.at(dst->second)->avoid) continue;
+        const std::string& from = eligible.at(src->second)->id;
+        const std::string& to = eligible.at(dst->second)->id;
+        for (uint32_t p : held.at(src->second)) {
           auto& r = view.replicas(p);
-          if (view.moving(p) || !absl::c_linear_search(r, (*src)->id) ||
-              absl::c_linear_search(r, (*dst)->id)) {
-            continue;
-          }
+          if (view.moving(p) || absl::c_linear_search(r, to)) continue;
           std::vector<std::string> after = r;
-          *absl::c_find(after, (*src)->id) = (*dst)->id;
+          *absl::c_find(after, from) = to;
           if (DistinctRacks(view, after) < DistinctRacks(view, r)) continue;
-          PlannedMove move{p, (*src)->id, (*dst)->id, MOVE_REBALANCE};
-          view.Apply(move);
-          plan->push_back(move);
-          moved = true;
+          found = PlannedMove{p, from, to, MOVE_REBALANCE};
+          break;
         }
       }
     }
-    if (!moved) return;  // racks allow no better balance
+    if (!found) return;  // racks allow no better balance
+    for (const std::string* id : {&found->from, &found->to}) {
+      order.erase({view.CountOf(*id), *id});
+    }
+    view.Apply(*found);
+    for (const std::string* id : {&found->from, &found->to}) {
+      order.emplace(view.CountOf(*id), eligible.at(*id)->id);
+    }
+    held.at(found->from).erase(found->partition);
+    held.at(found->to).insert(found->partition);
+    plan->push_back(*std::move(found));
   }
 }
 

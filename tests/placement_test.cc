@@ -169,6 +169,44 @@ TEST(PlacementTest, BalanceLeadersReachesItsFixpointOverRandomShapes) {
   }
 }
 
+// PlacePartitions keeps an index to pick fast; it must choose exactly as
+// PickReplica does over the whole candidate list, tie for tie.
+TEST(PlacementTest, PlacementChoosesAsPickReplicaDoes) {
+  std::mt19937 random(11);
+  for (int round = 0; round < 40; ++round) {
+    std::vector<PlacementCandidate> candidates;
+    const int nodes = 1 + random() % 40;
+    const int racks = 1 + random() % 8;
+    for (int i = 0; i < nodes; ++i) {
+      candidates.push_back({absl::StrCat("n", random() % 1000, "-", i),
+                            absl::StrCat("r", random() % racks),
+                            uint64_t{random() % 4} * 1000});
+    }
+    const uint32_t replication = 1 + random() % std::min(nodes, 5);
+    const uint32_t partitions = 1 + random() % 200;
+    SCOPED_TRACE(::testing::Message() << "nodes=" << nodes << " racks="
+                                      << racks << " N=" << replication
+                                      << " P=" << partitions);
+    PartitionCounts counts;
+    std::vector<std::vector<std::string>> expected(partitions);
+    std::vector<std::vector<std::string>*> lists;
+    for (auto& replicas : expected) {
+      std::vector<const PlacementCandidate*> chosen;
+      while (chosen.size() < replication) {
+        const PlacementCandidate* next = PickReplica(candidates, chosen, counts);
+        chosen.push_back(next);
+        ++counts[next->id];
+        replicas.push_back(next->id);
+      }
+      lists.push_back(&replicas);
+    }
+    BalanceLeaders(lists);
+    auto placed = PlacePartitions(candidates, partitions, replication);
+    ASSERT_OK(placed);
+    EXPECT_EQ(*placed, expected);
+  }
+}
+
 TEST(PlacementTest, ScatterWidthOfSixNodesOnThreeRacks) {
   // docs/placement.md quotes this figure: six nodes, two per rack, N=3 and
   // 64 partitions form two replica sets, the fewest that give every node a
