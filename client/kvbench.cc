@@ -531,7 +531,7 @@ int Main() {
 int main(int argc, char** argv) {
   quorumkv::ParseProgramFlags(
       argc, argv, "kvbench",
-      "kvbench [--master=HOST:PORT] [--workload=ping|put|get|mixed|a|b|c] "
+      "kvbench [--master=HOST:PORT[,...]] [--workload=ping|put|get|mixed|a|b|c] "
       "[--inflight=64] [--duration=10s] [--rate=N] [--json] ...",
       __FILE__);
   // Errors are counted by code in the report; gRPC's own lines would only

@@ -598,7 +598,7 @@ const Command kCommands[] = {
 
 std::string Usage() {
   std::string usage =
-      "usage: kvcli [--master=HOST:PORT] [--mode=iterative|recursive] "
+      "usage: kvcli [--master=HOST:PORT[,...]] [--mode=iterative|recursive] "
       "[--w=N] [--r=N] [--timeout=5s] [--json] [--tls_dir=DIR] "
       "[--token_file=FILE] COMMAND ...\n\ncommands:\n";
   for (const Command& c : kCommands) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/directory_codec.h"
 #include "common/rpc_status.h"
 
 namespace quorumkv {
@@ -30,25 +31,31 @@ uint64_t RoutingCache::fetches() const {
 
 void RoutingCache::Refresh(absl::Time deadline,
                            std::function<void(absl::Status)> done) {
+  DirectoryPtr held = directory_.Get();
   {
     absl::MutexLock lock(&mu_);
     waiters_.push_back(std::move(done));
     if (fetching_) return;
     fetching_ = true;
     ++fetches_;
+    if (staged_) held = std::make_shared<DirectoryView>(Directory());
+    staged_ = false;
   }
   FetchFrom(masters_->preferred(), 0, deadline,
-            std::make_shared<std::vector<std::string>>());
+            std::make_shared<std::vector<std::string>>(), std::move(held));
 }
 
 void RoutingCache::FetchFrom(size_t master, size_t tried, absl::Time deadline,
-                             std::shared_ptr<std::vector<std::string>> errors) {
+                             std::shared_ptr<std::vector<std::string>> errors,
+                             DirectoryPtr sent_with) {
   struct Fetch {
     grpc::ClientContext context;
     GetDirectoryRequest request;
     GetDirectoryResponse response;
   };
   auto fetch = std::make_shared<Fetch>();
+  fetch->request.set_compact(true);
+  fetch->request.set_known_epoch(sent_with->epoch());
   // Each master left gets its share of the time left: one that hangs
   // leaves time for the next.
   const size_t left = masters_->size() - tried;
@@ -58,16 +65,26 @@ void RoutingCache::FetchFrom(size_t master, size_t tried, absl::Time deadline,
                                absl::Milliseconds(500)))));
   masters_->stub(master)->async()->GetDirectory(
       &fetch->context, &fetch->request, &fetch->response,
-      [this, fetch, master, tried, deadline, errors](grpc::Status grpc_status) {
+      [this, fetch, master, tried, deadline, errors,
+       sent_with](grpc::Status grpc_status) {
         absl::Status status = FromGrpcStatus(grpc_status);
+        absl::StatusOr<Directory> directory;
         if (status.ok()) {
           masters_->Prefer(master);
+          directory = DirectoryIn(sent_with->proto(), fetch->response);
+          if (!directory.ok() && sent_with->epoch() > 0) {
+            // A delta that does not fit: ask for the whole directory.
+            FetchFrom(master, tried, deadline, errors,
+                      std::make_shared<DirectoryView>(Directory()));
+            return;
+          }
+          status = directory.status();
         } else if (MasterUnreachable(status)) {
           errors->push_back(
               absl::StrCat(masters_->address(master), ": ", status.message()));
           if (tried + 1 < masters_->size() && absl::Now() < deadline) {
             FetchFrom((master + 1) % masters_->size(), tried + 1, deadline,
-                      errors);
+                      errors, sent_with);
             return;
           }
           status = absl::Status(
@@ -81,14 +98,15 @@ void RoutingCache::FetchFrom(size_t master, size_t tried, absl::Time deadline,
                                           ": ", status.message()));
         }
         if (!status.ok()) status = absl::Status(status.code(), describe_(status));
-        OnFetched(fetch->response, status);
+        OnFetched(fetch->response, std::move(directory), status);
       });
 }
 
 void RoutingCache::OnFetched(const GetDirectoryResponse& response,
+                             absl::StatusOr<Directory> directory,
                              absl::Status status) {
   if (status.ok()) {
-    const Directory& proto = response.directory();
+    const Directory& proto = *directory;
     {
       absl::MutexLock lock(&mu_);
       down_nodes_.clear();
@@ -99,7 +117,7 @@ void RoutingCache::OnFetched(const GetDirectoryResponse& response,
       not_formed_ = NotFormedError(response.registered_nodes(),
                                    response.initial_nodes());
     }
-    directory_.Install(std::make_shared<DirectoryView>(proto));
+    directory_.Install(std::make_shared<DirectoryView>(*std::move(directory)));
   }
   std::vector<std::function<void(absl::Status)>> waiters;
   {

@@ -50,17 +50,25 @@ class RoutingCache final : public RoutingSource {
 
   // Fetches made so far (tests check the coalescing).
   uint64_t fetches() const;
-  // Tests: route by `directory` until the next refresh.
+  // Tests: route by `directory` until the next refresh, which asks for
+  // the whole directory (a staged one is none the master published, so the
+  // changes since its epoch would not fit it).
   void SetForTesting(DirectoryPtr directory) {
+    absl::MutexLock lock(&mu_);
+    staged_ = true;
     directory_.Reset(std::move(directory));
   }
 
  private:
   // Asks master `master` (having tried `tried` others, whose errors are in
-  // `errors`), and goes on to the next while one cannot be reached.
+  // `errors`) for the changes since `sent_with`, and goes on to the next
+  // while one cannot be reached.
   void FetchFrom(size_t master, size_t tried, absl::Time deadline,
-                 std::shared_ptr<std::vector<std::string>> errors);
-  void OnFetched(const GetDirectoryResponse& response, absl::Status status);
+                 std::shared_ptr<std::vector<std::string>> errors,
+                 DirectoryPtr sent_with);
+  // `directory` is what `response` carried, when `status` is OK.
+  void OnFetched(const GetDirectoryResponse& response,
+                 absl::StatusOr<Directory> directory, absl::Status status);
 
   MasterSet* const masters_;
   const std::function<std::string(const absl::Status&)> describe_;
@@ -72,6 +80,7 @@ class RoutingCache final : public RoutingSource {
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
   uint64_t fetches_ ABSL_GUARDED_BY(mu_) = 0;
+  bool staged_ ABSL_GUARDED_BY(mu_) = false;  // SetForTesting since a fetch
 };
 
 }  // namespace quorumkv

@@ -11,20 +11,32 @@ DirectoryWatch::DirectoryWatch(absl::Duration max_wait) : max_wait_(max_wait) {}
 
 DirectoryWatch::~DirectoryWatch() { Close(); }
 
-void DirectoryWatch::Add(uint64_t known_epoch, const DirectoryPtr& current,
+void DirectoryWatch::Answer(const Waiter& w, const DirectoryPtr& directory) {
+  if (!w.request.compact()) {
+    *w.response->mutable_directory() = directory->proto();
+    return;
+  }
+  *w.response->mutable_update() =
+      *w.history->UpdateFor(w.request.known_epoch(), directory);
+}
+
+void DirectoryWatch::Add(const WatchDirectoryRequest& request,
+                         const DirectoryPtr& current,
+                         DirectoryHistory* history,
                          grpc::ServerUnaryReactor* reactor,
                          WatchDirectoryResponse* response) {
   uint64_t id;
+  const Waiter waiter{request, history, reactor, response};
   {
     absl::MutexLock lock(&mu_);
     const DirectoryPtr& newest =
         latest_ != nullptr && latest_->epoch() > current->epoch() ? latest_
                                                                   : current;
-    if (!closed_ && newest->epoch() <= known_epoch) {
+    if (!closed_ && newest->epoch() <= request.known_epoch()) {
       id = next_id_++;
-      waiters_[id] = Waiter{known_epoch, reactor, response};
+      waiters_[id] = waiter;
     } else {
-      if (!closed_) *response->mutable_directory() = newest->proto();
+      if (!closed_) Answer(waiter, newest);
       reactor->Finish(grpc::Status::OK);
       return;
     }
@@ -50,7 +62,7 @@ void DirectoryWatch::Notify(const DirectoryPtr& directory) {
     absl::MutexLock lock(&mu_);
     latest_ = directory;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (directory->epoch() > it->second.known_epoch) {
+      if (directory->epoch() > it->second.request.known_epoch()) {
         ready.push_back(it->second);
         it = waiters_.erase(it);
       } else {
@@ -59,7 +71,7 @@ void DirectoryWatch::Notify(const DirectoryPtr& directory) {
     }
   }
   for (Waiter& w : ready) {
-    *w.response->mutable_directory() = directory->proto();
+    Answer(w, directory);
     w.reactor->Finish(grpc::Status::OK);
   }
 }

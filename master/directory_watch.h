@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "common/directory.h"
 #include "common/timer_queue.h"
+#include "master/directory_history.h"
 #include "grpcpp/support/server_callback.h"
 #include "proto/master.pb.h"
 
@@ -22,10 +23,13 @@ class DirectoryWatch {
   ~DirectoryWatch();  // Close()s.
 
   // Answers `reactor` (filling `response`, which must live until then) at
-  // once when `current` is newer than `known_epoch`, else on the next
-  // Notify() or after max_wait, whichever comes first.
-  void Add(uint64_t known_epoch, const DirectoryPtr& current,
-           grpc::ServerUnaryReactor* reactor, WatchDirectoryResponse* response);
+  // once when `current` is newer than the request's known epoch, else on
+  // the next Notify() or after max_wait, whichever comes first. A request
+  // that asks for `compact` gets the changes since its epoch when `history`
+  // (which must outlive the watch) still has it.
+  void Add(const WatchDirectoryRequest& request, const DirectoryPtr& current,
+           DirectoryHistory* history, grpc::ServerUnaryReactor* reactor,
+           WatchDirectoryResponse* response);
   // A new directory was published.
   void Notify(const DirectoryPtr& directory);
   // Answers every pending poll (empty) and every later one at once.
@@ -33,10 +37,13 @@ class DirectoryWatch {
 
  private:
   struct Waiter {
-    uint64_t known_epoch;
+    WatchDirectoryRequest request;
+    DirectoryHistory* history;
     grpc::ServerUnaryReactor* reactor;
     WatchDirectoryResponse* response;
   };
+  // Fills `w`'s response with `directory`, as its request asked.
+  static void Answer(const Waiter& w, const DirectoryPtr& directory);
   // Answers waiter `id` unless it was answered already.
   void Expire(uint64_t id);
 

@@ -119,6 +119,7 @@ struct Master::Impl {
   Leadership* leadership = nullptr;  // election or sole
   DirectoryStore* store = nullptr;   // etcd_store or local_store
   std::unique_ptr<DirectoryManager> directory;
+  DirectoryHistory history;  // what it published last, for deltas
   std::unique_ptr<Membership> membership;
   std::unique_ptr<AntiEntropyScheduler> anti_entropy;
   std::unique_ptr<MoveTracker> moves;  // tells anti_entropy what it cancels
@@ -260,8 +261,13 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
       impl->leadership);
   impl->watch = std::make_unique<DirectoryWatch>(kWatchWait);
   DirectoryWatch* watch = impl->watch.get();
+  DirectoryHistory* history = &impl->history;
+  history->Add(impl->directory->Get());
   impl->directory->SetListener(
-      [watch](const DirectoryPtr& directory) { watch->Notify(directory); });
+      [watch, history](const DirectoryPtr& directory) {
+        history->Add(directory);
+        watch->Notify(directory);
+      });
   AntiEntropyScheduler* anti_entropy = impl->anti_entropy.get();
   impl->moves->SetCancelListener([anti_entropy](uint32_t partition) {
     anti_entropy->MarkDiverged(partition, absl::Now());
@@ -275,7 +281,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   }
   impl->master_service = std::make_unique<MasterServiceImpl>(
       impl->leadership, impl->leader_client.get(), impl->membership.get(),
-      impl->directory.get(), impl->moves.get(), impl->watch.get(),
+      impl->directory.get(), &impl->history, impl->moves.get(),
+      impl->watch.get(),
       impl->anti_entropy.get(), impl->status.get(),
       impl->security.tokens.get());
   impl->request_metrics =

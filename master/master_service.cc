@@ -60,6 +60,7 @@ MasterServiceImpl::MasterServiceImpl(const Leadership* leadership,
                                      LeaderClient* leader,
                                      Membership* membership,
                                      DirectoryManager* directory,
+                                     DirectoryHistory* history,
                                      MoveTracker* moves,
                                      DirectoryWatch* watch,
                                      AntiEntropyScheduler* anti_entropy,
@@ -69,6 +70,7 @@ MasterServiceImpl::MasterServiceImpl(const Leadership* leadership,
       leader_(leader),
       membership_(membership),
       directory_(directory),
+      history_(history),
       moves_(moves),
       watch_(watch),
       anti_entropy_(anti_entropy),
@@ -207,13 +209,18 @@ grpc::ServerUnaryReactor* MasterServiceImpl::Lookup(
 }
 
 grpc::ServerUnaryReactor* MasterServiceImpl::GetDirectory(
-    grpc::CallbackServerContext* context, const GetDirectoryRequest*,
+    grpc::CallbackServerContext* context, const GetDirectoryRequest* request,
     GetDirectoryResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
     return FinishNow(context, s);
   }
   DirectoryPtr directory = directory_->Get();
-  *response->mutable_directory() = directory->proto();
+  if (request->compact()) {
+    *response->mutable_update() =
+        *history_->UpdateFor(request->known_epoch(), directory);
+  } else {
+    *response->mutable_directory() = directory->proto();
+  }
   const absl::Time now = absl::Now();
   for (const NodeDescriptor& node : directory->proto().nodes()) {
     response->add_states(membership_->StateOf(node.id(), now));
@@ -253,7 +260,7 @@ grpc::ServerUnaryReactor* MasterServiceImpl::WatchDirectory(
     return FinishNow(context, s);
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  watch_->Add(request->known_epoch(), directory_->Get(), reactor, response);
+  watch_->Add(*request, directory_->Get(), history_, reactor, response);
   return reactor;
 }
 

@@ -12,6 +12,7 @@
 #include "common/call_auth.h"
 #include "master/anti_entropy_scheduler.h"
 #include "master/cluster_status.h"
+#include "master/directory_history.h"
 #include "master/directory_manager.h"
 #include "master/directory_watch.h"
 #include "master/leader_client.h"
@@ -44,7 +45,8 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   // Pointers must outlive the service.
   MasterServiceImpl(const Leadership* leadership,
                     LeaderClient* leader, Membership* membership,
-                    DirectoryManager* directory, MoveTracker* moves,
+                    DirectoryManager* directory,
+                    DirectoryHistory* history, MoveTracker* moves,
                     DirectoryWatch* watch, AntiEntropyScheduler* anti_entropy,
                     const ClusterStatusReporter* status,
                     const TokenSet* tokens);
@@ -110,6 +112,7 @@ class MasterServiceImpl final : public MasterService::CallbackService {
   LeaderClient* const leader_;  // null for the embedded master
   Membership* const membership_;
   DirectoryManager* const directory_;
+  DirectoryHistory* const history_;
   MoveTracker* const moves_;
   DirectoryWatch* const watch_;
   AntiEntropyScheduler* const anti_entropy_;

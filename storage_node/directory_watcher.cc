@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "common/directory_codec.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
 
@@ -45,6 +46,7 @@ void DirectoryWatcher::Stop() {
 void DirectoryWatcher::Loop() {
   absl::Duration backoff = kFirstBackoff;
   size_t master = masters_->preferred();
+  bool ask_whole = false;  // after a delta that did not fit
   while (true) {
     grpc::ClientContext context;
     SetTimeout(context, kPollDeadline);
@@ -53,8 +55,10 @@ void DirectoryWatcher::Loop() {
       if (stopping_) return;
       active_ = &context;
     }
+    const DirectoryPtr held = directory_->Get();
     WatchDirectoryRequest request;
-    request.set_known_epoch(directory_->epoch());
+    request.set_known_epoch(ask_whole ? 0 : held->epoch());
+    request.set_compact(true);
     WatchDirectoryResponse response;
     const grpc::Status status =
         masters_->stub(master)->WatchDirectory(&context, request, &response);
@@ -73,15 +77,21 @@ void DirectoryWatcher::Loop() {
         backoff = kFirstBackoff;
       }
     }
-    if (status.ok() && response.has_directory()) {
+    if (status.ok() && (response.has_update() || response.has_directory())) {
       // Another cluster's directory is not installed; the heartbeater's
-      // registration finds out and stops the node.
+      // registration finds out and stops the node. After a delta that does
+      // not fit, the next poll asks for the whole directory.
+      absl::StatusOr<Directory> directory = DirectoryIn(
+          ask_whole ? Directory() : held->proto(), response);
+      ask_whole = !directory.ok();
+      if (ask_whole) wait = std::max(wait, kFirstBackoff);
       absl::StatusOr<bool> installed =
-          cluster_->Install(response.directory(), directory_);
+          directory.ok() ? cluster_->Install(*directory, directory_)
+                         : absl::StatusOr<bool>(directory.status());
       if (!installed.ok()) {
         QKV_LOG(ERROR) << installed.status().message();
       } else if (*installed) {
-        QKV_LOG(INFO) << "directory epoch " << response.directory().epoch();
+        QKV_LOG(INFO) << "directory epoch " << directory->epoch();
         on_new_epoch_();
       }
     }

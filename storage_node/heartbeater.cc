@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/directory_codec.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
 #include "common/rpc_status.h"
@@ -181,11 +182,24 @@ absl::Status Heartbeater::Heartbeat(HeartbeatRequest* request,
 }
 
 absl::Status Heartbeater::FetchDirectory() {
+  const DirectoryPtr held = directory_->Get();
+  GetDirectoryRequest request;
+  request.set_known_epoch(held->epoch());
+  request.set_compact(true);
   GetDirectoryResponse response;
-  RETURN_IF_ERROR(masters_->Call(&MasterService::Stub::GetDirectory,
-                                 GetDirectoryRequest(), &response,
-                                 kRpcTimeout));
-  return InstallDirectory(response.directory());
+  RETURN_IF_ERROR(masters_->Call(&MasterService::Stub::GetDirectory, request,
+                                 &response, kRpcTimeout));
+  absl::StatusOr<Directory> directory = DirectoryIn(held->proto(), response);
+  if (!directory.ok() && held->epoch() > 0) {
+    // A delta that does not fit what was held: take it whole.
+    request.set_known_epoch(0);
+    response.Clear();
+    RETURN_IF_ERROR(masters_->Call(&MasterService::Stub::GetDirectory,
+                                   request, &response, kRpcTimeout));
+    directory = DirectoryIn(Directory(), response);
+  }
+  RETURN_IF_ERROR(directory.status());
+  return InstallDirectory(*directory);
 }
 
 }  // namespace quorumkv
