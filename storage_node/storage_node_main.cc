@@ -39,7 +39,7 @@ ABSL_FLAG(quorumkv::ByteSize, max_hint_bytes, quorumkv::ByteSize{uint64_t{1} << 
 int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv, "kv_storage_node",
-      "kv_storage_node --listen=HOST:PORT --master=HOST:PORT --rack=RACK "
+      "kv_storage_node --listen=HOST:PORT --master=HOST:PORT[,...] --rack=RACK "
       "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
       "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
       __FILE__);
