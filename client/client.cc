@@ -204,9 +204,9 @@ void internal::ClientImpl::Attempt(std::shared_ptr<Call<Request>> call) {
 
 template <typename Request>
 void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call) {
-  // The preferred master, or the next one this call has not failed on:
-  // every master relays.
-  size_t master = masters_->preferred();
+  // The next master in turn (every master relays, so requests spread over
+  // them), or the next one this call has not failed on.
+  size_t master = masters_->NextRelay();
   for (size_t i = 0; i < masters_->size() &&
                      call->avoid.contains(masters_->address(master));
        ++i) {
@@ -250,9 +250,7 @@ void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call)
           call->last_error = absl::Status(
               reply.status().code(), MasterError(reply.status(), address));
           call->avoid.insert(address);
-          if (masters_->preferred() == master) {
-            masters_->Prefer((master + 1) % masters_->size());
-          }
+          masters_->RelayFailed(master);
           Attempt(call);
         } else if (GetWrongNode(reply.status())) {
           // The master's relay never answers WrongNode: a storage node did.

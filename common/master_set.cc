@@ -22,7 +22,29 @@ absl::StatusOr<std::unique_ptr<MasterSet>> MasterSet::Create(
     set->masters_.push_back(
         {address, MasterService::NewStub(MakeChannel(address, security))});
   }
+  absl::MutexLock lock(&set->mu_);
+  set->relay_failed_at_.assign(set->masters_.size(), absl::InfinitePast());
   return set;
+}
+
+size_t MasterSet::NextRelay() {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  const size_t first = next_relay_ % masters_.size();
+  next_relay_ = first + 1;
+  for (size_t i = 0; i < masters_.size(); ++i) {
+    const size_t m = (first + i) % masters_.size();
+    if (now - relay_failed_at_[m] >= kRestAfterFailure) {
+      next_relay_ = m + 1;
+      return m;
+    }
+  }
+  return first;
+}
+
+void MasterSet::RelayFailed(size_t i) {
+  absl::MutexLock lock(&mu_);
+  relay_failed_at_[i] = absl::Now();
 }
 
 size_t MasterSet::preferred() const {

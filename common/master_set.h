@@ -50,6 +50,14 @@ class MasterSet {
   // standby named.
   size_t preferred() const;
   void Prefer(size_t i);
+  // Where the next recursive request goes: every master relays, so
+  // requests go round them all, skipping any that failed a request in the
+  // last kRestAfterFailure (while every one has, the next in turn).
+  size_t NextRelay();
+  // A request to master `i` found it unreachable or hung.
+  void RelayFailed(size_t i);
+  static constexpr absl::Duration kRestAfterFailure = absl::Seconds(2);
+
   // The index of `address` in the set; nullopt when the caller was not
   // given it.
   std::optional<size_t> IndexOf(absl::string_view address) const;
@@ -78,6 +86,9 @@ class MasterSet {
 
   mutable absl::Mutex mu_;
   size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t next_relay_ ABSL_GUARDED_BY(mu_) = 0;
+  // When each master last failed a relayed request (InfinitePast: never).
+  std::vector<absl::Time> relay_failed_at_ ABSL_GUARDED_BY(mu_);
 };
 
 // Implementation.

@@ -352,5 +352,39 @@ TEST(MasterImportTest, ASingleMastersClusterMovesToEtcd) {
   EXPECT_TRUE(absl::StrContains(log, "holds cluster")) << log;
 }
 
+// A list with a malformed or repeated address is refused at start with
+// one line naming the flag and the address, exit 2, by every binary that
+// takes one.
+TEST(MasterListTest, ABadListIsRefusedAtStartWithExit2) {
+  TempDir dir;
+  const std::string bin = QKV_BIN_DIR;
+  struct Case {
+    std::string command;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {bin + "/kv_master --listen=127.0.0.1:0 --data_dir=" + dir.Sub("m") +
+           " --etcd=127.0.0.1:2379,127.0.0.1:2379",
+       "--etcd: '127.0.0.1:2379' is listed twice"},
+      {bin + "/kv_master --listen=127.0.0.1:0 --data_dir=" + dir.Sub("m") +
+           " --etcd=127.0.0.1:2379,",
+       "--etcd"},
+      {bin + "/kv_storage_node --listen=127.0.0.1:0 --rack=r1 --data_dir=" +
+           dir.Sub("n") + " --master=127.0.0.1:7000,bad",
+       "--master: 'bad' is not a HOST:PORT address"},
+      {bin + "/kvcli --master=127.0.0.1:7000,,127.0.0.1:7001 status",
+       "has an empty address"},
+      {"KV_MASTER=127.0.0.1:7000,127.0.0.1:7000 " + bin +
+           "/kvbench --duration=1s",
+       "'127.0.0.1:7000' is listed twice"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.command);
+    const Result r = Shell(dir, c.command);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, c.says)) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace quorumkv
