@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/random/random.h"
 #include "common/address.h"
 
 namespace quorumkv {
@@ -24,27 +25,28 @@ absl::StatusOr<std::unique_ptr<MasterSet>> MasterSet::Create(
   }
   absl::MutexLock lock(&set->mu_);
   set->relay_failed_at_.assign(set->masters_.size(), absl::InfinitePast());
+  set->relay_ = absl::Uniform<size_t>(absl::BitGen(), 0, set->masters_.size());
   return set;
 }
 
 size_t MasterSet::NextRelay() {
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
-  const size_t first = next_relay_ % masters_.size();
-  next_relay_ = first + 1;
   for (size_t i = 0; i < masters_.size(); ++i) {
-    const size_t m = (first + i) % masters_.size();
+    const size_t m = (relay_ + i) % masters_.size();
     if (now - relay_failed_at_[m] >= kRestAfterFailure) {
-      next_relay_ = m + 1;
+      relay_ = m;
       return m;
     }
   }
-  return first;
+  return relay_;
 }
 
 void MasterSet::RelayFailed(size_t i) {
   absl::MutexLock lock(&mu_);
   relay_failed_at_[i] = absl::Now();
+  // Every one has failed: the next request tries the next in turn.
+  if (i == relay_) relay_ = (i + 1) % masters_.size();
 }
 
 size_t MasterSet::preferred() const {

@@ -50,9 +50,12 @@ class MasterSet {
   // standby named.
   size_t preferred() const;
   void Prefer(size_t i);
-  // Where the next recursive request goes: every master relays, so
-  // requests go round them all, skipping any that failed a request in the
-  // last kRestAfterFailure (while every one has, the next in turn).
+  // Where the next recursive request goes. Every master relays: each set
+  // starts on one picked at random, so that many clients spread over the
+  // masters, and stays on it (its stream batches the requests) until a
+  // request finds it unreachable; it then moves to the next one that has
+  // not failed a request in the last kRestAfterFailure (while every one
+  // has, to the next in turn).
   size_t NextRelay();
   // A request to master `i` found it unreachable or hung.
   void RelayFailed(size_t i);
@@ -86,7 +89,7 @@ class MasterSet {
 
   mutable absl::Mutex mu_;
   size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t next_relay_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t relay_ ABSL_GUARDED_BY(mu_) = 0;
   // When each master last failed a relayed request (InfinitePast: never).
   std::vector<absl::Time> relay_failed_at_ ABSL_GUARDED_BY(mu_);
 };

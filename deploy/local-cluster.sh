@@ -27,6 +27,7 @@
 #                    member i's clients on BASE+30+i, its peers on BASE+40+i
 #   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
 #                    missing)
+#   QKV_MASTER_LEASE with --ha: the masters' --master_lease (default 5s)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -274,7 +275,10 @@ cmd_up() {
   fi
   local name i=0 ha_flags=()
   for name in $(etcd_names); do start_etcd "$name"; done
-  if ha_on; then ha_flags=(--etcd="$etcd_endpoints"); fi
+  if ha_on; then
+    ha_flags=(--etcd="$etcd_endpoints")
+    if [ -n "${QKV_MASTER_LEASE:-}" ]; then ha_flags+=(--master_lease="$QKV_MASTER_LEASE"); fi
+  fi
   for name in $(master_names); do
     start "$name" kv_master --listen="127.0.0.1:$((base + i))" --initial_nodes=6 \
       --http_listen="127.0.0.1:$((base + 80 + i))" $(tls_flag "$name") "${ha_flags[@]}"
