@@ -1,5 +1,6 @@
 #include "master/master.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
@@ -18,6 +19,7 @@
 #include "master/etcd/etcd_follower.h"
 #include "master/etcd/etcd_store.h"
 #include "master/etcd/leader_election.h"
+#include "master/etcd/master_roster.h"
 #include "master/leader_client.h"
 #include "master/leader_publisher.h"
 #include "master/leadership.h"
@@ -131,6 +133,7 @@ struct Master::Impl {
   std::unique_ptr<RelayKvService> relay;
   std::unique_ptr<LeaderPublisher> publisher;  // with --etcd
   std::unique_ptr<EtcdFollower> follower;      // with --etcd
+  std::unique_ptr<MasterRoster> roster;        // with --etcd
   // Last: its servers call into everything above.
   ServerBase base{"master"};
 
@@ -175,6 +178,30 @@ struct Master::Impl {
     return absl::OkStatus();
   }
 
+  // Every master and its role, for the status page: those in etcd's
+  // roster (and this one, should it not be there yet), or this master
+  // alone when it is the embedded one.
+  std::vector<MastersResponse> Masters() const {
+    std::vector<std::string> addresses;
+    if (roster) addresses = roster->Masters();
+    const std::string self = leadership->self();
+    if (!self.empty() &&
+        std::find(addresses.begin(), addresses.end(), self) == addresses.end()) {
+      addresses.push_back(self);
+      std::sort(addresses.begin(), addresses.end());
+    }
+    const std::string leader = leadership->leader();
+    std::vector<MastersResponse> masters;
+    for (const std::string& address : addresses) {
+      MastersResponse& m = masters.emplace_back();
+      m.set_address(address);
+      m.set_role(address == leader ? "leader" : "standby");
+      m.set_term(leadership->term());
+      m.set_leader(leader);
+    }
+    return masters;
+  }
+
   // This master no longer leads: it follows the states it last held until
   // the new leader publishes its own.
   void OnDeposed() { membership->Follow(membership->UpNow(absl::Now())); }
@@ -182,6 +209,7 @@ struct Master::Impl {
   void Stop() {
     base.Stop(
         [this] {
+          if (roster) roster->Stop();
           if (follower) follower->Stop();
           if (publisher) publisher->Stop();
           // Resigns: a standby leads at once rather than after the lease.
@@ -296,7 +324,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   impl->base.SetSecurity(&impl->security);
   RETURN_IF_ERROR(impl->base.Serve(
       options.listen, {impl->master_service.get(), impl->relay.get()},
-      options.http_listen, StatusPageRoutes(impl->status.get())));
+      options.http_listen,
+      StatusPageRoutes(impl->status.get(), [raw] { return raw->Masters(); })));
   const std::string address =
       options.advertise.empty() ? impl->base.address() : options.advertise;
   if (replicated) {
@@ -309,6 +338,9 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
     impl->follower->Start();
     impl->publisher->Start();
     impl->election->Start(address);
+    impl->roster = std::make_unique<MasterRoster>(
+        impl->etcd.get(), options.etcd_prefix, impl->election.get());
+    impl->roster->Start();
   } else {
     impl->sole->SetAddress(address);
   }

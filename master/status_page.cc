@@ -77,6 +77,11 @@ function render(s) {
              ? "; this page from standby " + c.answered_by : "")
       : "no leader: " + (c.leader_problem || "unknown"),
       c.leader ? "good" : "bad"));
+  const masters = s.masters || [];
+  if (masters.length > 1) {
+    summary.appendChild(el("span", "masters: " + masters
+        .map(m => m.address + " " + m.role).join(", ")));
+  }
   if (c.stale_reason) {
     summary.appendChild(el("span", "the leader could not be reached (" +
         c.stale_reason + "): loads are missing", "bad"));
@@ -174,16 +179,21 @@ setInterval(refresh, 2000);
 
 }  // namespace
 
-std::vector<HttpRoute> StatusPageRoutes(const ClusterStatusReporter* status) {
+std::vector<HttpRoute> StatusPageRoutes(
+    const ClusterStatusReporter* status,
+    std::function<std::vector<MastersResponse>()> masters) {
   return {
       // The page holds no data, so it needs no token; the data it fetches
       // does (see the script: the token comes from the URL's fragment).
       {"/", [] { return HttpResponse{200, "text/html; charset=utf-8", kPage}; },
        /*open=*/true},
       {"/api/status",
-       [status] {
+       [status, masters] {
          StatusReport report;
          *report.mutable_cluster() = status->Describe();
+         for (MastersResponse& m : masters()) {
+           *report.add_masters() = std::move(m);
+         }
          ListMovesResponse moves = status->Moves();
          report.mutable_moves()->Swap(moves.mutable_moves());
          google::protobuf::util::JsonPrintOptions options;

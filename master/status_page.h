@@ -6,6 +6,7 @@
 #ifndef QUORUMKV_MASTER_STATUS_PAGE_H_
 #define QUORUMKV_MASTER_STATUS_PAGE_H_
 
+#include <functional>
 #include <vector>
 
 #include "common/http_server.h"
@@ -13,8 +14,12 @@
 
 namespace quorumkv {
 
-// The routes "/" and "/api/status". `status` must outlive the server.
-std::vector<HttpRoute> StatusPageRoutes(const ClusterStatusReporter* status);
+// The routes "/" and "/api/status". `status` must outlive the server;
+// `masters` says which masters there are and their roles (the page's
+// "masters" line).
+std::vector<HttpRoute> StatusPageRoutes(
+    const ClusterStatusReporter* status,
+    std::function<std::vector<MastersResponse>()> masters);
 
 }  // namespace quorumkv
 

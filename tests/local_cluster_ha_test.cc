@@ -48,6 +48,18 @@ TEST(LocalClusterHaTest, UpWithReplicatedMastersSurvivesTheLeader) {
   EXPECT_EQ(CountOf(masters.out, "\"role\": \"standby\""), 2) << masters.out;
   EXPECT_EQ(Shell(dir, kvcli + "put greeting hello").exit_code, 0);
 
+  // Any master's status page lists the three masters and their roles
+  // (each master registers within a couple of seconds of its lease).
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<HttpResult> status = HttpGet(base + 81, "/api/status");
+        return status.ok() &&
+               CountOf(status->body, "\"role\":\"leader\"") == 1 &&
+               CountOf(status->body, "\"role\":\"standby\"") == 2;
+      },
+      absl::Seconds(10)))
+      << HttpGet(base + 81, "/api/status")->body;
+
   // The leader's pid file is master, master2 or master3's.
   const size_t at = masters.out.find("\"role\": \"leader\"");
   const std::string before = masters.out.substr(0, at);
