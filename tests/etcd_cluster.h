@@ -20,6 +20,16 @@ namespace quorumkv {
 // --tests installs it).
 std::string EtcdBinary();
 
+// Skips the running test, saying how to install etcd, when it is not
+// installed (./tests/run.sh installs it, so CI runs every such test).
+#define QKV_SKIP_WITHOUT_ETCD()                                           \
+  do {                                                                    \
+    if (::quorumkv::EtcdBinary().empty()) {                               \
+      GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh "   \
+                      "--tests installs etcd-server";                     \
+    }                                                                     \
+  } while (0)
+
 class EtcdCluster {
  public:
   explicit EtcdCluster(int members = 3);

@@ -35,10 +35,7 @@ class FaultTest : public ::testing::TestWithParam<bool> {
                             "--anti_entropy_interval=2s"};
     options.node_flags = {"--heartbeat_interval=200ms"};
     if (GetParam()) {
-      if (EtcdBinary().empty()) {
-        GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh "
-                        "--tests installs etcd-server";
-      }
+      QKV_SKIP_WITHOUT_ETCD();
       etcd_ = std::make_unique<EtcdCluster>(3);
       ASSERT_OK(etcd_->Start());
       options.masters = 3;

@@ -24,10 +24,7 @@ constexpr absl::Duration kLease = absl::Seconds(2);
 class LeaderElectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (EtcdBinary().empty()) {
-      GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh --tests "
-                      "installs etcd-server";
-    }
+    QKV_SKIP_WITHOUT_ETCD();
     etcd_ = std::make_unique<EtcdCluster>(1);
     ASSERT_OK(etcd_->Start());
     auto client = EtcdClient::Create(etcd_->endpoints());

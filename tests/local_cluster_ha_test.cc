@@ -23,10 +23,7 @@ int CountOf(const std::string& text, const std::string& what) {
 }
 
 TEST(LocalClusterHaTest, UpWithReplicatedMastersSurvivesTheLeader) {
-  if (EtcdBinary().empty()) {
-    GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh --tests "
-                    "installs etcd-server";
-  }
+  QKV_SKIP_WITHOUT_ETCD();
   TempDir dir;
   const int base = PickLocalClusterBasePort();
   ASSERT_NE(base, 0) << "no free range of ports for the local cluster";

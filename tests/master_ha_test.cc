@@ -27,10 +27,7 @@ constexpr absl::Duration kLease = absl::Seconds(2);
 class MasterHaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (EtcdBinary().empty()) {
-      GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh --tests "
-                      "installs etcd-server";
-    }
+    QKV_SKIP_WITHOUT_ETCD();
     etcd_ = std::make_unique<EtcdCluster>(3);
     ASSERT_OK(etcd_->Start());
   }
@@ -297,10 +294,7 @@ TEST_F(MasterHaTest, ClientsAndNodesGivenADeadMasterFirstGoOnToTheOthers) {
 // A cluster made with one embedded master moves to etcd: the first master
 // started with --etcd and its old data dir imports the directory.
 TEST(MasterImportTest, ASingleMastersClusterMovesToEtcd) {
-  if (EtcdBinary().empty()) {
-    GTEST_SKIP() << "etcd is not installed: scripts/install-deps.sh --tests "
-                    "installs etcd-server";
-  }
+  QKV_SKIP_WITHOUT_ETCD();
   EtcdCluster etcd(3);
   ASSERT_OK(etcd.Start());
   ProcessCluster cluster(SmallClusterOptions(QKV_BIN_DIR));

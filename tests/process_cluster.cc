@@ -141,17 +141,15 @@ absl::StatusOr<std::unique_ptr<Client>> ProcessCluster::NewClient(
 
 void ProcessCluster::KillNode(int i) { Kill(nodes_[i]); }
 
-void ProcessCluster::PauseNode(int i) {
-  if (nodes_[i].pid > 0 && kill(nodes_[i].pid, SIGSTOP) == 0) {
-    nodes_[i].paused = true;
+void ProcessCluster::Pause(Process& process, bool paused) {
+  if (process.pid > 0 && kill(process.pid, paused ? SIGSTOP : SIGCONT) == 0) {
+    process.paused = paused;
   }
 }
 
-void ProcessCluster::ResumeNode(int i) {
-  if (nodes_[i].pid > 0 && kill(nodes_[i].pid, SIGCONT) == 0) {
-    nodes_[i].paused = false;
-  }
-}
+void ProcessCluster::PauseNode(int i) { Pause(nodes_[i], true); }
+
+void ProcessCluster::ResumeNode(int i) { Pause(nodes_[i], false); }
 
 absl::Status ProcessCluster::RestartNode(int i) {
   Kill(nodes_[i]);
@@ -181,17 +179,9 @@ int ProcessCluster::MasterExitStatus(int i) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void ProcessCluster::PauseMaster(int i) {
-  if (masters_[i].pid > 0 && kill(masters_[i].pid, SIGSTOP) == 0) {
-    masters_[i].paused = true;
-  }
-}
+void ProcessCluster::PauseMaster(int i) { Pause(masters_[i], true); }
 
-void ProcessCluster::ResumeMaster(int i) {
-  if (masters_[i].pid > 0 && kill(masters_[i].pid, SIGCONT) == 0) {
-    masters_[i].paused = false;
-  }
-}
+void ProcessCluster::ResumeMaster(int i) { Pause(masters_[i], false); }
 
 int ProcessCluster::LeaderIndex() const {
   for (int i = 0; i < num_masters(); ++i) {

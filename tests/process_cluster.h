@@ -101,6 +101,8 @@ class ProcessCluster {
   };
   absl::Status Spawn(Process& process, const std::vector<std::string>& args);
   void Kill(Process& process);
+  // SIGSTOP (`paused`) or SIGCONT.
+  void Pause(Process& process, bool paused);
   std::vector<std::string> NodeArgs(int i) const;
   std::vector<std::string> MasterArgs(int i) const;
 
