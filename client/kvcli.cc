@@ -497,6 +497,8 @@ absl::Status RunStatus(Context& ctx) {
     std::cout << "leader: "
               << (cluster.leader.empty()
                       ? absl::StrCat("none (", cluster.leader_problem, ")")
+                  : cluster.term == 0
+                      ? absl::StrCat(cluster.leader, " (the only master)")
                       : absl::StrCat(cluster.leader, ", term ", cluster.term))
               << "\n";
     if (!cluster.stale_reason.empty()) {

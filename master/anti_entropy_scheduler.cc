@@ -3,11 +3,23 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/random/random.h"
+
 namespace quorumkv {
 
 AntiEntropyScheduler::AntiEntropyScheduler(absl::Duration interval,
                                            uint64_t rate)
-    : interval_(interval), rate_(rate) {}
+    : interval_(interval),
+      rate_(rate),
+      repaired_source_(absl::Uniform<uint64_t>(absl::BitGen(), 1,
+                                               ~uint64_t{0})) {}
+
+void AntiEntropyScheduler::SetRepairedBefore(PartitionState& state,
+                                             int64_t before_ms) {
+  if (before_ms <= state.repaired_before_ms) return;
+  state.repaired_before_ms = before_ms;
+  state.repaired_version = ++repaired_version_;
+}
 
 AntiEntropyScheduler::PartitionState& AntiEntropyScheduler::StateOf(
     uint32_t partition) {
@@ -64,8 +76,7 @@ void AntiEntropyScheduler::OnHeartbeat(
     state.last_reported = now;
     if (report.complete()) {
       state.last_completed = now;
-      state.repaired_before_ms =
-          std::max(state.repaired_before_ms, report.started_ms());
+      SetRepairedBefore(state, report.started_ms());
       // Handed out after the last mark: every row written before it is on
       // every replica now.
       if (assigned_here && state.assigned_at >= state.marked_last) {
@@ -114,12 +125,22 @@ void AntiEntropyScheduler::OnHeartbeat(
       response->mutable_anti_entropy()->set_rate(rate_);
     }
   }
-  for (uint32_t p = 0; p < partitions_.size(); ++p) {
-    if (partitions_[p].repaired_before_ms == 0) continue;
-    PartitionRepaired* repaired = response->add_repaired();
-    repaired->set_partition(p);
-    repaired->set_repaired_before_ms(partitions_[p].repaired_before_ms);
+  const RepairedCursor& known = request.repaired_known();
+  const uint64_t since =
+      known.source() == repaired_source_ ? known.version() : 0;
+  if (since < repaired_version_) {
+    for (uint32_t p = 0; p < partitions_.size(); ++p) {
+      const PartitionState& state = partitions_[p];
+      if (state.repaired_before_ms == 0 || state.repaired_version <= since) {
+        continue;
+      }
+      PartitionRepaired* repaired = response->add_repaired();
+      repaired->set_partition(p);
+      repaired->set_repaired_before_ms(state.repaired_before_ms);
+    }
   }
+  response->mutable_repaired_cursor()->set_source(repaired_source_);
+  response->mutable_repaired_cursor()->set_version(repaired_version_);
 }
 
 AntiEntropyProgress AntiEntropyScheduler::Export() const {
@@ -142,8 +163,7 @@ void AntiEntropyScheduler::Import(const AntiEntropyProgress& progress) {
     PartitionState& state = StateOf(p.partition());
     state.last_completed = std::max(state.last_completed,
                                     absl::FromUnixMillis(p.last_completed_ms()));
-    state.repaired_before_ms =
-        std::max(state.repaired_before_ms, p.repaired_before_ms());
+    SetRepairedBefore(state, p.repaired_before_ms());
   }
 }
 

@@ -79,6 +79,8 @@ class AntiEntropyScheduler {
     // replica stopped answering) is retried after a pause, not at once.
     absl::Time last_reported = absl::InfinitePast();
     int64_t repaired_before_ms = 0;
+    // repaired_version_ when repaired_before_ms last grew.
+    uint64_t repaired_version = 0;
     std::string assigned_to;
     absl::Time assigned_at = absl::InfinitePast();
     // Since when it may have diverged (the first mark not yet cleared);
@@ -89,6 +91,10 @@ class AntiEntropyScheduler {
   };
 
   PartitionState& StateOf(uint32_t partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Partition `state` was repaired before `before_ms` (the later of that
+  // and what it had).
+  void SetRepairedBefore(PartitionState& state, int64_t before_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkDivergedLocked(uint32_t partition, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `node` may compare partition `p` now: it holds it, no move
@@ -109,6 +115,9 @@ class AntiEntropyScheduler {
       ABSL_GUARDED_BY(mu_);
   uint64_t rows_exchanged_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_exchanged_ ABSL_GUARDED_BY(mu_) = 0;
+  // The list of repaired partitions nodes follow (RepairedCursor).
+  const uint64_t repaired_source_;
+  uint64_t repaired_version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace quorumkv

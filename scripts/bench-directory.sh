@@ -4,7 +4,8 @@
 # 127.0.0.1; each round times one `kvcli get` in iterative mode (which
 # downloads the directory before it routes) and one in recursive mode
 # (which does not), interleaved ROUNDS times; prints the medians and their
-# ratio.
+# ratio. Then, once anti-entropy has compared every partition, the CPU the
+# idle master and a node use over 10 s (heartbeats, watches, scheduling).
 #
 #   scripts/bench-directory.sh [ROUNDS] [PARTITIONS]    (default 15, 65536)
 set -euo pipefail
@@ -41,3 +42,15 @@ it=$(median <"$dir/iterative")
 rec=$(median <"$dir/recursive")
 echo "P=$partitions, $rounds rounds, medians: kvcli get iterative ${it} s, recursive ${rec} s"
 awk -v a="$it" -v b="$rec" 'BEGIN {printf "iterative / recursive: %.2fx\n", a / b}'
+
+for _ in $(seq 600); do
+  kvcli --json status 2>/dev/null | grep -q "\"compared\": $partitions," && break
+  sleep 1
+done
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+m0=$(ticks "${pids[m]}"); n0=$(ticks "${pids[n1]}")
+sleep 10
+m1=$(ticks "${pids[m]}"); n1=$(ticks "${pids[n1]}")
+hz=$(getconf CLK_TCK)
+awk -v m=$((m1 - m0)) -v n=$((n1 - n0)) -v hz="$hz" \
+  'BEGIN {printf "idle, every partition compared: master %.1f%%, node %.1f%% of a core\n", 100 * m / hz / 10, 100 * n / hz / 10}'

@@ -93,6 +93,9 @@ struct StorageNode::Impl {
   std::unique_ptr<PartitionReceiver> receiver;
   std::unique_ptr<PartitionCleaner> cleaner;
   std::unique_ptr<Heartbeater> heartbeater;
+  // Where this node stands in the master's list of repaired partitions;
+  // read and written by the heartbeater's hooks, on its thread only.
+  RepairedCursor repaired_cursor;
   // Set once `heartbeater` exists. The server answers requests before that
   // (its bound port is part of what the heartbeater registers), and a
   // request from a newer epoch then asks for a refresh: lost, harmlessly,
@@ -249,6 +252,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
             }
             *request->mutable_anti_entropy() =
                 raw->anti_entropy->LastReport();
+            *request->mutable_repaired_known() = raw->repaired_cursor;
             for (uint32_t p : raw->engine->hints().TakeDiverged()) {
               request->add_diverged_partitions(p);
             }
@@ -263,6 +267,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
               raw->engine->SetRepairedBefore(
                   r.partition(), absl::FromUnixMillis(r.repaired_before_ms()));
             }
+            raw->repaired_cursor = response.repaired_cursor();
           },
           [raw](const HeartbeatRequest& request) {
             for (uint32_t p : request.diverged_partitions()) {

@@ -4,6 +4,7 @@
 // complete; the others wait for the interval.
 #include "master/anti_entropy_scheduler.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,15 @@ class Node {
     HeartbeatRequest request;
     request.set_node_id(id_);
     *request.mutable_anti_entropy() = last_;
+    *request.mutable_repaired_known() = cursor_;
     for (uint32_t p : diverged) request.add_diverged_partitions(p);
     HeartbeatResponse response;
     scheduler.OnHeartbeat(request, directory, down, now, &response);
+    last_repaired_ = response.repaired_size();
+    for (const PartitionRepaired& r : response.repaired()) {
+      repaired_before_ms_[r.partition()] = r.repaired_before_ms();
+    }
+    cursor_ = response.repaired_cursor();
     return response.has_anti_entropy()
                ? static_cast<int>(response.anti_entropy().partition())
                : -1;
@@ -53,11 +60,20 @@ class Node {
     last_.set_complete(complete);
     last_.set_sequence(++sequence_);
   }
+  // How many repaired partitions the last answer listed.
+  int last_repaired() const { return last_repaired_; }
+  // What the node holds of each partition's repair, from every answer.
+  const std::map<uint32_t, int64_t>& repaired_before_ms() const {
+    return repaired_before_ms_;
+  }
 
  private:
   const std::string id_;
   AntiEntropyReport last_;
   uint64_t sequence_ = 0;
+  RepairedCursor cursor_;
+  int last_repaired_ = 0;
+  std::map<uint32_t, int64_t> repaired_before_ms_;
 };
 
 // A scheduler with the default 10 min interval over `partitions`
@@ -144,6 +160,45 @@ TEST(AntiEntropySchedulerTest, PassesStartedInTheSameMillisecondBothCount) {
   a.Complete(1, now);  // same started_ms
   EXPECT_EQ(a.Heartbeat(scheduler, directory, now), -1);
   EXPECT_EQ(scheduler.Summarize(2, now).compared, 2u);
+}
+
+// Each heartbeat answer lists the partitions repaired since what the node
+// last applied, not every one: at 65 536 partitions the whole list every
+// second would be most of what the master sends.
+TEST(AntiEntropySchedulerTest, RepairedPartitionsReachEachNodeOnce) {
+  ComparedOnce c(8);
+  EXPECT_EQ(c.a.repaired_before_ms().size(), 8u);
+  c.now += absl::Seconds(1);
+  c.a.Heartbeat(c.scheduler, c.directory, c.now);
+  EXPECT_EQ(c.a.last_repaired(), 0);
+  // A node that has applied nothing yet gets every one.
+  c.b.Heartbeat(c.scheduler, c.directory, c.now);
+  EXPECT_EQ(c.b.last_repaired(), 8);
+  EXPECT_EQ(c.b.repaired_before_ms(), c.a.repaired_before_ms());
+  c.b.Heartbeat(c.scheduler, c.directory, c.now);
+  EXPECT_EQ(c.b.last_repaired(), 0);
+
+  // A partition diverges and b compares it again: both nodes then hear of
+  // that one partition, once.
+  c.now += absl::Seconds(1);
+  const int p = c.b.Heartbeat(c.scheduler, c.directory, c.now, {5});
+  ASSERT_EQ(p, 5);
+  c.b.Complete(5, c.now);
+  c.now += absl::Seconds(1);
+  c.b.Heartbeat(c.scheduler, c.directory, c.now);
+  EXPECT_EQ(c.b.last_repaired(), 1);
+  EXPECT_EQ(c.b.repaired_before_ms().at(5), absl::ToUnixMillis(c.now) - 1000);
+  c.a.Heartbeat(c.scheduler, c.directory, c.now);
+  EXPECT_EQ(c.a.last_repaired(), 1);
+  EXPECT_EQ(c.a.repaired_before_ms(), c.b.repaired_before_ms());
+
+  // Another master (a new leader) has another list: the whole list again.
+  AntiEntropyScheduler next(absl::Minutes(10), 0);
+  next.Import(c.scheduler.Export());
+  c.a.Heartbeat(next, c.directory, c.now);
+  EXPECT_EQ(c.a.last_repaired(), 8);
+  c.a.Heartbeat(next, c.directory, c.now);
+  EXPECT_EQ(c.a.last_repaired(), 0);
 }
 
 }  // namespace
