@@ -42,6 +42,14 @@ class InstantPeer final : public PeerProxy {
   void Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) override {
     done(RowsResponse());
   }
+  void Range(const RangeRequest&, absl::Time,
+             Done<RangeResponse> done) override {
+    done(RangeResponse());
+  }
+  void Paxos(const PaxosRequest&, absl::Time,
+             Done<PaxosResponse> done) override {
+    done(absl::UnimplementedError("not benchmarked"));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext*, const StreamPartitionRequest&) override {
     return nullptr;

@@ -143,7 +143,8 @@ void internal::ClientImpl::Submit(
     // Writes go to the first replica, whose role placement spreads over
     // the nodes; reads take turns over the replicas, so that every replica
     // serves.
-    if constexpr (std::is_same_v<Request, GetRequest>) {
+    if constexpr (std::is_same_v<Request, GetRequest> ||
+                  std::is_same_v<Request, ScanRequest>) {
       route.first = next_reader_.fetch_add(1, std::memory_order_relaxed);
     }
     ReplicaRoute<Request>::Start(
@@ -182,7 +183,8 @@ void internal::ClientImpl::Finish(
     absl::StatusOr<typename KvMethod<Request>::Response> result) {
   if constexpr (KvMethod<Request>::kWrites) {
     if (!result.ok()) {
-      result = call->attempts.Outcome(result.status(), call->request.w());
+      result = call->attempts.Outcome(result.status(),
+                                      KvMethod<Request>::Quorum(call->request));
     }
   }
   auto done = std::move(call->done);
@@ -242,6 +244,12 @@ void internal::ClientImpl::AttemptRecursive(std::shared_ptr<Call<Request>> call)
                           absl::Now() < call->deadline;
         if (reply.ok()) {
           Finish(call, std::move(*KvMethod<Request>::Unwrap(*reply)));
+        } else if (!KvMethod<Request>::kIdempotent &&
+                   (NodeUnreachable(reply.status()) || hung) &&
+                   MayHaveBeenApplied(reply.status())) {
+          Finish(call, OutcomeUnknown(absl::Status(
+                           reply.status().code(),
+                           MasterError(reply.status(), address))));
         } else if (NodeUnreachable(reply.status()) || hung) {
           // Reaching the master failed, or it could not reach a replica:
           // another master may do better. A coordinator's answer relayed
@@ -497,8 +505,26 @@ absl::StatusOr<absl::Time> Admit(const ClientOptions& defaults,
   return absl::Now() + timeout;
 }
 
+ReadResult ToReadResult(GetResponse response) {
+  return ReadResult{std::move(*response.mutable_value()),
+                    VersionToString(response.version()),
+                    response.expires_at_ms()};
+}
+
 int Pick(int requested, int fallback) {
   return requested != 0 ? requested : fallback;
+}
+
+// `ttl` in whole ms (a part of a ms rounds up, so that 1us is not "none").
+absl::StatusOr<uint64_t> TtlMillis(absl::Duration ttl, bool zero_ok) {
+  if (ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TTL ", absl::FormatDuration(ttl), " is negative"));
+  }
+  const uint64_t ms = static_cast<uint64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(ttl, absl::Milliseconds(1))));
+  RETURN_IF_ERROR(ValidateTtl(ms, zero_ok));
+  return ms;
 }
 
 }  // namespace
@@ -510,10 +536,16 @@ void Client::PutAsync(absl::string_view key, absl::string_view value,
     return impl_->CallBackSoon(
         [done = std::move(done), status = deadline.status()] { done(status); });
   }
+  absl::StatusOr<uint64_t> ttl_ms = TtlMillis(options.ttl, /*zero_ok=*/true);
+  if (!ttl_ms.ok()) {
+    return impl_->CallBackSoon(
+        [done = std::move(done), status = ttl_ms.status()] { done(status); });
+  }
   PutRequest request;
   request.set_key(std::string(key));
   request.set_value(std::string(value));
   request.set_w(Pick(options.w, impl_->options().w));
+  request.set_ttl_ms(*ttl_ms);
   impl_->Submit(std::move(request), *deadline,
                 [done = std::move(done)](absl::StatusOr<PutResponse> r) {
                   if (!r.ok()) return done(r.status());
@@ -538,6 +570,28 @@ void Client::DeleteAsync(absl::string_view key, const RequestOptions& options,
                 });
 }
 
+void Client::ExpireAsync(absl::string_view key, absl::Duration ttl,
+                         const RequestOptions& options, WriteCallback done) {
+  auto deadline = Admit(impl_->options(), options, key);
+  absl::StatusOr<uint64_t> ttl_ms = TtlMillis(ttl, /*zero_ok=*/true);
+  if (!deadline.ok() || !ttl_ms.ok()) {
+    return impl_->CallBackSoon(
+        [done = std::move(done),
+         status = deadline.ok() ? ttl_ms.status() : deadline.status()] {
+          done(status);
+        });
+  }
+  ExpireRequest request;
+  request.set_key(std::string(key));
+  request.set_ttl_ms(*ttl_ms);
+  request.set_w(Pick(options.w, impl_->options().w));
+  impl_->Submit(std::move(request), *deadline,
+                [done = std::move(done)](absl::StatusOr<ExpireResponse> r) {
+                  if (!r.ok()) return done(r.status());
+                  done(ToWriteResult(r->version(), r->acks(), r->existed()));
+                });
+}
+
 absl::StatusOr<ReadResult> Client::GetFromReplica(const std::string& node_id,
                                                   absl::string_view key,
                                                   const RequestOptions& options) {
@@ -552,8 +606,7 @@ absl::StatusOr<ReadResult> Client::GetFromReplica(const std::string& node_id,
   impl_->Submit(std::move(request), *deadline,
                 [&](absl::StatusOr<GetResponse> r) {
                   if (r.ok()) {
-                    result = ReadResult{std::move(*r->mutable_value()),
-                                        VersionToString(r->version())};
+                    result = ToReadResult(*std::move(r));
                   } else {
                     result = r.status();
                   }
@@ -576,8 +629,7 @@ void Client::GetAsync(absl::string_view key, const RequestOptions& options,
   impl_->Submit(std::move(request), *deadline,
                 [done = std::move(done)](absl::StatusOr<GetResponse> r) {
                   if (!r.ok()) return done(r.status());
-                  done(ReadResult{std::move(*r->mutable_value()),
-                                  VersionToString(r->version())});
+                  done(ToReadResult(*std::move(r)));
                 });
 }
 
@@ -611,6 +663,25 @@ absl::StatusOr<ReadResult> Client::Get(absl::string_view key,
       [&](ReadCallback done) { GetAsync(key, options, std::move(done)); });
 }
 
+absl::StatusOr<WriteResult> Client::Expire(absl::string_view key,
+                                           absl::Duration ttl,
+                                           const RequestOptions& options) {
+  if (ttl == absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "TTL is 0; it must be at least 1 ms (Persist clears an expiry)");
+  }
+  return Wait<WriteResult>([&](WriteCallback done) {
+    ExpireAsync(key, ttl, options, std::move(done));
+  });
+}
+
+absl::StatusOr<WriteResult> Client::Persist(absl::string_view key,
+                                            const RequestOptions& options) {
+  return Wait<WriteResult>([&](WriteCallback done) {
+    ExpireAsync(key, absl::ZeroDuration(), options, std::move(done));
+  });
+}
+
 absl::StatusOr<WriteResult> Client::Delete(absl::string_view key,
                                            const RequestOptions& options) {
   return Wait<WriteResult>(
@@ -631,5 +702,15 @@ absl::StatusOr<uint32_t> Client::ReplicationFactor() {
   return impl_->ReplicationFactor();
 }
 MasterList Client::Masters() { return impl_->Masters(); }
+
+// Made here, where the routing loop is; used by the SDK's other files
+// (client_scan.cc, client_cas.cc).
+template void internal::ClientImpl::Submit<PutRequest>(
+    PutRequest, absl::Time, std::function<void(absl::StatusOr<PutResponse>)>);
+template void internal::ClientImpl::Submit<ScanRequest>(
+    ScanRequest, absl::Time,
+    std::function<void(absl::StatusOr<ScanResponse>)>);
+template void internal::ClientImpl::Submit<CasRequest>(
+    CasRequest, absl::Time, std::function<void(absl::StatusOr<CasResponse>)>);
 
 }  // namespace quorumkv

@@ -65,6 +65,10 @@ class ClientImpl {
 
   RoutingCache& routing() { return routing_; }
 
+  // Runs a conditional write (validated here) within `timeout` (zero: the
+  // client's) and waits for it.
+  absl::StatusOr<CasResult> Cas(CasRequest request, absl::Duration timeout);
+
  private:
   template <typename Request>
   struct Call;

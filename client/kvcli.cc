@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 1 key not found; 2 bad usage or invalid argument;
 // 3 unavailable (quorum not reached, master or node unreachable, deadline);
-// 4 any other error. Every error is one line on standard error.
+// 4 any other error; 5 a condition that did not hold (cas: nothing
+// written). Every error is one line on standard error.
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <variant>
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -17,11 +19,15 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "quorumkv/client.h"
+#include "client/json_line.h"
 #include "common/auth_tokens.h"
 #include "common/grpc_log.h"
 #include "common/tls.h"
@@ -90,6 +96,8 @@ struct Command {
   absl::Status (*run)(Context&);
   // Options of this command alone, e.g. {"--dry-run", "--wait"}.
   std::vector<absl::string_view> options = {};
+  // `args` is the least it takes: it takes more (KEY...).
+  bool more = false;
 };
 
 // Length of the well-formed UTF-8 sequence at the start of `bytes` (RFC
@@ -198,7 +206,79 @@ absl::Status PrintWrite(const Context& ctx, const WriteResult& result) {
   return absl::OkStatus();
 }
 
+// A TTL given as a duration ("500ms", "30s", "2h"): 1 ms .. 100 years.
+absl::StatusOr<absl::Duration> ParseTtl(absl::string_view text) {
+  absl::Duration ttl;
+  if (!absl::ParseDuration(text, &ttl)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TTL '", text, "' is not a duration (like 500ms, 30s, 2h)"));
+  }
+  if (ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TTL ", text, " is negative"));
+  }
+  if (ttl < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TTL ", text, " is below 1ms (persist clears an expiry)"));
+  }
+  if (ttl > absl::Milliseconds(kMaxTtlMs)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TTL ", text, " is beyond the limit of 100 years"));
+  }
+  return ttl;
+}
+
+// A key of a batch that failed, as a JSON item.
+std::string ItemErrorJson(absl::string_view key, const absl::Status& status) {
+  return absl::StrCat("{", KeyFields(key), ", \"error\": {\"code\": ",
+                      Json(absl::StatusCodeToString(status.code())),
+                      ", \"message\": ", Json(status.message()), "}}");
+}
+
+// The exit status of a batch: the first failure's (a missing key is 1),
+// after every result is printed.
+absl::Status BatchStatus(size_t failed, const absl::Status& first) {
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(first.code(),
+                      absl::StrCat(failed, " key(s) failed; first: ",
+                                   first.message()));
+}
+
+// The results of a batch of writes, one line (or JSON item) per key.
+template <typename KeyOf>
+absl::Status PrintWrites(const Context& ctx,
+                         const std::vector<absl::StatusOr<WriteResult>>& results,
+                         KeyOf key_of) {
+  size_t failed = 0;
+  absl::Status first;
+  std::string json;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const std::string key = key_of(i);
+    const absl::StatusOr<WriteResult>& r = results[i];
+    if (!r.ok() && failed++ == 0) first = r.status();
+    if (ctx.json) {
+      absl::StrAppend(
+          &json, i ? ", " : "",
+          r.ok() ? absl::StrCat("{", KeyFields(key), ", \"version\": ",
+                                Json(r->version), ", \"acks\": ", r->acks,
+                                ", \"existed\": ", r->existed ? "true" : "false",
+                                "}")
+                 : ItemErrorJson(key, r.status()));
+    } else if (r.ok()) {
+      std::cout << key << "\tOK (version " << r->version << ", " << r->acks
+                << " acks)\n";
+    } else {
+      std::cout << key << "\tFAILED (" << r.status().message() << ")\n";
+    }
+  }
+  if (ctx.json) std::cout << "{\"items\": [" << json << "]}\n";
+  return BatchStatus(failed, first);
+}
+
 absl::Status RunPut(Context& ctx) {
+  if (!ctx.options.empty()) {  // --ttl=, the one option of put
+    ASSIGN_OR_RETURN(ctx.request.ttl, ParseTtl(ctx.Value("--ttl=")));
+  }
   std::string value = ctx.args[1];
   if (value == "-") {
     // In blocks: a character at a time took half a second for 4 MiB.
@@ -234,7 +314,8 @@ absl::Status RunGet(Context& ctx) {
   if (ctx.json) {
     std::cout << "{" << KeyFields(ctx.args[0]) << ", \"value\": \""
               << absl::Base64Escape(result.value) << "\", \"version\": "
-              << Json(result.version) << "}\n";
+              << Json(result.version)
+              << ", \"expires_at_ms\": " << result.expires_at_ms << "}\n";
   } else {
     std::fwrite(result.value.data(), 1, result.value.size(), stdout);
     std::fflush(stdout);
@@ -242,7 +323,56 @@ absl::Status RunGet(Context& ctx) {
   return absl::OkStatus();
 }
 
+absl::Status RunMget(Context& ctx) {
+  RETURN_IF_ERROR(CheckQuorums(ctx));
+  ASSIGN_OR_RETURN(auto results, ctx.client->BatchGet(ctx.args, ctx.request));
+  size_t failed = 0;
+  absl::Status first;
+  std::string json;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const std::string& key = ctx.args[i];
+    const absl::StatusOr<ReadResult>& r = results[i];
+    if (!r.ok()) {
+      if (failed++ == 0) first = r.status();
+    }
+    if (ctx.json) {
+      absl::StrAppend(&json, i ? ", " : "",
+                      r.ok() ? absl::StrCat("{", KeyFields(key), ", \"value\": \"",
+                                            absl::Base64Escape(r->value),
+                                            "\", \"version\": ",
+                                            Json(r->version), "}")
+                             : ItemErrorJson(key, r.status()));
+    } else if (r.ok()) {
+      std::cout << key << "\t" << r->value << "\n";
+    } else {
+      std::cout << key << "\t(" << r.status().message() << ")\n";
+    }
+  }
+  if (ctx.json) std::cout << "{\"items\": [" << json << "]}\n";
+  return BatchStatus(failed, first);
+}
+
+absl::Status RunMput(Context& ctx) {
+  if (ctx.args.size() % 2 != 0) {
+    return absl::InvalidArgumentError(
+        "mput takes pairs: KEY VALUE [KEY VALUE...]");
+  }
+  std::vector<std::pair<std::string, std::string>> items;
+  for (size_t i = 0; i < ctx.args.size(); i += 2) {
+    items.emplace_back(ctx.args[i], ctx.args[i + 1]);
+  }
+  RETURN_IF_ERROR(CheckQuorums(ctx));
+  ASSIGN_OR_RETURN(auto results, ctx.client->BatchPut(items, ctx.request));
+  return PrintWrites(ctx, results, [&](size_t i) { return items[i].first; });
+}
+
 absl::Status RunDel(Context& ctx) {
+  if (ctx.args.size() > 1) {
+    RETURN_IF_ERROR(CheckQuorums(ctx));
+    ASSIGN_OR_RETURN(auto results,
+                     ctx.client->BatchDelete(ctx.args, ctx.request));
+    return PrintWrites(ctx, results, [&](size_t i) { return ctx.args[i]; });
+  }
   RETURN_IF_ERROR(CheckQuorums(ctx));
   ASSIGN_OR_RETURN(WriteResult result,
                    ctx.client->Delete(ctx.args[0], ctx.request));
@@ -255,6 +385,345 @@ absl::Status RunDel(Context& ctx) {
     std::cout << (result.existed ? "OK, deleted" : "OK, the key did not exist")
               << " (tombstone version " << result.version << ", "
               << result.acks << " acks)\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PrintExpiry(Context& ctx, const WriteResult& result,
+                         absl::string_view done) {
+  if (ctx.json) {
+    std::cout << "{" << KeyFields(ctx.args[0]) << ", \"version\": "
+              << Json(result.version) << ", \"acks\": " << result.acks
+              << ", \"existed\": " << (result.existed ? "true" : "false")
+              << "}\n";
+  }
+  if (!result.existed) {
+    // As Redis' EXPIRE answers 0: there was no value to expire.
+    return absl::NotFoundError(absl::StrCat(
+        "key not found (the expiry is kept, version ", result.version,
+        ", and applies to no value)"));
+  }
+  if (ctx.json) return absl::OkStatus();
+  std::cout << "OK, " << done << " (version " << result.version << ", "
+            << result.acks << " acks)\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunExpire(Context& ctx) {
+  ASSIGN_OR_RETURN(absl::Duration ttl, ParseTtl(ctx.args[1]));
+  RETURN_IF_ERROR(CheckQuorums(ctx));
+  ASSIGN_OR_RETURN(WriteResult result,
+                   ctx.client->Expire(ctx.args[0], ttl, ctx.request));
+  return PrintExpiry(ctx, result,
+                     absl::StrCat("expires in ", absl::FormatDuration(ttl)));
+}
+
+absl::Status RunPersist(Context& ctx) {
+  RETURN_IF_ERROR(CheckQuorums(ctx));
+  ASSIGN_OR_RETURN(WriteResult result,
+                   ctx.client->Persist(ctx.args[0], ctx.request));
+  return PrintExpiry(ctx, result, "no expiry");
+}
+
+absl::Status RunTtl(Context& ctx) {
+  RETURN_IF_ERROR(CheckQuorums(ctx));
+  ASSIGN_OR_RETURN(ReadResult read, ctx.client->Get(ctx.args[0], ctx.request));
+  // The remaining time as of now, never below 1 ms for a live key.
+  const int64_t ttl_ms =
+      read.expires_at_ms == 0
+          ? -1
+          : std::max<int64_t>(1, read.expires_at_ms -
+                                     absl::ToUnixMillis(absl::Now()));
+  if (ctx.json) {
+    std::cout << "{" << KeyFields(ctx.args[0]) << ", \"ttl_ms\": " << ttl_ms
+              << "}\n";
+  } else if (ttl_ms < 0) {
+    std::cout << "no expiry\n";
+  } else {
+    std::cout << absl::FormatDuration(absl::Milliseconds(ttl_ms)) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// A read's JSON, as `get --json` prints it.
+std::string ValueJson(absl::string_view key, absl::string_view value,
+                      absl::string_view version, int64_t expires_at_ms) {
+  return absl::StrCat("{", KeyFields(key), ", \"value\": \"",
+                      absl::Base64Escape(value), "\", \"version\": ",
+                      Json(version), ", \"expires_at_ms\": ", expires_at_ms,
+                      "}");
+}
+
+// A positive count given as --NAME=N.
+absl::StatusOr<size_t> CountOption(const Context& ctx, absl::string_view name) {
+  const std::string given = ctx.Value(absl::StrCat(name, "="));
+  size_t count = 0;
+  if (!absl::SimpleAtoi(given, &count) || count < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, "=", given, " is not a positive whole number"));
+  }
+  return count;
+}
+
+bool HasOption(const Context& ctx, absl::string_view prefix) {
+  for (const std::string& given : ctx.options) {
+    if (absl::StartsWith(given, prefix)) return true;
+  }
+  return false;
+}
+
+absl::Status RunScan(Context& ctx) {
+  ScanOptions options;
+  options.prefix = ctx.Value("--prefix=");
+  options.cursor = ctx.Value("--cursor=");
+  options.keys_only = ctx.Has("--keys-only");
+  options.request = ctx.request;
+  // Without --limit, every key, a page at a time: memory stays one page's.
+  const bool one_page = HasOption(ctx, "--limit=");
+  if (one_page) {
+    ASSIGN_OR_RETURN(options.limit, CountOption(ctx, "--limit"));
+  } else {
+    options.limit = 1000;
+  }
+  if (ctx.json) std::cout << "{\"items\": [";
+  size_t printed = 0;
+  std::string cursor;
+  do {
+    ASSIGN_OR_RETURN(ScanPage page, ctx.client->Scan(options));
+    for (const ScanItem& item : page.items) {
+      if (ctx.json) {
+        std::cout << (printed ? ", " : "")
+                  << (options.keys_only
+                          ? absl::StrCat("{", KeyFields(item.key),
+                                         ", \"version\": ", Json(item.version),
+                                         "}")
+                          : ValueJson(item.key, item.value, item.version,
+                                      item.expires_at_ms));
+      } else if (options.keys_only) {
+        std::cout << item.key << "\n";
+      } else {
+        std::cout << item.key << "\t" << item.value << "\n";
+      }
+      ++printed;
+    }
+    cursor = page.cursor;
+    options.cursor = cursor;
+  } while (!one_page && !cursor.empty());
+  if (ctx.json) {
+    std::cout << "], \"cursor\": " << Json(cursor) << "}\n";
+  } else if (!cursor.empty()) {
+    std::cerr << "kvcli: more keys: go on with --cursor=" << cursor << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// kvcli's own code for a condition that did not hold (exit 5).
+absl::Status ConditionFailed(absl::string_view why) {
+  return absl::AbortedError(why);
+}
+
+absl::Status PrintCas(const Context& ctx, const CasResult& result) {
+  if (result.applied) {
+    if (ctx.json) {
+      std::cout << "{\"applied\": true, \"current\": "
+                << ValueJson(ctx.args[0], result.value, result.version,
+                             result.expires_at_ms)
+                << "}\n";
+    } else {
+      std::cout << "OK, applied (version " << result.version << ")\n";
+    }
+    return absl::OkStatus();
+  }
+  if (ctx.json) {
+    std::cout << "{\"applied\": false, \"current\": "
+              << (result.found ? ValueJson(ctx.args[0], result.value,
+                                           result.version, result.expires_at_ms)
+                               : "null")
+              << "}\n";
+  } else if (result.found) {
+    std::cout << "not applied: current version " << result.version
+              << ", value:\n" << result.value << "\n";
+  } else {
+    std::cout << "not applied: the key has no value\n";
+  }
+  return ConditionFailed("the condition did not hold; nothing written");
+}
+
+absl::Status RunCas(Context& ctx) {
+  CasCondition condition;
+  int given = 0;
+  if (HasOption(ctx, "--if-version=")) {
+    condition.if_version = ctx.Value("--if-version=");
+    ++given;
+  }
+  if (ctx.Has("--if-absent")) {
+    condition.if_absent = true;
+    ++given;
+  }
+  if (HasOption(ctx, "--if-value=")) {
+    condition.if_value = ctx.Value("--if-value=");
+    ++given;
+  }
+  if (given != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cas takes exactly one condition (--if-version=V, --if-absent or "
+        "--if-value=BYTES); ", given, " given"));
+  }
+  if (HasOption(ctx, "--ttl=")) {
+    ASSIGN_OR_RETURN(ctx.request.ttl, ParseTtl(ctx.Value("--ttl=")));
+  }
+  ASSIGN_OR_RETURN(CasResult result,
+                   ctx.client->CompareAndSet(ctx.args[0], condition,
+                                             ctx.args[1], ctx.request));
+  return PrintCas(ctx, result);
+}
+
+absl::Status RunIncr(Context& ctx) {
+  int64_t delta = 1;
+  if (ctx.args.size() > 2) {
+    return absl::InvalidArgumentError("usage: kvcli incr KEY [DELTA]");
+  }
+  if (ctx.args.size() == 2 && !absl::SimpleAtoi(ctx.args[1], &delta)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DELTA '", ctx.args[1], "' is not a 64-bit integer"));
+  }
+  ASSIGN_OR_RETURN(CasResult result,
+                   ctx.client->Increment(ctx.args[0], delta, ctx.request));
+  if (ctx.json) {
+    std::cout << "{" << KeyFields(ctx.args[0]) << ", \"value\": "
+              << result.value << ", \"version\": " << Json(result.version)
+              << "}\n";
+  } else {
+    std::cout << result.value << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// A progress line on standard error at most every few seconds.
+class Progress {
+ public:
+  explicit Progress(absl::string_view what) : what_(what) {}
+  void Count(size_t n, absl::string_view where) {
+    count_ += n;
+    const absl::Time now = absl::Now();
+    if (now - last_ < absl::Seconds(5)) return;
+    last_ = now;
+    std::cerr << "kvcli: " << what_ << ": " << count_ << " keys so far"
+              << (where.empty() ? "" : absl::StrCat(", ", where)) << "\n";
+  }
+  size_t count() const { return count_; }
+
+ private:
+  const std::string what_;
+  size_t count_ = 0;
+  absl::Time last_ = absl::Now();
+};
+
+absl::Status RunExport(Context& ctx) {
+  ScanOptions options;
+  options.prefix = ctx.Value("--prefix=");
+  options.limit = 1000;
+  options.request = ctx.request;
+  Progress progress("export");
+  do {
+    ASSIGN_OR_RETURN(ScanPage page, ctx.client->Scan(options));
+    for (const ScanItem& item : page.items) {
+      std::cout << "{\"key\": \"" << absl::Base64Escape(item.key)
+                << "\", \"value\": \"" << absl::Base64Escape(item.value)
+                << "\", \"version\": " << Json(item.version)
+                << ", \"expires_at_ms\": " << item.expires_at_ms << "}\n";
+    }
+    if (!std::cout) {
+      return absl::UnavailableError("cannot write to standard output");
+    }
+    progress.Count(page.items.size(), "");
+    options.cursor = page.cursor;
+  } while (!options.cursor.empty());
+  std::cout.flush();
+  std::cerr << "kvcli: exported " << progress.count() << " keys\n";
+  return absl::OkStatus();
+}
+
+// One exported line as a row to restore; the error names the line.
+absl::StatusOr<ImportRow> ParseImportLine(absl::string_view line,
+                                          size_t number) {
+  auto fail = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", number, ": ", why));
+  };
+  absl::StatusOr<std::map<std::string, JsonScalar>> members =
+      ParseFlatJsonObject(line);
+  if (!members.ok()) return fail(members.status().message());
+  auto text = [&](const char* name) -> const std::string* {
+    auto it = members->find(name);
+    return it == members->end() ? nullptr
+                                : std::get_if<std::string>(&it->second);
+  };
+  ImportRow row;
+  const std::string* key = text("key");
+  const std::string* value = text("value");
+  const std::string* version = text("version");
+  if (key == nullptr || value == nullptr || version == nullptr) {
+    return fail("needs \"key\", \"value\" and \"version\" strings");
+  }
+  if (!absl::Base64Unescape(*key, &row.key) ||
+      !absl::Base64Unescape(*value, &row.value)) {
+    return fail("key and value must be base64");
+  }
+  row.version = *version;
+  if (auto it = members->find("expires_at_ms"); it != members->end()) {
+    const int64_t* at = std::get_if<int64_t>(&it->second);
+    if (at == nullptr || *at < 0) {
+      return fail("expires_at_ms must be a whole number of ms, 0 for none");
+    }
+    row.expires_at_ms = *at;
+  }
+  return row;
+}
+
+absl::Status RunImport(Context& ctx) {
+  // Rows are sent a batch at a time: memory stays one batch's.
+  constexpr size_t kBatchRows = 256;
+  constexpr size_t kBatchBytes = 8 << 20;
+  Progress progress("import");
+  std::vector<ImportRow> batch;
+  size_t batch_bytes = 0, failed = 0, number = 0;
+  absl::Status first;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(auto results, ctx.client->Import(batch, ctx.request));
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) continue;
+      if (failed++ == 0) {
+        first = Prepend(results[i].status(),
+                        absl::StrCat("key '", absl::CHexEscape(batch[i].key), "'"));
+      }
+    }
+    progress.Count(batch.size(), "");
+    batch.clear();
+    batch_bytes = 0;
+    return absl::OkStatus();
+  };
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    ++number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    ASSIGN_OR_RETURN(ImportRow row, ParseImportLine(line, number));
+    batch_bytes += row.key.size() + row.value.size();
+    batch.push_back(std::move(row));
+    if (batch.size() >= kBatchRows || batch_bytes >= kBatchBytes) {
+      RETURN_IF_ERROR(flush());
+    }
+  }
+  if (std::cin.bad()) {
+    return absl::InvalidArgumentError("cannot read standard input");
+  }
+  RETURN_IF_ERROR(flush());
+  std::cerr << "kvcli: imported " << progress.count() - failed << " of "
+            << progress.count() << " keys\n";
+  if (failed > 0) {
+    return absl::Status(first.code(), absl::StrCat(failed, " key(s) failed; first: ",
+                                                   first.message()));
   }
   return absl::OkStatus();
 }
@@ -572,13 +1041,44 @@ absl::Status RunMasters(Context& ctx) {
 }
 
 const Command kCommands[] = {
-    {"put", "put KEY VALUE", "store VALUE under KEY (VALUE - reads stdin)", 2,
-     RunPut},
+    {"put", "put [--ttl=DURATION] KEY VALUE",
+     "store VALUE under KEY (VALUE - reads stdin); --ttl: it expires then",
+     2, RunPut, {"--ttl="}},
     {"get", "get [--from=NODE_ID] KEY",
      "print KEY's value bytes to stdout (--from: that replica's own copy, "
      "no quorum, no repair)",
      1, RunGet, {"--from="}},
-    {"del", "del KEY", "delete KEY", 1, RunDel},
+    {"del", "del KEY...", "delete each KEY", 1, RunDel, {}, true},
+    {"mget", "mget KEY...",
+     "each KEY's value (one line each: KEY, tab, value); exit 1 when one is "
+     "missing",
+     1, RunMget, {}, true},
+    {"mput", "mput KEY VALUE [KEY VALUE...]", "store each VALUE under its KEY",
+     2, RunMput, {}, true},
+    {"expire", "expire KEY DURATION",
+     "KEY expires DURATION from now (like 30s); exit 1 when it has no value",
+     2, RunExpire},
+    {"persist", "persist KEY", "clear KEY's expiry; exit 1 when it has no value",
+     1, RunPersist},
+    {"ttl", "ttl KEY", "time KEY has left, or \"no expiry\"", 1, RunTtl},
+    {"scan", "scan [--prefix=P] [--limit=N] [--cursor=C] [--keys-only]",
+     "every live key (KEY, tab, value per line); --limit: one page, and the "
+     "cursor to go on",
+     0, RunScan, {"--prefix=", "--limit=", "--cursor=", "--keys-only"}},
+    {"cas", "cas KEY VALUE --if-version=V|--if-absent|--if-value=BYTES",
+     "store VALUE if the condition holds (linearizable); exit 5 when it "
+     "does not",
+     2, RunCas, {"--if-version=", "--if-absent", "--if-value=", "--ttl="}},
+    {"incr", "incr KEY [DELTA]",
+     "add DELTA (default 1) to KEY's integer value (linearizable); print it",
+     1, RunIncr, {}, true},
+    {"export", "export [--prefix=P]",
+     "write every live key as JSON lines to stdout (a backup)", 0, RunExport,
+     {"--prefix="}},
+    {"import", "import",
+     "restore JSON lines from stdin, versions kept (never overwrites a "
+     "newer row)",
+     0, RunImport},
     {"where", "where KEY", "show KEY's partition, epoch and replicas", 1,
      RunWhere},
     {"nodes", "nodes", "show every node with its state and load", 0,
@@ -598,6 +1098,14 @@ const Command kCommands[] = {
      {"--dry-run", "--wait"}},
 };
 
+std::string CommandNames() {
+  std::string names;
+  for (const Command& c : kCommands) {
+    absl::StrAppend(&names, names.empty() ? "" : ", ", c.name);
+  }
+  return names;
+}
+
 std::string Usage() {
   std::string usage =
       "usage: kvcli [--master=HOST:PORT[,...]] [--mode=iterative|recursive] "
@@ -611,7 +1119,7 @@ std::string Usage() {
                         "print this (also -h, --help)");
   absl::StrAppend(&usage,
                   "\nexit codes: 0 ok, 1 key not found, 2 bad usage, 3 "
-                  "unavailable, 4 other error\n");
+                  "unavailable, 4 other error, 5 condition did not hold\n");
   return usage;
 }
 
@@ -622,6 +1130,7 @@ int ExitCode(const absl::Status& status) {
     case absl::StatusCode::kInvalidArgument: return 2;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded: return 3;
+    case absl::StatusCode::kAborted: return 5;  // ConditionFailed()
     default: return 4;
   }
 }
@@ -684,10 +1193,8 @@ absl::Status Run(int argc, char** argv) {
   }
   if (command == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "unknown command '", args[0], "' (commands: put, get, del, where, "
-        "nodes, status, masters, moves, plan, decommission, version, help; see "
-        "kvcli "
-        "--help)"));
+        "unknown command '", args[0], "' (commands: ", CommandNames(),
+        ", version, help; see kvcli --help)"));
   }
   Context ctx;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -701,7 +1208,8 @@ absl::Status Run(int argc, char** argv) {
       ctx.args.push_back(args[i]);
     }
   }
-  if (ctx.args.size() != command->args) {
+  if (ctx.args.size() < command->args ||
+      (!command->more && ctx.args.size() != command->args)) {
     return absl::InvalidArgumentError(
         absl::StrCat("usage: kvcli ", command->usage));
   }
@@ -715,8 +1223,10 @@ absl::Status Run(int argc, char** argv) {
                    QuorumFlag("r", absl::GetFlag(FLAGS_r), *client));
   ctx.client = client.get();
   absl::Status status = command->run(ctx);
-  const bool writes = absl::string_view(command->name) == "put" ||
-                      absl::string_view(command->name) == "del";
+  const absl::string_view name = command->name;
+  const bool writes = name == "put" || name == "del" || name == "expire" ||
+                      name == "persist" || name == "mput" || name == "cas" ||
+                      name == "incr" || name == "import";
   if (std::optional<QuorumFailure> quorum = GetQuorumFailure(status);
       quorum && writes) {
     // The user must know whether the write may have happened.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
 
@@ -66,6 +67,13 @@ std::vector<std::string> DirectoryView::WriteTargets(uint32_t partition) const {
   const std::vector<std::string>& joining = Joining(partition);
   targets.insert(targets.end(), joining.begin(), joining.end());
   return targets;
+}
+
+bool DirectoryView::IsLinearizable(absl::string_view key) const {
+  for (const std::string& prefix : proto_.linearizable_prefixes()) {
+    if (absl::StartsWith(key, prefix)) return true;
+  }
+  return false;
 }
 
 bool DirectoryView::IsDecommissioning(absl::string_view node_id) const {

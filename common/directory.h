@@ -46,6 +46,9 @@ class DirectoryView {
   // Full replicas plus joining ones: every node a write must reach.
   std::vector<std::string> WriteTargets(uint32_t partition) const;
   bool IsDecommissioning(absl::string_view node_id) const;
+  // Whether `key` is under one of the cluster's linearizable prefixes: its
+  // writes all go through Paxos.
+  bool IsLinearizable(absl::string_view key) const;
   bool IsRemoved(absl::string_view node_id) const;
   // nullptr for an unknown id.
   const NodeDescriptor* FindNode(absl::string_view node_id) const;

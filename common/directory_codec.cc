@@ -44,6 +44,7 @@ CompactDirectory Compact(const Directory& directory) {
   *compact.mutable_decommissioning() = directory.decommissioning();
   *compact.mutable_removed() = directory.removed();
   compact.set_cluster_id(directory.cluster_id());
+  *compact.mutable_linearizable_prefixes() = directory.linearizable_prefixes();
   compact.set_term(directory.term());
   return compact;
 }
@@ -107,6 +108,7 @@ absl::StatusOr<Directory> Expand(const CompactDirectory& compact) {
   *directory.mutable_decommissioning() = compact.decommissioning();
   *directory.mutable_removed() = compact.removed();
   directory.set_cluster_id(compact.cluster_id());
+  *directory.mutable_linearizable_prefixes() = compact.linearizable_prefixes();
   directory.set_term(compact.term());
   return directory;
 }

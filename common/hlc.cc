@@ -3,6 +3,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
@@ -15,6 +16,26 @@ int CompareVersions(const Version& a, const Version& b) {
   };
   if (key(a) != key(b)) return key(a) < key(b) ? -1 : 1;
   return a.node_id().compare(b.node_id());
+}
+
+absl::StatusOr<Version> ParseVersion(absl::string_view text) {
+  const size_t dot = text.find('.');
+  const size_t at = text.find('@');
+  uint64_t wall = 0;
+  uint32_t logical = 0;
+  if (dot == absl::string_view::npos || at == absl::string_view::npos ||
+      at < dot || !absl::SimpleAtoi(text.substr(0, dot), &wall) ||
+      !absl::SimpleAtoi(text.substr(dot + 1, at - dot - 1), &logical) ||
+      at + 1 == text.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "version '", text, "' is not of the form WALL_MS.LOGICAL@NODE_ID "
+        "(as get --json prints it)"));
+  }
+  Version version;
+  version.set_wall_ms(wall);
+  version.set_logical(logical);
+  version.set_node_id(std::string(text.substr(at + 1)));
+  return version;
 }
 
 std::string VersionToString(const Version& version) {

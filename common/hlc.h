@@ -12,6 +12,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/kv.pb.h"
 
@@ -25,6 +27,8 @@ inline bool VersionLess(const Version& a, const Version& b) {
 
 // "wall_ms.logical@node_id", as kvcli prints it.
 std::string VersionToString(const Version& version);
+// The reverse; INVALID_ARGUMENT naming the expected form otherwise.
+absl::StatusOr<Version> ParseVersion(absl::string_view text);
 
 // Thread-safe.
 class HybridClock {

@@ -1,4 +1,4 @@
-// The three KvService methods as types, so that code which handles or
+// The KvService methods as types, so that code which handles or
 // forwards any of them (a node's and the master's front ends, the master's
 // relay, the SDK's retry loop) is written once: their quorum field, and
 // their place in a KvService.Batch message (Wrap, Unwrap, Batched,
@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/batch_stream_server.h"
+#include "common/directory.h"
 #include "common/rpc_status.h"
 
 #include "proto/kv.pb.h"
@@ -25,8 +26,15 @@
 namespace quorumkv {
 
 // The operation of a request, as metrics label it.
-enum class KvOp { kGet = 0, kPut = 1, kDelete = 2 };
-inline constexpr int kKvOps = 3;
+enum class KvOp {
+  kGet = 0,
+  kPut = 1,
+  kDelete = 2,
+  kExpire = 3,
+  kScan = 4,
+  kCas = 5
+};
+inline constexpr int kKvOps = 6;
 
 template <typename Request>
 struct KvMethod;
@@ -40,9 +48,16 @@ struct KvMethod;
     /* Writes: their callers learn whether a failed one may have */        \
     /* happened (common/write_outcome.h). */                               \
     static constexpr bool kWrites = kOp != KvOp::kGet;                     \
+    /* Sending it again after an attempt that may have been applied */    \
+    /* does no harm (last-writer-wins). */                                 \
+    static constexpr bool kIdempotent = true;                              \
     /* "W" or "R", for messages. */                                       \
     static constexpr const char* kQuorumName = quorum_label;              \
     static uint32_t Quorum(const Request& r) { return r.quorum_field(); } \
+    /* The partition whose replicas serve it. */                          \
+    static uint32_t Partition(const DirectoryView& d, const Request& r) { \
+      return d.PartitionOf(r.key());                                      \
+    }                                                                     \
     static Request* Wrap(KvRequest& batched) {                            \
       return batched.mutable_##field();                                   \
     }                                                                     \
@@ -54,8 +69,45 @@ struct KvMethod;
 QKV_DEFINE_KV_METHOD(Put, put, w, "W");
 QKV_DEFINE_KV_METHOD(Get, get, r, "R");
 QKV_DEFINE_KV_METHOD(Delete, del, w, "W");
+QKV_DEFINE_KV_METHOD(Expire, expire, w, "W");
 
 #undef QKV_DEFINE_KV_METHOD
+
+template <>
+struct KvMethod<ScanRequest> {
+  using Request = ScanRequest;
+  using Response = ScanResponse;
+  static constexpr KvOp kOp = KvOp::kScan;
+  static constexpr bool kWrites = false;
+  static constexpr bool kIdempotent = true;
+  static constexpr const char* kQuorumName = "R";
+  static uint32_t Quorum(const Request& r) { return r.r(); }
+  // A scan names its partition; it has no key.
+  static uint32_t Partition(const DirectoryView&, const Request& r) {
+    return r.partition();
+  }
+  static Request* Wrap(KvRequest& batched) { return batched.mutable_scan(); }
+  static Response* Unwrap(KvReply& reply) { return reply.mutable_scan(); }
+};
+
+template <>
+struct KvMethod<CasRequest> {
+  using Request = CasRequest;
+  using Response = CasResponse;
+  static constexpr KvOp kOp = KvOp::kCas;
+  static constexpr bool kWrites = true;
+  // An increment sent again would count twice: once an attempt may have
+  // been applied, the outcome is UNKNOWN rather than retried elsewhere.
+  static constexpr bool kIdempotent = false;
+  // Paxos needs a majority of the replicas; no quorum is chosen.
+  static constexpr const char* kQuorumName = "majority";
+  static uint32_t Quorum(const Request&) { return 0; }
+  static uint32_t Partition(const DirectoryView& d, const Request& r) {
+    return d.PartitionOf(r.key());
+  }
+  static Request* Wrap(KvRequest& batched) { return batched.mutable_cas(); }
+  static Response* Unwrap(KvReply& reply) { return reply.mutable_cas(); }
+};
 
 // `request` as a member of a KvService.Batch message, carrying the time
 // left until `deadline`.
@@ -70,6 +122,14 @@ KvRequest Batched(const Request& request, absl::Time deadline) {
     batched.set_deadline_unix_ms(absl::ToUnixMillis(deadline));
   }
   return batched;
+}
+
+// The answer to a request that must not be sent again (KvMethod::
+// kIdempotent false) whose attempt failed with `status` after it may have
+// been applied.
+inline absl::Status OutcomeUnknown(const absl::Status& status) {
+  return absl::UnknownError(absl::StrCat(
+      "outcome unknown: the request was sent and then ", status.message()));
 }
 
 // How far the clocks of two machines may differ for KvRequest's absolute
@@ -134,6 +194,12 @@ void DispatchBatched(const KvRequest& request, absl::Duration fallback,
       return run(request.get());
     case KvRequest::kDel:
       return run(request.del());
+    case KvRequest::kExpire:
+      return run(request.expire());
+    case KvRequest::kScan:
+      return run(request.scan());
+    case KvRequest::kCas:
+      return run(request.cas());
     case KvRequest::OP_NOT_SET:
       break;
   }

@@ -25,6 +25,18 @@ absl::Status ValidateValue(absl::string_view value) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateTtl(uint64_t ttl_ms, bool zero_ok) {
+  if (ttl_ms == 0 && zero_ok) return absl::OkStatus();
+  if (ttl_ms == 0) {
+    return absl::InvalidArgumentError("TTL is 0; it must be at least 1 ms");
+  }
+  if (ttl_ms > kMaxTtlMs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TTL of ", ttl_ms, " ms is beyond the limit of 100 years"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint32_t> ResolveQuorum(const char* what, int64_t requested,
                                        uint32_t replication) {
   if (requested == 0) return replication / 2 + 1;

@@ -23,6 +23,17 @@ absl::Status ValidateKey(absl::string_view key);
 // INVALID_ARGUMENT unless value.size() <= kMaxValueBytes.
 absl::Status ValidateValue(absl::string_view value);
 
+// A batch call of the SDK (BatchGet, BatchPut, BatchDelete): keys, and
+// bytes of keys and values together.
+inline constexpr size_t kMaxBatchKeys = 1024;
+inline constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
+
+// Times to live: 1 ms .. 100 years.
+inline constexpr uint64_t kMaxTtlMs = 100ull * 365 * 24 * 3600 * 1000;
+// INVALID_ARGUMENT unless 1 <= ttl_ms <= kMaxTtlMs; `zero_ok` lets 0 pass
+// (no expiry).
+absl::Status ValidateTtl(uint64_t ttl_ms, bool zero_ok);
+
 // The quorum to use for a request asking `requested` (0: the default,
 // N/2+1) of `replication` replicas. INVALID_ARGUMENT, naming `what` ("W" or
 // "R"), outside 1..N.

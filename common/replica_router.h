@@ -178,7 +178,7 @@ class ReplicaRoute
             absl::Now() >= deadline_ ? absl::StatusCode::kDeadlineExceeded
                                      : absl::StatusCode::kUnavailable,
             absl::StrCat(Prefix(), "could not reach a replica of partition ",
-                         directory->PartitionOf(request_.key()), ": ",
+                         KvMethod<Request>::Partition(*directory, request_), ": ",
                          absl::StrJoin(errors_, "; "))));
       }
       // Every replica failed once: learn what the source knows, then go
@@ -193,7 +193,7 @@ class ReplicaRoute
   // none this route failed on; nullptr when none is left.
   const NodeDescriptor* Pick(const DirectoryView& directory) const {
     const std::vector<std::string>& replicas =
-        directory.Replicas(directory.PartitionOf(request_.key()));
+        directory.Replicas(KvMethod<Request>::Partition(directory, request_));
     for (bool allow_down : {false, true}) {
       for (size_t i = 0; i < replicas.size(); ++i) {
         const std::string& id = replicas[(options_.first + i) % replicas.size()];
@@ -246,6 +246,11 @@ class ReplicaRoute
       return RefreshAndRetry();
     }
     if (Unreachable(status)) {
+      if constexpr (!KvMethod<Request>::kIdempotent) {
+        if (MayHaveBeenApplied(status)) {
+          return Finish(OutcomeUnknown(absl::UnavailableError(named)));
+        }
+      }
       last_error_ = absl::UnavailableError(named);
       errors_.push_back(named);
       avoid_.insert(id);

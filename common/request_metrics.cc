@@ -16,6 +16,12 @@ const char* OpLabel(KvOp op) {
       return "put";
     case KvOp::kDelete:
       return "delete";
+    case KvOp::kExpire:
+      return "expire";
+    case KvOp::kScan:
+      return "scan";
+    case KvOp::kCas:
+      return "cas";
   }
   return "unknown";
 }
@@ -48,7 +54,8 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                            .Help("Client requests that did not reach their "
                                  "W or R acknowledgements")
                            .Register(registry)) {
-  for (KvOp op : {KvOp::kGet, KvOp::kPut, KvOp::kDelete}) {
+  for (KvOp op : {KvOp::kGet, KvOp::kPut, KvOp::kDelete, KvOp::kExpire,
+                  KvOp::kScan, KvOp::kCas}) {
     const int o = static_cast<int>(op);
     for (bool relayed : {false, true}) {
       ok_[o][relayed] = CounterFor(op, relayed, "ok");

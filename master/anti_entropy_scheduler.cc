@@ -27,6 +27,13 @@ AntiEntropyScheduler::PartitionState& AntiEntropyScheduler::StateOf(
   return partitions_[partition];
 }
 
+void AntiEntropyScheduler::OnRegistered(const std::string& node) {
+  absl::MutexLock lock(&mu_);
+  for (PartitionState& state : partitions_) {
+    if (state.assigned_to == node) state.assigned_to.clear();
+  }
+}
+
 void AntiEntropyScheduler::MarkDiverged(uint32_t partition, absl::Time now) {
   absl::MutexLock lock(&mu_);
   MarkDivergedLocked(partition, now);

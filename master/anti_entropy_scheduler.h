@@ -56,6 +56,8 @@ class AntiEntropyScheduler {
   // `partition` may have diverged since `now`: compare it first (a move of
   // it was cancelled; heartbeats report lost hints themselves).
   void MarkDiverged(uint32_t partition, absl::Time now);
+  // `node` (re)started: passes handed to it are lost and handed out again.
+  void OnRegistered(const std::string& node);
 
   // What has been completed, per partition: published by the leader, and
   // taken by the next one so that it goes on from there.

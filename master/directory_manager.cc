@@ -11,7 +11,8 @@ namespace quorumkv {
 
 absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
     DirectoryStore* store, const Leadership* leadership, uint32_t partitions,
-    uint32_t replication, uint32_t initial_nodes, bool load) {
+    uint32_t replication, uint32_t initial_nodes,
+    std::vector<std::string> linearizable_prefixes, bool load) {
   std::optional<Directory> stored;
   if (load) {
     ASSIGN_OR_RETURN(stored, store->Load());
@@ -44,16 +45,38 @@ absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
     initial.set_partitions(partitions);
     initial.set_replication(replication);
   }
-  return std::unique_ptr<DirectoryManager>(new DirectoryManager(
-      store, leadership, initial_nodes, std::move(initial)));
+  auto manager = std::unique_ptr<DirectoryManager>(
+      new DirectoryManager(store, leadership, initial_nodes,
+                           std::move(linearizable_prefixes), initial));
+  if (stored && manager->SetPrefixes(initial)) {
+    // Changed since the directory was saved: every node must learn them.
+    absl::MutexLock lock(&manager->mu_);
+    RETURN_IF_ERROR(manager->CommitUnlocked(std::move(initial)));
+  }
+  return manager;
 }
 
-DirectoryManager::DirectoryManager(DirectoryStore* store,
-                                   const Leadership* leadership,
-                                   uint32_t initial_nodes, Directory initial)
+bool DirectoryManager::SetPrefixes(Directory& directory) const {
+  const auto& held = directory.linearizable_prefixes();
+  if (std::vector<std::string>(held.begin(), held.end()) ==
+      linearizable_prefixes_) {
+    return false;
+  }
+  directory.clear_linearizable_prefixes();
+  for (const std::string& prefix : linearizable_prefixes_) {
+    directory.add_linearizable_prefixes(prefix);
+  }
+  return true;
+}
+
+DirectoryManager::DirectoryManager(
+    DirectoryStore* store, const Leadership* leadership,
+    uint32_t initial_nodes, std::vector<std::string> linearizable_prefixes,
+    Directory initial)
     : store_(store),
       leadership_(leadership),
       initial_nodes_(initial_nodes),
+      linearizable_prefixes_(std::move(linearizable_prefixes)),
       holder_(std::make_shared<DirectoryView>(std::move(initial))) {}
 
 absl::Status DirectoryManager::OnRegistered(
@@ -126,6 +149,7 @@ absl::Status DirectoryManager::TakeOver(uint64_t term,
   }
   next.set_epoch(next.epoch() + 1);
   next.set_term(term);
+  SetPrefixes(next);
   RETURN_IF_ERROR(store_->SaveAtTerm(next, term));
   QKV_LOG(INFO) << "directory epoch " << next.epoch() << " taken over at term "
                 << term;
@@ -140,6 +164,7 @@ void DirectoryManager::PublishUnlocked(Directory directory) {
 }
 
 absl::Status DirectoryManager::CommitUnlocked(Directory next) {
+  SetPrefixes(next);
   next.set_epoch(holder_.epoch() + 1);
   next.set_term(leadership_->term());
   RETURN_IF_ERROR(store_->Save(next));

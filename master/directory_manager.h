@@ -29,7 +29,7 @@ class DirectoryManager {
   static absl::StatusOr<std::unique_ptr<DirectoryManager>> Create(
       DirectoryStore* store, const Leadership* leadership,
       uint32_t partitions, uint32_t replication, uint32_t initial_nodes,
-      bool load = true);
+      std::vector<std::string> linearizable_prefixes, bool load = true);
 
   // A standby follows the leader: installs and publishes `directory` when
   // its epoch is newer than the current one.
@@ -66,7 +66,12 @@ class DirectoryManager {
 
  private:
   DirectoryManager(DirectoryStore* store, const Leadership* leadership,
-                   uint32_t initial_nodes, Directory initial);
+                   uint32_t initial_nodes,
+                   std::vector<std::string> linearizable_prefixes,
+                   Directory initial);
+  // Gives `directory` this master's linearizable prefixes; whether they
+  // changed.
+  bool SetPrefixes(Directory& directory) const;
   // Installs and publishes `directory` as it is (no persisting).
   void PublishUnlocked(Directory directory) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Persists `next` with the epoch one above the current, then publishes it.
@@ -76,6 +81,8 @@ class DirectoryManager {
   DirectoryStore* const store_;
   const Leadership* const leadership_;
   const uint32_t initial_nodes_;
+  // --linearizable_prefixes: every directory this master writes has them.
+  const std::vector<std::string> linearizable_prefixes_;
 
   absl::Mutex mu_;  // Serializes changes; readers use holder_.
   DirectoryHolder holder_;

@@ -10,6 +10,7 @@
 #include "common/daemon_security.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/request_metrics.h"
 #include "common/server_base.h"
@@ -50,6 +51,17 @@ absl::Status MasterOptions::Validate() const {
         ValidateAddress("--http_listen", http_listen, /*allow_port_zero=*/true));
   }
   if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  for (const std::string& prefix : linearizable_prefixes) {
+    if (prefix.empty()) {
+      return absl::InvalidArgumentError(
+          "--linearizable_prefixes has an empty prefix (give PREFIX,PREFIX,...)");
+    }
+    if (prefix.size() > kMaxKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--linearizable_prefixes: a prefix of ", prefix.size(),
+          " bytes is over the key limit of ", kMaxKeyBytes));
+    }
+  }
   if (replication < 1 || replication > 15) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--replication=", replication, " is outside 1..15"));
@@ -267,7 +279,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
                    DirectoryManager::Create(
                        impl->store, impl->leadership, options.partitions,
                        options.replication, options.EffectiveInitialNodes(),
-                       /*load=*/!replicated));
+                       options.linearizable_prefixes, /*load=*/!replicated));
   impl->membership = std::make_unique<Membership>(options.node_down_after);
   for (const NodeDescriptor& node : impl->directory->Get()->proto().nodes()) {
     impl->membership->AddKnown(node);

@@ -44,6 +44,10 @@ ABSL_FLAG(std::string, etcd_prefix, "/quorumkv",
 ABSL_FLAG(absl::Duration, master_lease, absl::Seconds(5),
           "the leader's etcd lease: a standby leads within about this long "
           "after the leader dies");
+ABSL_FLAG(std::vector<std::string>, linearizable_prefixes, {},
+          "comma-separated key prefixes whose keys are linearizable: "
+          "compare-and-set and counters serve them, and all their writes go "
+          "through Paxos (default: none)");
 ABSL_FLAG(std::string, advertise, "",
           "host:port other masters, nodes and clients reach this master at "
           "(default: --listen)");
@@ -57,7 +61,8 @@ int main(int argc, char** argv) {
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
       "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
-      "[--anti_entropy_interval=10m] [--http_listen=HOST:PORT] [--tls_dir=DIR] "
+      "[--anti_entropy_interval=10m] [--linearizable_prefixes=P,...] "
+      "[--http_listen=HOST:PORT] [--tls_dir=DIR] "
       "[--auth_token_file=FILE] [--etcd=HOST:PORT,... [--etcd_prefix=/quorumkv] "
       "[--master_lease=5s] [--advertise=HOST:PORT]]",
       __FILE__);
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
   options.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
   options.master_lease = absl::GetFlag(FLAGS_master_lease);
   options.advertise = absl::GetFlag(FLAGS_advertise);
+  options.linearizable_prefixes = absl::GetFlag(FLAGS_linearizable_prefixes);
   quorumkv::SetLogTag("master");
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -63,6 +64,11 @@ struct MasterOptions {
   // A partition's replicas are compared again once this long has passed
   // since its last completed anti-entropy pass (--anti_entropy_interval).
   absl::Duration anti_entropy_interval = absl::Minutes(10);
+
+  // --linearizable_prefixes: keys under these prefixes take compare-and-set
+  // and counters, and all their writes go through Paxos. Every master of a
+  // cluster should be given the same; the leader's win.
+  std::vector<std::string> linearizable_prefixes;
 
   uint32_t EffectiveInitialNodes() const {
     return initial_nodes == 0 ? replication : initial_nodes;

@@ -127,6 +127,10 @@ absl::Status MasterServiceImpl::DoRegister(const RegisterRequest& request,
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(membership_->Register(request, now));
   moves_->OnRegistered(node);
+  // A node registers when its process starts: a pass handed to it before
+  // is lost, and waiting out its timeout would keep its partition
+  // uncompared (and its tombstones and expired rows on disk) for minutes.
+  anti_entropy_->OnRegistered(node.id());
   QKV_LOG(INFO) << "node " << node.id() << " registered from "
                 << node.address() << " (rack " << node.rack() << ")";
   *response->mutable_directory() = directory_->Get()->proto();

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/deadlines.h"
 #include "common/kv_methods.h"
+#include "common/kv_validation.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/replica_router.h"
@@ -71,6 +72,14 @@ absl::Status RelayKvService::Admit(absl::string_view key,
   return ResolveQuorum(quorum_name, quorum, directory->replication()).status();
 }
 
+absl::Status RelayKvService::AdmitScan(const ScanRequest& request) const {
+  DirectoryPtr directory = directory_->Get();
+  RETURN_IF_ERROR(CheckDirectoryFormed(*directory, *membership_,
+                                       directory_->initial_nodes()));
+  RETURN_IF_ERROR(ValidateScan(request, directory->partitions()));
+  return ResolveQuorum("R", request.r(), directory->replication()).status();
+}
+
 void RelayKvService::WaitIdle() {
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -88,11 +97,25 @@ void RelayKvService::Start(
   using Method = KvMethod<Request>;
   auto counted =
       metrics_->Counting<Request>(/*relayed=*/true, std::move(done));
-  absl::Status admitted =
-      Admit(request.key(), Method::kQuorumName, Method::Quorum(request));
+  absl::Status admitted;
+  if constexpr (std::is_same_v<Request, ScanRequest>) {
+    admitted = AdmitScan(request);
+  } else {
+    admitted = Admit(request.key(), Method::kQuorumName, Method::Quorum(request));
+  }
+  if constexpr (std::is_same_v<Request, CasRequest>) {
+    if (admitted.ok()) admitted = ValidateCas(request);
+    if (admitted.ok() && !directory_->Get()->IsLinearizable(request.key())) {
+      admitted = NotLinearizable(*directory_->Get(), request.key());
+    }
+  }
   if (admitted.ok()) {
     if constexpr (std::is_same_v<Request, PutRequest>) {
       admitted = ValidateValue(request.value());
+      if (admitted.ok()) admitted = ValidateTtl(request.ttl_ms(), true);
+    }
+    if constexpr (std::is_same_v<Request, ExpireRequest>) {
+      admitted = ValidateTtl(request.ttl_ms(), true);
     }
   }
   if constexpr (std::is_same_v<Request, GetRequest>) {
@@ -149,6 +172,33 @@ grpc::ServerUnaryReactor* RelayKvService::Get(
 grpc::ServerUnaryReactor* RelayKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Expire(
+    grpc::CallbackServerContext* context, const ExpireRequest* request,
+    ExpireResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Scan(
+    grpc::CallbackServerContext* context, const ScanRequest* request,
+    ScanResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
+}
+
+grpc::ServerUnaryReactor* RelayKvService::Cas(
+    grpc::CallbackServerContext* context, const CasRequest* request,
+    CasResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
     return FinishNow(context, s);
   }

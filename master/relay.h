@@ -48,6 +48,15 @@ class RelayKvService final : public KvService::CallbackService {
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const DeleteRequest* request,
                                    DeleteResponse* response) override;
+  grpc::ServerUnaryReactor* Expire(grpc::CallbackServerContext* context,
+                                   const ExpireRequest* request,
+                                   ExpireResponse* response) override;
+  grpc::ServerUnaryReactor* Scan(grpc::CallbackServerContext* context,
+                                 const ScanRequest* request,
+                                 ScanResponse* response) override;
+  grpc::ServerUnaryReactor* Cas(grpc::CallbackServerContext* context,
+                                const CasRequest* request,
+                                CasResponse* response) override;
   grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
       grpc::CallbackServerContext* context) override;
 
@@ -70,6 +79,8 @@ class RelayKvService final : public KvService::CallbackService {
   // Checks shared by every request; `quorum` is W or R as requested.
   absl::Status Admit(absl::string_view key, const char* quorum_name,
                      uint32_t quorum) const;
+  // Admit() for a scan's page, which names a partition and has no key.
+  absl::Status AdmitScan(const ScanRequest& request) const;
   // Admits `request` and relays it; the one body behind every method,
   // whichever way it came. `done` runs once, on any thread. When
   // `cancellation` (may be null) is raised, the call to the node in flight

@@ -82,8 +82,18 @@ AntiEntropyReport AntiEntropy::LastReport() const {
 
 absl::StatusOr<MerkleTree> AntiEntropy::LocalTree(uint32_t partition) const {
   MerkleTree tree;
+  // A value expired past the grace period counts as gone: replicas that
+  // purged it and replicas that have not yet agree, and a pass does not
+  // copy it back to the first. A replica that missed the expiry still
+  // hashes its live copy, so the leaf differs and the expiry reaches it.
+  const int64_t expired_before =
+      absl::ToUnixMillis(absl::Now() - engine_->tombstone_grace());
   RETURN_IF_ERROR(engine_->ForEachRowHeader(
       partition, [&](absl::string_view key, const RecordHeader& row) {
+        if (!row.tombstone && row.expires_at_ms != 0 &&
+            row.expires_at_ms < expired_before) {
+          return;
+        }
         tree.Add(key, row);
       }));
   tree.Seal();

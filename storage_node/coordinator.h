@@ -2,7 +2,8 @@
 // KvService hands each client request it accepts to the Coordinator.
 //
 // Its rooms: the write path (quorum_writer.h), the read and repair path
-// (quorum_reader.h), what a round concludes from its answers
+// (quorum_reader.h), the scan path (quorum_scanner.h), the conditional
+// write path (paxos/proposer.h), what a round concludes from its answers
 // (quorum_tally.h), and how a replica is reached, this node included
 // (replica_access.h, over the per-peer seam PeerProxy). Nothing here
 // blocks on the network; `done` runs on whichever thread completes the
@@ -23,7 +24,9 @@
 #include "storage_node/engine.h"
 #include "storage_node/hint_writer.h"
 #include "storage_node/peer.h"
+#include "storage_node/paxos/proposer.h"
 #include "storage_node/quorum_reader.h"
+#include "storage_node/quorum_scanner.h"
 #include "storage_node/quorum_writer.h"
 #include "storage_node/replica_access.h"
 
@@ -55,6 +58,19 @@ class Coordinator {
                  std::move(done));
   }
 
+  // QuorumScanner::Scan.
+  void Scan(DirectoryPtr directory, const ScanRequest& request, uint32_t r,
+            absl::Time deadline, QuorumScanner::ScanDone done) {
+    scanner_.Scan(std::move(directory), request, r, deadline, std::move(done));
+  }
+
+  // PaxosProposer::Run.
+  void Cas(DirectoryPtr directory, uint32_t partition, CasRequest request,
+           absl::Time deadline, PaxosProposer::Done done) {
+    proposer_.Run(std::move(directory), partition, std::move(request),
+                  deadline, std::move(done));
+  }
+
   // The version of `key` this node stores (tombstones included), without
   // asking anyone else; NOT_FOUND when it has none.
   absl::StatusOr<VersionedValue> ReadLocal(uint32_t partition,
@@ -83,6 +99,8 @@ class Coordinator {
   ReplicaAccess replicas_;
   QuorumWriter writer_;
   QuorumReader reader_;
+  QuorumScanner scanner_;
+  PaxosProposer proposer_;
 };
 
 }  // namespace quorumkv

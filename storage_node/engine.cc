@@ -1,11 +1,13 @@
 #include "storage_node/engine.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rocksdb/write_batch.h"
@@ -17,6 +19,8 @@
 #include "rocksdb/options.h"
 #include "storage_node/merkle_tree.h"
 #include "storage_node/record.h"
+#include "storage_node/paxos/acceptor_rules.h"
+#include "storage_node/row_registers.h"
 
 namespace quorumkv {
 namespace {
@@ -40,7 +44,15 @@ class PurgeHorizons {
   void Set(uint32_t partition, int64_t ms) {
     absl::MutexLock lock(&mu_);
     int64_t& horizon = ms_[partition];
+    if (ms > horizon) advanced_.insert(partition);
     horizon = std::max(horizon, ms);
+  }
+  // Partitions whose horizon moved since the last call.
+  std::vector<uint32_t> TakeAdvanced() {
+    absl::MutexLock lock(&mu_);
+    std::vector<uint32_t> out(advanced_.begin(), advanced_.end());
+    advanced_.clear();
+    return out;
   }
   int64_t Get(uint32_t partition) const {
     absl::ReaderMutexLock lock(&mu_);
@@ -51,6 +63,7 @@ class PurgeHorizons {
  private:
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint32_t, int64_t> ms_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint32_t> advanced_ ABSL_GUARDED_BY(mu_);
 };
 
 namespace {
@@ -58,6 +71,9 @@ namespace {
 // Drops a tombstone during compaction once it is past the grace period and
 // older than the partition's last completed anti-entropy pass: every
 // replica holds it then, so no replica can hand the deleted value back.
+// Both registers count: an expire of a missing key is a tombstone whose
+// value register was never written. (Expired values go by
+// Engine::PurgeExpired, which keeps the statistics exact.)
 class TombstonePurger : public rocksdb::CompactionFilter {
  public:
   TombstonePurger(absl::Duration grace,
@@ -77,7 +93,7 @@ class TombstonePurger : public rocksdb::CompactionFilter {
                       &user_key)) {
       return false;
     }
-    const int64_t written = static_cast<int64_t>(header->wall_ms);
+    const int64_t written = static_cast<int64_t>(NewestWriteMs(*header));
     return written < absl::ToUnixMillis(absl::Now() - grace_) &&
            written < horizons_->Get(partition);
   }
@@ -90,6 +106,9 @@ class TombstonePurger : public rocksdb::CompactionFilter {
 };
 
 constexpr char kStatsFamily[] = "stats";
+// Per key, the state of its Paxos rounds (storage_node/paxos), under the
+// key's row key.
+constexpr char kPaxosFamily[] = "paxos";
 // Present in the stats family once it counts every row: a database written
 // before the statistics were kept is scanned once, then never again.
 constexpr char kStatsCompleteKey[] = "complete";
@@ -181,7 +200,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rows_options},
       {kHintsFamily, rocksdb::ColumnFamilyOptions()},
-      {kStatsFamily, stats_options}};
+      {kStatsFamily, stats_options},
+      {kPaxosFamily, rocksdb::ColumnFamilyOptions()}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
@@ -215,7 +235,8 @@ Engine::Engine(std::shared_ptr<PurgeHorizons> horizons,
       write_options_(MakeWriteOptions(options.sync_writes)),
       hints_(std::make_unique<HintStore>(db_.get(), handles_[1],
                                          options.hint_limits)),
-      horizons_(std::move(horizons)) {}
+      horizons_(std::move(horizons)),
+      tombstone_grace_(options.tombstone_grace) {}
 
 Engine::~Engine() {
   hints_.reset();
@@ -315,20 +336,11 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
   if (n == 0) return absl::OkStatus();
   std::vector<std::string> row_keys;
   row_keys.reserve(n);
-  std::vector<size_t> stripes;
-  stripes.reserve(n);
   for (const RowWrite& row : rows) {
     row_keys.push_back(EncodeRowKey(row.partition, row.key));
-    stripes.push_back(StableHash(row_keys.back()) % stripes_.size());
   }
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t i : stripes) stripes_[i].Lock();
-  absl::Cleanup unlock = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) {
-      stripes_[*it].Unlock();
-    }
-  };
+  const std::vector<size_t> stripes = LockStripes(row_keys);
+  absl::Cleanup unlock = [&] { UnlockStripes(stripes); };
   std::vector<rocksdb::Slice> slices(row_keys.begin(), row_keys.end());
   std::vector<rocksdb::PinnableSlice> current(n);
   std::vector<rocksdb::Status> found(n);
@@ -337,24 +349,39 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
 
   rocksdb::WriteBatch batch;
   absl::flat_hash_map<uint32_t, StatsDelta> deltas;
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  // Rows made of registers from two copies (row_registers.h); stable
+  // addresses, since `newest` points into it.
+  std::deque<VersionedValue> combined;
   // The newest row of this call per row key: what a later one must beat.
-  absl::flat_hash_map<absl::string_view, size_t> newest;
+  absl::flat_hash_map<absl::string_view, const VersionedValue*> newest;
   for (size_t i = 0; i < n; ++i) {
     const RowWrite& row = rows[i];
-    const VersionedValue& value = *row.value;
+    const VersionedValue* to_store = row.value;
     StatsDelta& delta = deltas[row.partition];
     auto earlier = newest.find(row_keys[i]);
     if (earlier != newest.end()) {
-      const VersionedValue& prev = *rows[earlier->second].value;
-      had[i] = !prev.tombstone();
-      if (CompareVersions(value.version(), prev.version()) <= 0) continue;
+      const VersionedValue& prev = *earlier->second;
+      had[i] = LiveAt(prev, now_ms);
+      const RegisterMerge merge = PlanMerge(prev, *row.value);
+      if (!merge.Changes()) continue;
+      if (merge.Mixes()) {
+        to_store = &combined.emplace_back(merge.value ? Combine(*row.value, prev)
+                                                      : Combine(prev, *row.value));
+      }
       delta.Add(row.key, prev, -1);
     } else if (found[i].ok()) {
-      ASSIGN_OR_RETURN(RecordHeader header,
-                       DecodeRecordHeader(absl::string_view(
-                           current[i].data(), current[i].size())));
-      had[i] = !header.tombstone;
-      if (CompareToStored(value.version(), header) <= 0) continue;
+      const absl::string_view bytes(current[i].data(), current[i].size());
+      ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(bytes));
+      had[i] = LiveAt(header, now_ms);
+      const RegisterMerge merge = PlanMerge(header, *row.value);
+      if (!merge.Changes()) continue;
+      if (merge.Mixes()) {
+        // Only now is the stored value decoded: plain writes never mix.
+        ASSIGN_OR_RETURN(VersionedValue held, DecodeRecord(bytes));
+        to_store = &combined.emplace_back(merge.value ? Combine(*row.value, held)
+                                                      : Combine(held, *row.value));
+      }
       if (!header.tombstone) {
         delta.keys -= 1;
         delta.bytes -= row.key.size() + header.value_bytes;
@@ -362,9 +389,9 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
     } else if (!found[i].IsNotFound()) {
       return FromRocks(found[i], "reading rows");
     }
-    batch.Put(this->rows(), row_keys[i], EncodeRecord(value));
-    delta.Add(row.key, value, +1);
-    newest[row_keys[i]] = i;
+    batch.Put(this->rows(), row_keys[i], EncodeRecord(*to_store));
+    delta.Add(row.key, *to_store, +1);
+    newest[row_keys[i]] = to_store;
     (*stored)[i] = true;
   }
   if (batch.Count() == 0) return absl::OkStatus();
@@ -383,6 +410,132 @@ absl::Status Engine::ApplyMany(absl::Span<const RowWrite> rows,
     ApplyDelta(stats_[partition], delta);
   }
   return absl::OkStatus();
+}
+
+std::vector<size_t> Engine::LockStripes(
+    const std::vector<std::string>& row_keys) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  std::vector<size_t> stripes;
+  stripes.reserve(row_keys.size());
+  for (const std::string& row_key : row_keys) {
+    stripes.push_back(StableHash(row_key) % stripes_.size());
+  }
+  // In one order everywhere, so that two calls never wait on each other.
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t i : stripes) stripes_[i].Lock();
+  return stripes;
+}
+
+void Engine::UnlockStripes(const std::vector<size_t>& stripes)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) {
+    stripes_[*it].Unlock();
+  }
+}
+
+absl::Status Engine::UpdatePaxos(uint32_t partition, absl::string_view key,
+                                 const PaxosStep& step) {
+  const std::string row_key = EncodeRowKey(partition, key);
+  const std::vector<size_t> stripes = LockStripes({row_key});
+  absl::Cleanup unlock = [&] { UnlockStripes(stripes); };
+  PaxosState state;
+  rocksdb::PinnableSlice bytes;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), paxos_family(), row_key, &bytes);
+  if (s.ok()) {
+    if (!state.ParseFromArray(bytes.data(), bytes.size())) {
+      return absl::DataLossError("corrupt Paxos state");
+    }
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading Paxos state");
+  }
+  std::optional<VersionedValue> current;
+  rocksdb::PinnableSlice row;
+  s = db_->Get(rocksdb::ReadOptions(), rows(), row_key, &row);
+  if (s.ok()) {
+    ASSIGN_OR_RETURN(current,
+                     DecodeRecord(absl::string_view(row.data(), row.size())));
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading row");
+  }
+  if (!step(&state, current ? &*current : nullptr)) return absl::OkStatus();
+  return FromRocks(db_->Put(write_options_, paxos_family(), row_key,
+                            state.SerializeAsString()),
+                   "storing Paxos state");
+}
+
+absl::Status Engine::MergePaxos(
+    uint32_t partition,
+    const google::protobuf::RepeatedPtrField<PaxosRow>& streamed) {
+  for (const PaxosRow& row : streamed) {
+    RETURN_IF_ERROR(UpdatePaxos(partition, row.key(),
+                                [&](PaxosState* state, const VersionedValue*) {
+                                  *state = MergeStates(*state, row.state());
+                                  return true;
+                                }));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<uint32_t> Engine::TakeRepairedPartitions() {
+  return horizons_->TakeAdvanced();
+}
+
+absl::StatusOr<size_t> Engine::PurgeExpired(uint32_t partition) {
+  const int64_t horizon = horizons_->Get(partition);
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const int64_t past_grace = absl::ToUnixMillis(absl::Now() - tombstone_grace_);
+  // A value expired past the grace period, whose registers every replica
+  // held as of the last completed anti-entropy pass: no copy anywhere can
+  // bring it back live.
+  auto purgeable = [&](const RecordHeader& row) {
+    return !row.tombstone && row.expires_at_ms != 0 &&
+           row.expires_at_ms < past_grace && row.expires_at_ms <= now_ms &&
+           static_cast<int64_t>(NewestWriteMs(row)) < horizon;
+  };
+  std::vector<std::string> candidates;
+  RETURN_IF_ERROR(ForEachRow(
+      partition, [&](absl::string_view key, absl::string_view record) {
+        ASSIGN_OR_RETURN(RecordHeader row, DecodeRecordHeader(record));
+        if (purgeable(row)) candidates.push_back(EncodeRowKey(partition, key));
+        return absl::OkStatus();
+      }));
+  size_t purged = 0;
+  constexpr size_t kChunk = 256;  // rows per write, and stripes held at once
+  for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
+    const std::vector<std::string> chunk(
+        candidates.begin() + begin,
+        candidates.begin() + std::min(candidates.size(), begin + kChunk));
+    const std::vector<size_t> stripes = LockStripes(chunk);
+    absl::Cleanup unlock = [&] { UnlockStripes(stripes); };
+    rocksdb::WriteBatch batch;
+    StatsDelta delta;
+    for (const std::string& row_key : chunk) {
+      // Read again under the row's stripe: a write since the scan wins.
+      rocksdb::PinnableSlice bytes;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(), rows(), row_key, &bytes);
+      if (s.IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(s, "reading an expired row"));
+      ASSIGN_OR_RETURN(RecordHeader row,
+                       DecodeRecordHeader(absl::string_view(bytes.data(),
+                                                            bytes.size())));
+      if (!purgeable(row)) continue;
+      batch.Delete(rows(), row_key);
+      delta.keys -= 1;
+      delta.bytes -= (row_key.size() - 4) + row.value_bytes;
+    }
+    if (batch.Count() == 0) continue;
+    batch.Merge(stats_family(), StatsKey(partition), delta.Encode());
+    RETURN_IF_ERROR(
+        FromRocks(db_->Write(write_options_, &batch), "purging expired rows"));
+    {
+      absl::MutexLock lock(&stats_mu_);
+      ApplyDelta(stats_[partition], delta);
+    }
+    purged += batch.Count() - 1;
+  }
+  return purged;
 }
 
 absl::StatusOr<size_t> Engine::ApplyBatch(
@@ -416,6 +569,7 @@ absl::Status Engine::Compact() {
 
 Engine::PartitionScan::PartitionScan(rocksdb::DB* db,
                                      rocksdb::ColumnFamilyHandle* rows,
+                                     rocksdb::ColumnFamilyHandle* paxos,
                                      uint32_t partition,
                                      absl::string_view start_after)
     : db_(db),
@@ -426,6 +580,8 @@ Engine::PartitionScan::PartitionScan(rocksdb::DB* db,
   // A stream reads every row once: keep it out of the block cache.
   options.fill_cache = false;
   it_.reset(db_->NewIterator(options, rows));
+  paxos_it_.reset(db_->NewIterator(options, paxos));
+  paxos_it_->Seek(EncodeRowKey(partition, ""));
   const std::string start = EncodeRowKey(partition, start_after);
   it_->Seek(start);
   if (!start_after.empty() && it_->Valid() && it_->key() == start) it_->Next();
@@ -433,6 +589,7 @@ Engine::PartitionScan::PartitionScan(rocksdb::DB* db,
 
 Engine::PartitionScan::~PartitionScan() {
   it_.reset();
+  paxos_it_.reset();
   db_->ReleaseSnapshot(snapshot_);
 }
 
@@ -441,7 +598,7 @@ absl::StatusOr<bool> Engine::PartitionScan::Next(size_t max_bytes,
   size_t bytes = 0;
   for (; it_->Valid() && bytes < max_bytes; it_->Next()) {
     const absl::string_view row_key(it_->key().data(), it_->key().size());
-    if (row_key >= end_) return false;
+    if (row_key >= end_) break;
     uint32_t partition;
     absl::string_view key;
     if (!DecodeRowKey(row_key, &partition, &key)) continue;
@@ -454,14 +611,40 @@ absl::StatusOr<bool> Engine::PartitionScan::Next(size_t max_bytes,
     bytes += row_key.size() + it_->value().size();
   }
   if (!it_->status().ok()) return FromRocks(it_->status(), "streaming rows");
-  return it_->Valid() &&
-         absl::string_view(it_->key().data(), it_->key().size()) < end_;
+  if (it_->Valid() &&
+      absl::string_view(it_->key().data(), it_->key().size()) < end_) {
+    return true;
+  }
+  // Every row is out: then the partition's Paxos states, so that a joining
+  // replica knows the proposals accepted before it joined.
+  for (; paxos_it_->Valid() && bytes < max_bytes; paxos_it_->Next()) {
+    const absl::string_view row_key(paxos_it_->key().data(),
+                                    paxos_it_->key().size());
+    if (row_key >= end_) break;
+    uint32_t partition;
+    absl::string_view key;
+    if (!DecodeRowKey(row_key, &partition, &key)) continue;
+    PaxosRow* row = chunk->add_paxos();
+    row->set_key(std::string(key));
+    if (!row->mutable_state()->ParseFromArray(paxos_it_->value().data(),
+                                              paxos_it_->value().size())) {
+      return absl::DataLossError("corrupt Paxos state");
+    }
+    bytes += row_key.size() + paxos_it_->value().size();
+  }
+  if (!paxos_it_->status().ok()) {
+    return FromRocks(paxos_it_->status(), "streaming Paxos states");
+  }
+  return paxos_it_->Valid() &&
+         absl::string_view(paxos_it_->key().data(), paxos_it_->key().size()) <
+             end_;
 }
 
 std::unique_ptr<Engine::PartitionScan> Engine::ScanPartition(
     uint32_t partition, absl::string_view start_after) {
   return std::unique_ptr<PartitionScan>(
-      new PartitionScan(db_.get(), handles_[0], partition, start_after));
+      new PartitionScan(db_.get(), handles_[0], paxos_family(), partition,
+                        start_after));
 }
 
 absl::Status Engine::ForEachRow(
@@ -482,6 +665,46 @@ absl::Status Engine::ForEachRow(
         visit(key, absl::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "scanning rows");
+}
+
+absl::StatusOr<Engine::Range> Engine::ReadRange(
+    uint32_t partition, absl::string_view start_after, absl::string_view prefix,
+    size_t limit, size_t max_bytes, bool keys_only) const {
+  Range range;
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;  // a scan reads each row once
+  const std::string end = EncodeRowKey(partition + 1, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, rows()));
+  const absl::string_view from = std::max(start_after, prefix);
+  const std::string seek = EncodeRowKey(partition, from);
+  it->Seek(seek);
+  if (!start_after.empty() && from == start_after && it->Valid() &&
+      it->key() == seek) {
+    it->Next();
+  }
+  size_t bytes = 0;
+  for (; it->Valid(); it->Next()) {
+    const absl::string_view row_key(it->key().data(), it->key().size());
+    uint32_t p;
+    absl::string_view key;
+    if (row_key >= end || !DecodeRowKey(row_key, &p, &key) ||
+        !absl::StartsWith(key, prefix)) {
+      break;
+    }
+    if (range.rows.size() >= limit || (bytes >= max_bytes && !range.rows.empty())) {
+      range.truncated = true;
+      break;
+    }
+    const absl::string_view record(it->value().data(), it->value().size());
+    ASSIGN_OR_RETURN(VersionedValue value, DecodeRecord(record));
+    if (keys_only) value.clear_value();
+    StreamedRow& row = range.rows.emplace_back();
+    row.set_key(std::string(key));
+    *row.mutable_value() = std::move(value);
+    bytes += row_key.size() + (keys_only ? 0 : record.size());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning rows"));
+  return range;
 }
 
 absl::Status Engine::ForEachRowHeader(
@@ -529,6 +752,8 @@ absl::Status Engine::DropPartition(uint32_t partition) {
   batch.DeleteRange(rows(), EncodeRowKey(partition, ""),
                     EncodeRowKey(partition + 1, ""));
   batch.Delete(stats_family(), StatsKey(partition));
+  batch.DeleteRange(paxos_family(), EncodeRowKey(partition, ""),
+                    EncodeRowKey(partition + 1, ""));
   rocksdb::Status s = db_->Write(write_options_, &batch);
   if (!s.ok()) return FromRocks(s, "dropping partition rows");
   absl::MutexLock lock(&stats_mu_);

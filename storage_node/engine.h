@@ -3,8 +3,11 @@
 // order writes arrive in.
 //
 // Owns the node's RocksDB (column families "default" for rows, see
-// storage_node/record.h, and "hints", see storage_node/hints.h). Tombstones
-// older than the grace period are purged by compaction. Thread-safe.
+// storage_node/record.h, "hints", see storage_node/hints.h, "stats" and
+// "paxos", the state of conditional writes, see storage_node/paxos). Tombstones
+// older than the grace period are purged by compaction, expired values by
+// PurgeExpired(). Rows hold two registers, the value and its expiry, merged
+// independently (storage_node/row_registers.h). Thread-safe.
 #ifndef QUORUMKV_STORAGE_NODE_ENGINE_H_
 #define QUORUMKV_STORAGE_NODE_ENGINE_H_
 
@@ -121,15 +124,32 @@ class Engine {
    private:
     friend class Engine;
     PartitionScan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* rows,
-                  uint32_t partition, absl::string_view start_after);
+                  rocksdb::ColumnFamilyHandle* paxos, uint32_t partition,
+                  absl::string_view start_after);
     rocksdb::DB* const db_;
     const rocksdb::Snapshot* const snapshot_;
     const std::string end_;  // first row key past the partition
     std::unique_ptr<rocksdb::Iterator> it_;
+    // The partition's Paxos states, sent once every row is.
+    std::unique_ptr<rocksdb::Iterator> paxos_it_;
   };
   // Rows of `partition` with user keys after `start_after` ("" for all).
   std::unique_ptr<PartitionScan> ScanPartition(uint32_t partition,
                                                absl::string_view start_after);
+
+  // A page of a scan: the rows of `partition` after `start_after` whose
+  // keys start with `prefix`, tombstones and expired rows included, in key
+  // order; at most `limit` rows and about `max_bytes` (at least one row).
+  // `truncated` says whether more rows follow. With `keys_only` values are
+  // left empty.
+  struct Range {
+    std::vector<StreamedRow> rows;
+    bool truncated = false;
+  };
+  absl::StatusOr<Range> ReadRange(uint32_t partition,
+                                  absl::string_view start_after,
+                                  absl::string_view prefix, size_t limit,
+                                  size_t max_bytes, bool keys_only) const;
 
   // Visits every row of `partition` from one snapshot, in key order, with
   // its header (version, tombstone); values are not decoded. For
@@ -148,6 +168,30 @@ class Engine {
   // the grace period, cannot be missing anywhere, so compaction may purge it.
   // Until this is called for a partition its tombstones are kept.
   void SetRepairedBefore(uint32_t partition, absl::Time time);
+  // The partitions whose SetRepairedBefore() time moved since the last
+  // call: where PurgeExpired() may find something new.
+  std::vector<uint32_t> TakeRepairedPartitions();
+
+  // Deletes the rows of `partition` whose value expired more than the
+  // grace period ago and whose registers were both written before its
+  // SetRepairedBefore() time: every replica holds the expiry then, so no
+  // repair can bring the value back. Keeps the statistics
+  // exact, which a compaction filter could not. Returns how many rows it
+  // deleted. Scans the partition outside the block cache.
+  absl::StatusOr<size_t> PurgeExpired(uint32_t partition);
+
+  // A step of a key's Paxos round (storage_node/paxos/acceptor.h): runs
+  // `step` under the key's lock with the key's Paxos state (empty when it
+  // has none) and its current row (null when none); when `step` returns
+  // true the state it left is stored.
+  using PaxosStep =
+      std::function<bool(PaxosState* state, const VersionedValue* current)>;
+  absl::Status UpdatePaxos(uint32_t partition, absl::string_view key,
+                           const PaxosStep& step);
+  // Merges Paxos states streamed with a partition into those held.
+  absl::Status MergePaxos(
+      uint32_t partition,
+      const google::protobuf::RepeatedPtrField<PaxosRow>& streamed);
 
   // Whether any row (tombstones included) of `partition` is stored.
   bool HasRows(uint32_t partition) const;
@@ -160,6 +204,7 @@ class Engine {
   absl::Status Compact();
 
   HintStore& hints() { return *hints_; }
+  absl::Duration tombstone_grace() const { return tombstone_grace_; }
 
  private:
   Engine(std::shared_ptr<PurgeHorizons> horizons,
@@ -179,20 +224,27 @@ class Engine {
                                        absl::string_view record)>& visit)
       const;
   absl::Status ScanStats();
+  // Locks the stripes of `row_keys` in one global order; returns them for
+  // UnlockStripes().
+  std::vector<size_t> LockStripes(const std::vector<std::string>& row_keys);
+  void UnlockStripes(const std::vector<size_t>& stripes);
   rocksdb::ColumnFamilyHandle* rows() const { return handles_[0]; }
   rocksdb::ColumnFamilyHandle* stats_family() const { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* paxos_family() const { return handles_[3]; }
 
   // Constant after construction. The compaction filter and the merge
   // operator outlive the DB.
   std::unique_ptr<rocksdb::CompactionFilter> purger_;
   std::unique_ptr<rocksdb::MergeOperator> adder_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [rows, hints, stats]
+  // [rows, hints, stats, paxos]
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   const rocksdb::WriteOptions write_options_;
   std::unique_ptr<HintStore> hints_;
   // Shared with the compaction filter (which RocksDB calls from its own
   // threads): per partition, the time SetRepairedBefore() gave.
   std::shared_ptr<PurgeHorizons> horizons_;
+  const absl::Duration tombstone_grace_;
 
   // Serialize read-modify-write of one key; never held across a network
   // call. Lock order: a stripe before stats_mu_.

@@ -9,12 +9,23 @@
 #include "common/grpc_util.h"
 #include "common/hlc.h"
 #include "common/kv_methods.h"
+#include "common/kv_validation.h"
 #include "common/limits.h"
 #include "common/rpc_status.h"
 #include "common/status_macros.h"
 #include "storage_node/ownership.h"
+#include "storage_node/paxos/proposer.h"
+#include "storage_node/row_registers.h"
 
 namespace quorumkv {
+namespace {
+
+// When a value written now with `ttl_ms` to live expires.
+int64_t ExpiresAt(uint64_t ttl_ms) {
+  return absl::ToUnixMillis(absl::Now()) + static_cast<int64_t>(ttl_ms);
+}
+
+}  // namespace
 
 NodeKvService::NodeKvService(Coordinator* coordinator,
                              const DirectoryHolder* directory,
@@ -39,6 +50,16 @@ absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
   return CheckHolds(**directory, coordinator_->self_id(), *partition);
 }
 
+absl::Status NodeKvService::AdmitPartition(uint32_t partition,
+                                           uint64_t sender_epoch,
+                                           DirectoryPtr* directory) const {
+  *directory = directory_->Get();
+  RETURN_IF_ERROR(CheckSenderEpoch(**directory, coordinator_->self_id(),
+                                   sender_epoch, request_refresh_));
+  RETURN_IF_ERROR(CheckFormed(**directory));
+  return CheckHolds(**directory, coordinator_->self_id(), partition);
+}
+
 absl::StatusOr<GetResponse> NodeKvService::ReadOwnCopy(
     const GetRequest& request) const {
   RETURN_IF_ERROR(ValidateKey(request.key()));
@@ -61,9 +82,20 @@ absl::StatusOr<GetResponse> NodeKvService::ReadOwnCopy(
         "node ", self, " holds a tombstone (deleted at version ",
         VersionToString(value.version()), ")"));
   }
+  if (ExpiredAt(value, absl::ToUnixMillis(absl::Now()))) {
+    return absl::NotFoundError(absl::StrCat(
+        "node ", self, " holds a value that expired at ",
+        absl::FormatTime(absl::FromUnixMillis(value.expires_at_ms())),
+        " (version ", VersionToString(value.version()), ")"));
+  }
+  return ToGetResponse(std::move(value));
+}
+
+GetResponse NodeKvService::ToGetResponse(VersionedValue value) {
   GetResponse response;
   response.set_value(std::move(*value.mutable_value()));
   *response.mutable_version() = value.version();
+  response.set_expires_at_ms(value.expires_at_ms());
   return response;
 }
 
@@ -74,6 +106,36 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
   DirectoryPtr directory;
   uint32_t partition = 0;
   absl::Status status = Admit(key, epoch, &directory, &partition);
+  if constexpr (!std::is_same_v<Response, ExpireResponse>) {
+    // A restored row (import) keeps its version: written as it was.
+    if (status.ok() && directory->IsLinearizable(key) && !value.has_version()) {
+      // A key under a linearizable prefix: a plain write is a Paxos round
+      // without a condition, so that it cannot break conditional ones.
+      CasRequest write;
+      write.set_key(key);
+      if (value.tombstone()) {
+        write.set_delete_(true);
+      } else {
+        write.set_value(value.value());
+        if (value.expires_at_ms() != 0) {
+          write.set_ttl_ms(std::max<int64_t>(
+              1, value.expires_at_ms() - absl::ToUnixMillis(absl::Now())));
+        }
+      }
+      const uint32_t quorum = PaxosQuorum(directory->Replicas(partition).size(),
+                                          directory->Joining(partition).size());
+      coordinator_->Cas(
+          std::move(directory), partition, std::move(write), deadline,
+          [done = std::move(done), quorum](absl::StatusOr<CasResponse> cas) {
+            if (!cas.ok()) return done(cas.status());
+            Response response;
+            *response.mutable_version() = cas->version();
+            response.set_acks(quorum);
+            done(std::move(response));
+          });
+      return;
+    }
+  }
   absl::StatusOr<uint32_t> quorum =
       status.ok() ? ResolveQuorum("W", w, directory->replication())
                   : absl::StatusOr<uint32_t>(status);
@@ -89,7 +151,7 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
         Response response;
         *response.mutable_version() = outcome->version;
         response.set_acks(outcome->acks);
-        if constexpr (std::is_same_v<Response, DeleteResponse>) {
+        if constexpr (!std::is_same_v<Response, PutResponse>) {
           response.set_existed(outcome->existed);
         }
         done(std::move(response));
@@ -102,8 +164,22 @@ void NodeKvService::Handle(const PutRequest& request, absl::Time deadline,
     done(std::move(s));
     return;
   }
+  if (absl::Status s = ValidateTtl(request.ttl_ms(), /*zero_ok=*/true); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  if (request.has_version() && request.ttl_ms() > 0) {
+    done(absl::InvalidArgumentError(
+        "a restored value takes an absolute expiry, not a TTL"));
+    return;
+  }
   VersionedValue value;
   value.set_value(request.value());
+  if (request.ttl_ms() > 0) value.set_expires_at_ms(ExpiresAt(request.ttl_ms()));
+  if (request.has_version()) {
+    *value.mutable_version() = request.version();
+    value.set_expires_at_ms(request.expires_at_ms());
+  }
   Write<PutResponse>(request.key(), std::move(value), request.w(),
                      request.directory_epoch(), deadline, std::move(done));
 }
@@ -115,6 +191,64 @@ void NodeKvService::Handle(const DeleteRequest& request,
   tombstone.set_tombstone(true);
   Write<DeleteResponse>(request.key(), std::move(tombstone), request.w(),
                         request.directory_epoch(), deadline, std::move(done));
+}
+
+void NodeKvService::Handle(const ExpireRequest& request, absl::Time deadline,
+                           Done<ExpireResponse> done) {
+  if (absl::Status s = ValidateTtl(request.ttl_ms(), /*zero_ok=*/true); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  // The expiry register alone (row_registers.h): a tombstone whose value
+  // register is older than any write, so it changes no value anywhere. The
+  // empty expiry version tells the writer to stamp that register.
+  VersionedValue expiry;
+  expiry.set_tombstone(true);
+  expiry.mutable_expiry_version();
+  if (request.ttl_ms() > 0) {
+    expiry.set_expires_at_ms(ExpiresAt(request.ttl_ms()));
+  }
+  Write<ExpireResponse>(request.key(), std::move(expiry), request.w(),
+                        request.directory_epoch(), deadline, std::move(done));
+}
+
+void NodeKvService::Handle(const ScanRequest& request, absl::Time deadline,
+                           Done<ScanResponse> done) {
+  DirectoryPtr directory;
+  absl::Status status =
+      AdmitPartition(request.partition(), request.directory_epoch(), &directory);
+  if (status.ok()) status = ValidateScan(request, directory->partitions());
+  absl::StatusOr<uint32_t> quorum =
+      status.ok() ? ResolveQuorum("R", request.r(), directory->replication())
+                  : absl::StatusOr<uint32_t>(status);
+  if (!quorum.ok()) {
+    done(quorum.status());
+    return;
+  }
+  coordinator_->Scan(std::move(directory), request, *quorum, deadline,
+                     std::move(done));
+}
+
+void NodeKvService::Handle(const CasRequest& request, absl::Time deadline,
+                           Done<CasResponse> done) {
+  if (absl::Status s = ValidateCas(request); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  DirectoryPtr directory;
+  uint32_t partition = 0;
+  if (absl::Status s = Admit(request.key(), request.directory_epoch(),
+                             &directory, &partition);
+      !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  if (!directory->IsLinearizable(request.key())) {
+    done(NotLinearizable(*directory, request.key()));
+    return;
+  }
+  coordinator_->Cas(std::move(directory), partition, request, deadline,
+                    std::move(done));
 }
 
 void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
@@ -138,11 +272,10 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
       std::move(directory), partition, request.key(), *quorum, deadline,
       [done = std::move(done)](absl::StatusOr<VersionedValue> value) {
         if (!value.ok()) return done(value.status());
-        if (value->tombstone()) return done(absl::NotFoundError("key not found"));
-        GetResponse response;
-        response.set_value(std::move(*value->mutable_value()));
-        *response.mutable_version() = value->version();
-        done(std::move(response));
+        if (!LiveAt(*value, absl::ToUnixMillis(absl::Now()))) {
+          return done(absl::NotFoundError("key not found"));
+        }
+        done(ToGetResponse(*std::move(value)));
       });
 }
 
@@ -158,6 +291,33 @@ grpc::ServerUnaryReactor* NodeKvService::Put(
 grpc::ServerUnaryReactor* NodeKvService::Delete(
     grpc::CallbackServerContext* context, const DeleteRequest* request,
     DeleteResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
+}
+
+grpc::ServerUnaryReactor* NodeKvService::Expire(
+    grpc::CallbackServerContext* context, const ExpireRequest* request,
+    ExpireResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
+}
+
+grpc::ServerUnaryReactor* NodeKvService::Scan(
+    grpc::CallbackServerContext* context, const ScanRequest* request,
+    ScanResponse* response) {
+  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
+}
+
+grpc::ServerUnaryReactor* NodeKvService::Cas(
+    grpc::CallbackServerContext* context, const CasRequest* request,
+    CasResponse* response) {
   if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
     return FinishNow(context, s);
   }

@@ -40,6 +40,15 @@ class NodeKvService final : public KvService::CallbackService {
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const DeleteRequest* request,
                                    DeleteResponse* response) override;
+  grpc::ServerUnaryReactor* Expire(grpc::CallbackServerContext* context,
+                                   const ExpireRequest* request,
+                                   ExpireResponse* response) override;
+  grpc::ServerUnaryReactor* Scan(grpc::CallbackServerContext* context,
+                                 const ScanRequest* request,
+                                 ScanResponse* response) override;
+  grpc::ServerUnaryReactor* Cas(grpc::CallbackServerContext* context,
+                                const CasRequest* request,
+                                CasResponse* response) override;
   grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
       grpc::CallbackServerContext* context) override;
 
@@ -60,6 +69,12 @@ class NodeKvService final : public KvService::CallbackService {
               Done<GetResponse> done);
   void Handle(const DeleteRequest& request, absl::Time deadline,
               Done<DeleteResponse> done);
+  void Handle(const ExpireRequest& request, absl::Time deadline,
+              Done<ExpireResponse> done);
+  void Handle(const ScanRequest& request, absl::Time deadline,
+              Done<ScanResponse> done);
+  void Handle(const CasRequest& request, absl::Time deadline,
+              Done<CasResponse> done);
   // The Handle() overloads as one callable, for the front ends.
   auto Handlers() {
     // A coordinator's work for a request is bounded by its deadline; a
@@ -76,8 +91,13 @@ class NodeKvService final : public KvService::CallbackService {
   // to route by.
   absl::Status Admit(absl::string_view key, uint64_t sender_epoch,
                      DirectoryPtr* directory, uint32_t* partition) const;
+  // Admit() for a request that names its partition (a scan's page).
+  absl::Status AdmitPartition(uint32_t partition, uint64_t sender_epoch,
+                              DirectoryPtr* directory) const;
   // A Get with from_node: this node's own stored version.
   absl::StatusOr<GetResponse> ReadOwnCopy(const GetRequest& request) const;
+  // What a Get answers for a live row.
+  static GetResponse ToGetResponse(VersionedValue value);
   template <typename Response>
   void Write(const std::string& key, VersionedValue value, uint32_t w,
              uint64_t epoch, absl::Time deadline, Done<Response> done);

@@ -28,7 +28,8 @@ class LoadTracker {
   Rates Sample() {
     const uint64_t reads = requests_->Count(KvOp::kGet);
     const uint64_t writes =
-        requests_->Count(KvOp::kPut) + requests_->Count(KvOp::kDelete);
+        requests_->Count(KvOp::kPut) + requests_->Count(KvOp::kDelete) +
+        requests_->Count(KvOp::kExpire) + requests_->Count(KvOp::kCas);
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     const double seconds = absl::ToDoubleSeconds(now - last_sample_);

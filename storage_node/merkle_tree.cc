@@ -47,6 +47,19 @@ void MerkleTree::Add(absl::string_view key, const RecordHeader& row) {
   bytes.append(reinterpret_cast<const char*>(&row.logical), sizeof(row.logical));
   bytes.push_back(row.tombstone ? 1 : 0);
   bytes.append(row.node_id.data(), row.node_id.size());
+  // The expiry register, when it is not (the row's version, never): so
+  // that anti-entropy repairs an expire, and rows without one hash as
+  // they always have.
+  if (row.expires_at_ms != 0 || row.expiry_wall_ms != row.wall_ms ||
+      row.expiry_logical != row.logical || row.expiry_node_id != row.node_id) {
+    bytes.append(reinterpret_cast<const char*>(&row.expires_at_ms),
+                 sizeof(row.expires_at_ms));
+    bytes.append(reinterpret_cast<const char*>(&row.expiry_wall_ms),
+                 sizeof(row.expiry_wall_ms));
+    bytes.append(reinterpret_cast<const char*>(&row.expiry_logical),
+                 sizeof(row.expiry_logical));
+    bytes.append(row.expiry_node_id.data(), row.expiry_node_id.size());
+  }
   nodes_[kFirstLeaf + LeafOf(key)] ^=
       XXH3_64bits_withSeed(bytes.data(), bytes.size(), kRowSeed);
 }

@@ -1,6 +1,7 @@
 // The hash tree anti-entropy compares (storage_node/anti_entropy.h): a
 // complete binary tree over a partition's rows bucketed by key hash. Each
-// leaf is the XOR of the hashes of its rows (key, version, tombstone: a
+// leaf is the XOR of the hashes of its rows (key, version, tombstone, the
+// expiry register: a
 // version names one write, so the value need not be read), which makes the
 // tree independent of the order rows are added in; each inner node hashes
 // its two children. Two replicas holding the same rows have the same root;

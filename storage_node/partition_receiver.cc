@@ -215,6 +215,9 @@ absl::Status PartitionReceiver::CopyFrom(Stream* stream,
       chunk_bytes += row.key().size() + row.value().value().size();
     }
     applied = engine_->ApplyBatch(partition, chunk.rows()).status();
+    if (applied.ok() && chunk.paxos_size() > 0) {
+      applied = engine_->MergePaxos(partition, chunk.paxos());
+    }
     if (!applied.ok()) break;
     copied += chunk_bytes;
     bytes_received_.fetch_add(chunk_bytes, std::memory_order_relaxed);

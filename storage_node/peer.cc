@@ -40,6 +40,16 @@ class GrpcPeerProxy final : public PeerProxy {
     Forward(&PeerRequest::mutable_rows, &PeerReply::mutable_rows, request,
             deadline, std::move(done));
   }
+  void Range(const RangeRequest& request, absl::Time deadline,
+             Done<RangeResponse> done) override {
+    Forward(&PeerRequest::mutable_range, &PeerReply::mutable_range, request,
+            deadline, std::move(done));
+  }
+  void Paxos(const PaxosRequest& request, absl::Time deadline,
+             Done<PaxosResponse> done) override {
+    Forward(&PeerRequest::mutable_paxos, &PeerReply::mutable_paxos, request,
+            deadline, std::move(done));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
       const StreamPartitionRequest& request) override {
@@ -200,6 +210,16 @@ void Peer::Tree(const TreeRequest& request, absl::Time deadline,
 void Peer::Rows(const RowsRequest& request, absl::Time deadline,
                 std::function<void(absl::StatusOr<RowsResponse>)> done) {
   Call(&PeerProxy::Rows, request, deadline, std::move(done));
+}
+
+void Peer::Range(const RangeRequest& request, absl::Time deadline,
+                 std::function<void(absl::StatusOr<RangeResponse>)> done) {
+  Call(&PeerProxy::Range, request, deadline, std::move(done));
+}
+
+void Peer::Paxos(const PaxosRequest& request, absl::Time deadline,
+                 std::function<void(absl::StatusOr<PaxosResponse>)> done) {
+  Call(&PeerProxy::Paxos, request, deadline, std::move(done));
 }
 
 std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>

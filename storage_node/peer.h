@@ -46,6 +46,12 @@ class PeerProxy {
                     Done<TreeResponse> done) = 0;
   virtual void Rows(const RowsRequest& request, absl::Time deadline,
                     Done<RowsResponse> done) = 0;
+  // A scan's page (storage_node/quorum_scanner.h).
+  virtual void Range(const RangeRequest& request, absl::Time deadline,
+                     Done<RangeResponse> done) = 0;
+  // A step of a Paxos round (storage_node/paxos).
+  virtual void Paxos(const PaxosRequest& request, absl::Time deadline,
+                     Done<PaxosResponse> done) = 0;
   // A blocking reader of the partition stream; for background threads only.
   virtual std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>>
   StreamPartition(grpc::ClientContext* context,
@@ -90,6 +96,10 @@ class Peer {
             std::function<void(absl::StatusOr<TreeResponse>)> done);
   void Rows(const RowsRequest& request, absl::Time deadline,
             std::function<void(absl::StatusOr<RowsResponse>)> done);
+  void Range(const RangeRequest& request, absl::Time deadline,
+             std::function<void(absl::StatusOr<RangeResponse>)> done);
+  void Paxos(const PaxosRequest& request, absl::Time deadline,
+             std::function<void(absl::StatusOr<PaxosResponse>)> done);
   // Opens a partition stream; `context` must outlive the reader and carries
   // the stream's deadline and cancellation.
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(

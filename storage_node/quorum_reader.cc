@@ -10,6 +10,7 @@
 #include "common/deadlines.h"
 #include "common/rpc_status.h"
 #include "storage_node/quorum_tally.h"
+#include "storage_node/row_registers.h"
 
 namespace quorumkv {
 
@@ -196,12 +197,13 @@ void QuorumReader::Repair(const std::shared_ptr<Round>& round) {
     answers = std::move(round->answers);
     done = std::move(round->done);
   }
-  const VersionedValue* newest = Newest(answers);
-  if (newest == nullptr) {
+  const std::optional<VersionedValue> newest = Newest(answers);
+  if (!newest) {
     done(absl::NotFoundError("key not found"));
     return;
   }
   clock_->Observe(newest->version()).IgnoreError();  // logged by the clock
+  clock_->Observe(ExpiryVersionOf(*newest)).IgnoreError();
   const std::vector<std::string> behind = Behind(answers, *newest);
   if (behind.empty()) {
     done(*newest);

@@ -1,6 +1,7 @@
 #include "storage_node/quorum_tally.h"
 
 #include "common/hlc.h"
+#include "storage_node/row_registers.h"
 
 namespace quorumkv {
 
@@ -22,14 +23,11 @@ ReadVerdict Conclude(const ReadTally& tally) {
                                 : ReadVerdict::kWaiting;
 }
 
-const VersionedValue* Newest(const std::vector<ReplicaValue>& answers) {
-  const VersionedValue* newest = nullptr;
+std::optional<VersionedValue> Newest(const std::vector<ReplicaValue>& answers) {
+  std::optional<VersionedValue> newest;
   for (const ReplicaValue& answer : answers) {
-    if (answer.value &&
-        (newest == nullptr ||
-         VersionLess(newest->version(), answer.value->version()))) {
-      newest = &*answer.value;
-    }
+    if (!answer.value) continue;
+    newest = newest ? Merge(*newest, *answer.value) : *answer.value;
   }
   return newest;
 }
@@ -38,8 +36,7 @@ std::vector<std::string> Behind(const std::vector<ReplicaValue>& answers,
                                 const VersionedValue& newest) {
   std::vector<std::string> behind;
   for (const ReplicaValue& answer : answers) {
-    if (!answer.value ||
-        VersionLess(answer.value->version(), newest.version())) {
+    if (!answer.value || PlanMerge(*answer.value, newest).Changes()) {
       behind.push_back(answer.node_id);
     }
   }

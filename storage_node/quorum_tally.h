@@ -66,12 +66,13 @@ struct ReplicaValue {
   std::optional<VersionedValue> value;  // nullopt: it never saw the key
 };
 
-// The newest version among `answers` (it may be a tombstone); null when
-// no replica has seen the key. Points into `answers`.
-const VersionedValue* Newest(const std::vector<ReplicaValue>& answers);
+// The newest of each register among `answers` (row_registers.h): the
+// newest value (it may be a tombstone) with the newest expiry; nullopt
+// when no replica has seen the key.
+std::optional<VersionedValue> Newest(const std::vector<ReplicaValue>& answers);
 
-// The replicas whose answer is older than `newest` or missing: what read
-// repair sends `newest` to.
+// The replicas whose answer is older than `newest` in either register, or
+// missing: what read repair sends `newest` to.
 std::vector<std::string> Behind(const std::vector<ReplicaValue>& answers,
                                 const VersionedValue& newest);
 

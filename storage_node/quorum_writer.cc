@@ -11,6 +11,7 @@
 #include "common/deadlines.h"
 #include "common/rpc_status.h"
 #include "storage_node/quorum_tally.h"
+#include "storage_node/row_registers.h"
 
 namespace quorumkv {
 
@@ -77,7 +78,19 @@ void QuorumWriter::Write(DirectoryPtr directory, uint32_t partition,
         detail));
     return;
   }
-  *value.mutable_version() = clock_->Now();
+  // An expire of its own stamps only its expiry register (it carries an
+  // empty expiry version to say so); a restored row keeps its version (the
+  // clock moves past it); every other write is stamped now.
+  if (value.has_expiry_version()) {
+    *value.mutable_expiry_version() = clock_->Now();
+  } else if (value.has_version()) {
+    if (absl::Status s = clock_->Observe(value.version()); !s.ok()) {
+      done(s);
+      return;
+    }
+  } else {
+    *value.mutable_version() = clock_->Now();
+  }
   ApplyRequest request;
   request.set_partition(partition);
   request.set_key(std::move(key));
@@ -147,7 +160,7 @@ void QuorumWriter::OnReply(const std::shared_ptr<Round>& round,
       case WriteVerdict::kWaiting:
         return;
       case WriteVerdict::kAcknowledged:
-        outcome = WriteOutcome{round->request.value().version(), tally.acks,
+        outcome = WriteOutcome{ExpiryVersionOf(round->request.value()), tally.acks,
                                round->existed};
         break;
       case WriteVerdict::kRouteAgain: {

@@ -7,6 +7,11 @@
 // Row value: format byte (1) + flags (bit 0: tombstone) + wall_ms (8 bytes,
 //            little-endian) + logical (4, little-endian) + node id length (2,
 //            little-endian) + node id + value bytes.
+// Format 2, for rows whose expiry register (proto/replica.proto,
+// VersionedValue) is not (their version, never): the format 1 header, then
+//            expires_at_ms (8, little-endian) + the expiry version as
+//            wall_ms (8) + logical (4) + node id length (2) + node id,
+//            then the value bytes. Format 1 rows stay as they are.
 #ifndef QUORUMKV_STORAGE_NODE_RECORD_H_
 #define QUORUMKV_STORAGE_NODE_RECORD_H_
 
@@ -36,12 +41,21 @@ struct RecordHeader {
   uint32_t logical = 0;
   absl::string_view node_id;  // points into the decoded bytes
   size_t value_bytes = 0;
+  // The expiry register: when the value expires (Unix ms, 0: never) and the
+  // version of the write that set it; for a format 1 row, (the row's own
+  // version, never).
+  int64_t expires_at_ms = 0;
+  uint64_t expiry_wall_ms = 0;
+  uint32_t expiry_logical = 0;
+  absl::string_view expiry_node_id;  // points into the decoded bytes
 };
 absl::StatusOr<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
 
 // <0, 0, >0 as `version` is older than, equal to, newer than the stored
 // one; the order of CompareVersions (common/hlc.h).
 int CompareToStored(const Version& version, const RecordHeader& stored);
+// The same for the stored row's expiry register.
+int CompareToStoredExpiry(const Version& version, const RecordHeader& stored);
 
 }  // namespace quorumkv
 

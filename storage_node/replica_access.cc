@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/batch_cork.h"
+#include "common/status_macros.h"
 
 namespace quorumkv {
 
@@ -30,8 +31,13 @@ thread_local absl::flat_hash_map<const ReplicaAccess*,
 }  // namespace
 
 ReplicaAccess::ReplicaAccess(std::string self_id, Engine* engine,
+                             HybridClock* clock,
                              PeerSet* peers, const DownNodes* down)
-    : self_id_(std::move(self_id)), engine_(engine), peers_(peers), down_(down) {}
+    : self_id_(std::move(self_id)),
+      engine_(engine),
+      acceptor_(engine, clock),
+      peers_(peers),
+      down_(down) {}
 
 bool ReplicaAccess::IsDown(const std::string& node_id) const {
   return down_ != nullptr && down_->IsDown(node_id);
@@ -121,6 +127,47 @@ void ReplicaAccess::Read(const DirectoryView& directory,
   if (Peer* peer = PeerOrFail(directory, node_id, done)) {
     peer->Read(request, deadline, std::move(done));
   }
+}
+
+void ReplicaAccess::Range(const DirectoryView& directory,
+                          const std::string& node_id,
+                          const RangeRequest& request, absl::Time deadline,
+                          Done<RangeResponse> done) {
+  if (node_id == self_id_) {
+    done(ReadRangeHere(*engine_, request));
+    return;
+  }
+  if (Peer* peer = PeerOrFail(directory, node_id, done)) {
+    peer->Range(request, deadline, std::move(done));
+  }
+}
+
+void ReplicaAccess::Paxos(const DirectoryView& directory,
+                          const std::string& node_id,
+                          const PaxosRequest& request, absl::Time deadline,
+                          Done<PaxosResponse> done) {
+  if (node_id == self_id_) {
+    done(acceptor_.Answer(request));
+    return;
+  }
+  if (Peer* peer = PeerOrFail(directory, node_id, done)) {
+    peer->Paxos(request, deadline, std::move(done));
+  }
+}
+
+absl::StatusOr<RangeResponse> ReadRangeHere(const Engine& engine,
+                                            const RangeRequest& request) {
+  // A page's bytes: large enough to amortize a round trip, small enough
+  // that R of them fit any coordinator.
+  constexpr size_t kMaxPageBytes = 4 << 20;
+  ASSIGN_OR_RETURN(Engine::Range range,
+                   engine.ReadRange(request.partition(), request.start_after(),
+                                    request.prefix(), request.limit(),
+                                    kMaxPageBytes, request.keys_only()));
+  RangeResponse response;
+  for (StreamedRow& row : range.rows) *response.add_rows() = std::move(row);
+  response.set_truncated(range.truncated);
+  return response;
 }
 
 void ReplicaAccess::WaitIdle() { peers_->WaitIdle(); }

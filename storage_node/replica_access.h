@@ -19,6 +19,7 @@
 #include "proto/replica.pb.h"
 #include "storage_node/down_nodes.h"
 #include "storage_node/engine.h"
+#include "storage_node/paxos/acceptor.h"
 #include "storage_node/peer.h"
 
 namespace quorumkv {
@@ -27,6 +28,11 @@ namespace quorumkv {
 std::string DescribeReplica(const DirectoryView& directory,
                             const std::string& id);
 
+// A scan's page of this node's rows (RangeRequest), as every replica reads
+// it.
+absl::StatusOr<RangeResponse> ReadRangeHere(const Engine& engine,
+                                            const RangeRequest& request);
+
 class ReplicaAccess {
  public:
   template <typename Response>
@@ -34,8 +40,8 @@ class ReplicaAccess {
 
   // Pointers must outlive the access and every call in flight; `down` may
   // be null (no master's view: benchmarks).
-  ReplicaAccess(std::string self_id, Engine* engine, PeerSet* peers,
-                const DownNodes* down);
+  ReplicaAccess(std::string self_id, Engine* engine, HybridClock* clock,
+                PeerSet* peers, const DownNodes* down);
 
   const std::string& self_id() const { return self_id_; }
   Engine* engine() const { return engine_; }
@@ -57,6 +63,16 @@ class ReplicaAccess {
   void Read(const DirectoryView& directory, const std::string& node_id,
             const ReadRequest& request, absl::Time deadline,
             Done<ReadResponse> done);
+
+  // A scan's page of `request`'s partition from `node_id`.
+  void Range(const DirectoryView& directory, const std::string& node_id,
+             const RangeRequest& request, absl::Time deadline,
+             Done<RangeResponse> done);
+  // A step of a Paxos round at `node_id` (this node's acceptor when it is
+  // this node).
+  void Paxos(const DirectoryView& directory, const std::string& node_id,
+             const PaxosRequest& request, absl::Time deadline,
+             Done<PaxosResponse> done);
 
   // Blocks until no call to a peer is in flight (each has a deadline).
   void WaitIdle();
@@ -80,6 +96,7 @@ class ReplicaAccess {
 
   const std::string self_id_;
   Engine* const engine_;
+  PaxosAcceptor acceptor_;
   PeerSet* const peers_;
   const DownNodes* const down_;
 };

@@ -7,6 +7,7 @@
 #include "common/batch_stream_server.h"
 #include "common/rpc_status.h"
 #include "storage_node/ownership.h"
+#include "storage_node/replica_access.h"
 
 namespace quorumkv {
 
@@ -22,6 +23,7 @@ ReplicaServiceImpl::ReplicaServiceImpl(std::string self_id, Engine* engine,
       directory_(directory),
       request_refresh_(std::move(request_refresh)),
       anti_entropy_(std::move(anti_entropy)),
+      acceptor_(engine, clock),
       auth_(tokens) {}
 
 absl::Status ReplicaServiceImpl::CheckAccepts(const DirectoryView& directory,
@@ -79,6 +81,37 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
     reply->set_id(request.id());
     if (request.has_read()) {
       AnswerRead(request.read(), *directory, reply);
+      continue;
+    }
+    if (request.has_range()) {
+      const RangeRequest& range = request.range();
+      absl::Status accepted =
+          CheckAccepts(*directory, range.partition(), range.directory_epoch(),
+                       /*joining_ok=*/false);
+      absl::StatusOr<RangeResponse> page =
+          accepted.ok() ? ReadRangeHere(*engine_, range)
+                        : absl::StatusOr<RangeResponse>(accepted);
+      if (page.ok()) {
+        *reply->mutable_range() = *std::move(page);
+      } else {
+        ToRequestError(page.status(), reply->mutable_error());
+      }
+      continue;
+    }
+    if (request.has_paxos()) {
+      // A joining replica takes part in rounds (proposer.h says why).
+      const PaxosRequest& step = request.paxos();
+      absl::Status accepted =
+          CheckAccepts(*directory, step.partition(), step.directory_epoch(),
+                       /*joining_ok=*/true);
+      absl::StatusOr<PaxosResponse> answer =
+          accepted.ok() ? acceptor_.Answer(step)
+                        : absl::StatusOr<PaxosResponse>(accepted);
+      if (answer.ok()) {
+        *reply->mutable_paxos() = *std::move(answer);
+      } else {
+        ToRequestError(answer.status(), reply->mutable_error());
+      }
       continue;
     }
     if (!request.has_apply()) {

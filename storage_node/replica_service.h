@@ -15,6 +15,7 @@
 #include "common/hlc.h"
 #include "proto/replica.grpc.pb.h"
 #include "storage_node/engine.h"
+#include "storage_node/paxos/acceptor.h"
 
 namespace quorumkv {
 
@@ -66,6 +67,7 @@ class ReplicaServiceImpl final : public ReplicaService::CallbackService {
   const DirectoryHolder* const directory_;
   const std::function<void()> request_refresh_;
   const AntiEntropyServer anti_entropy_;
+  PaxosAcceptor acceptor_;
   // Peers need an admin token (when the node has --auth_token_file).
   const CallAuthorizer auth_;
   OpenStreams open_streams_;

@@ -27,6 +27,7 @@
 #include "storage_node/kv_service.h"
 #include "storage_node/load_tracker.h"
 #include "storage_node/node_metrics.h"
+#include "storage_node/expiry_sweeper.h"
 #include "storage_node/partition_cleaner.h"
 #include "storage_node/partition_receiver.h"
 #include "storage_node/replica_service.h"
@@ -92,6 +93,7 @@ struct StorageNode::Impl {
   std::unique_ptr<AntiEntropy> anti_entropy;
   std::unique_ptr<PartitionReceiver> receiver;
   std::unique_ptr<PartitionCleaner> cleaner;
+  std::unique_ptr<ExpirySweeper> sweeper;
   std::unique_ptr<Heartbeater> heartbeater;
   // Where this node stands in the master's list of repaired partitions;
   // read and written by the heartbeater's hooks, on its thread only.
@@ -143,6 +145,7 @@ struct StorageNode::Impl {
           anti_entropy->Stop();
           receiver->Stop();
           cleaner->Stop();
+          sweeper->Stop();
           kv_service->CloseStreams();
           replica_service->CloseStreams();
         },
@@ -208,6 +211,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->receiver = std::make_unique<PartitionReceiver>(
       identity.id, impl->engine.get(), impl->clock.get(), &impl->directory,
       impl->peers.get(), [raw] { raw->heartbeater->Wake(); });
+  impl->sweeper = std::make_unique<ExpirySweeper>(impl->engine.get());
   impl->cleaner = std::make_unique<PartitionCleaner>(
       identity.id, impl->engine.get(), &impl->directory,
       options.partition_drop_grace);
@@ -284,6 +288,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->hint_replayer->Start();
   impl->anti_entropy->Start();
   impl->cleaner->Start();
+  impl->sweeper->Start();
   QKV_LOG(INFO) << "storage node " << identity.id << " serving on "
                 << impl->self.address() << " (rack " << options.rack
                 << ", data " << options.data_dir << ")";

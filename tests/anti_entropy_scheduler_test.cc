@@ -203,3 +203,25 @@ TEST(AntiEntropySchedulerTest, RepairedPartitionsReachEachNodeOnce) {
 
 }  // namespace
 }  // namespace quorumkv
+
+namespace quorumkv {
+namespace {
+
+// A node that restarts lost the pass it was given: the partition is handed
+// out again at once, not after the task timeout.
+TEST(AntiEntropySchedulerTest, APassOfANodeThatRestartedIsHandedOutAgain) {
+  const DirectoryView directory = ThreeReplicas(1);
+  AntiEntropyScheduler scheduler{absl::Minutes(10), 0};
+  absl::Time now = absl::FromUnixSeconds(1000000);
+  Node a{"a"}, b{"b"};
+  ASSERT_EQ(a.Heartbeat(scheduler, directory, now, {0}), 0);
+  // a dies with the pass; b asks and gets nothing while a holds it.
+  now += absl::Seconds(2);
+  EXPECT_EQ(b.Heartbeat(scheduler, directory, now, {0}), -1);
+  scheduler.OnRegistered("a");
+  now += absl::Seconds(1);
+  EXPECT_EQ(b.Heartbeat(scheduler, directory, now), 0);
+}
+
+}  // namespace
+}  // namespace quorumkv

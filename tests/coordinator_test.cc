@@ -114,6 +114,14 @@ class ScriptedPeer final : public PeerProxy {
   void Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) override {
     done(absl::UnimplementedError("not scripted"));
   }
+  void Range(const RangeRequest&, absl::Time,
+             Done<RangeResponse> done) override {
+    done(absl::UnimplementedError("not scripted"));
+  }
+  void Paxos(const PaxosRequest&, absl::Time,
+             Done<PaxosResponse> done) override {
+    done(absl::UnimplementedError("not scripted"));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext*, const StreamPartitionRequest&) override {
     return nullptr;

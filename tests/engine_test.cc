@@ -329,3 +329,88 @@ TEST_F(EngineTest, StreamedChunksApplyByVersionAndPartitionsDrop) {
 
 }  // namespace
 }  // namespace quorumkv
+
+namespace quorumkv {
+namespace {
+
+VersionedValue ExpireOnly(uint64_t at, int64_t expires_at_ms) {
+  VersionedValue row;
+  row.set_tombstone(true);
+  row.mutable_expiry_version()->set_wall_ms(at);
+  row.mutable_expiry_version()->set_node_id("n2");
+  row.set_expires_at_ms(expires_at_ms);
+  return row;
+}
+
+// An expire merges with the value it finds, in one call or across calls,
+// and the statistics count the value once.
+TEST_F(EngineTest, AnExpireMergesWithTheValueAndCountsNothingTwice) {
+  ASSERT_OK(engine_->Apply(1, "k", Value(10, "v")));
+  ASSERT_TRUE(*engine_->Apply(1, "k", ExpireOnly(20, 12345)));
+  auto read = engine_->Read(1, "k");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->value(), "v");
+  EXPECT_EQ(read->expires_at_ms(), 12345);
+  // The same expire again changes nothing; an older put changes nothing.
+  EXPECT_FALSE(*engine_->Apply(1, "k", ExpireOnly(20, 12345)));
+  EXPECT_FALSE(*engine_->Apply(1, "k", Value(5, "older")));
+  EXPECT_EQ(engine_->Stats()[1].keys, 1u);
+  EXPECT_EQ(engine_->Stats()[1].bytes, 2u);
+
+  // An expire of a key never written, then its value, in one batch.
+  const VersionedValue expire = ExpireOnly(30, 999);
+  const VersionedValue value = Value(25, "late");
+  const std::vector<RowWrite> rows = {{2, "x", &expire}, {2, "x", &value}};
+  std::vector<bool> stored;
+  ASSERT_OK(engine_->ApplyMany(rows, &stored));
+  EXPECT_EQ(stored, (std::vector<bool>{true, true}));
+  read = engine_->Read(2, "x");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->value(), "late");
+  EXPECT_EQ(read->expires_at_ms(), 999);
+  EXPECT_EQ(engine_->Stats()[2].keys, 1u);
+  Reopen();  // the counts are stored, not only kept in memory
+  EXPECT_EQ(engine_->Stats()[2].keys, 1u);
+  EXPECT_EQ(engine_->Read(2, "x")->expires_at_ms(), 999);
+}
+
+// Expired values leave the disk only past the grace period and once every
+// replica held them, and the statistics follow.
+TEST(EngineGraceTest, ExpiredValuesArePurgedPastTheGraceOnceRepaired) {
+  TempDir dir;
+  EngineOptions options;
+  options.tombstone_grace = absl::Hours(1);
+  auto engine = Engine::Open(dir.Sub("db"), options);
+  ASSERT_OK(engine);
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const uint64_t three_hours_ago = now_ms - 3 * 3600 * 1000;
+  VersionedValue long_expired = Value(three_hours_ago, "gone");
+  long_expired.set_expires_at_ms(now_ms - 2 * 3600 * 1000);
+  VersionedValue just_expired = Value(three_hours_ago, "kept a while");
+  just_expired.set_expires_at_ms(now_ms - 1000);
+  VersionedValue living = Value(three_hours_ago, "alive");
+  living.set_expires_at_ms(now_ms + 3600 * 1000);
+  ASSERT_OK((*engine)->Apply(1, "long-expired", long_expired));
+  ASSERT_OK((*engine)->Apply(1, "just-expired", just_expired));
+  ASSERT_OK((*engine)->Apply(1, "living", living));
+  ASSERT_OK((*engine)->Apply(1, "plain", Value(three_hours_ago, "p")));
+  EXPECT_EQ((*engine)->Stats()[1].keys, 4u);
+  // No pass has shown every replica holds them: nothing goes.
+  EXPECT_EQ(*(*engine)->PurgeExpired(1), 0u);
+  EXPECT_TRUE((*engine)->TakeRepairedPartitions().empty());
+  (*engine)->SetRepairedBefore(1, absl::Now());
+  EXPECT_EQ((*engine)->TakeRepairedPartitions(), std::vector<uint32_t>{1});
+  EXPECT_EQ(*(*engine)->PurgeExpired(1), 1u);
+  ASSERT_OK((*engine)->Compact());
+  EXPECT_TRUE(absl::IsNotFound((*engine)->Read(1, "long-expired").status()));
+  EXPECT_OK((*engine)->Read(1, "just-expired"));
+  EXPECT_EQ((*engine)->Read(1, "living")->value(), "alive");
+  EXPECT_EQ((*engine)->Read(1, "plain")->value(), "p");
+  EXPECT_EQ((*engine)->Stats()[1].keys, 3u);
+  EXPECT_EQ((*engine)->Stats()[1].bytes,
+            std::string("just-expired" "kept a while" "living" "alive" "plain" "p")
+                .size());
+}
+
+}  // namespace
+}  // namespace quorumkv

@@ -57,6 +57,22 @@ class FaultyPeerProxy final : public PeerProxy {
             Done<RowsResponse> done) override {
     real_->Rows(request, deadline, std::move(done));
   }
+  void Range(const RangeRequest& request, absl::Time deadline,
+             Done<RangeResponse> done) override {
+    if (Stall(&PeerFaults::stall_reads_to, deadline, done)) return;
+    real_->Range(request, deadline, std::move(done));
+  }
+  // Paxos steps are writes to the peer's state: dropped and stalled as
+  // writes are.
+  void Paxos(const PaxosRequest& request, absl::Time deadline,
+             Done<PaxosResponse> done) override {
+    if (faults_->drop_writes) {
+      done(absl::UnavailableError("dropped by the test"));
+      return;
+    }
+    if (Stall(&PeerFaults::stall_writes_to, deadline, done)) return;
+    real_->Paxos(request, deadline, std::move(done));
+  }
   std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
       grpc::ClientContext* context,
       const StreamPartitionRequest& request) override {

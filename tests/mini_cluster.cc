@@ -40,6 +40,7 @@ absl::Status MiniCluster::StartMaster() {
   options.move_stall_timeout = options_.move_stall_timeout;
   options.move_avoid_after_cancel = options_.move_avoid_after_cancel;
   options.anti_entropy_interval = options_.anti_entropy_interval;
+  options.linearizable_prefixes = options_.linearizable_prefixes;
   if (options_.http) options.http_listen = "127.0.0.1:0";
   options.auth_token_file = options_.auth_token_file;
   ASSIGN_OR_RETURN(master_, Master::Start(options));

@@ -39,6 +39,8 @@ struct MiniClusterOptions {
   // Anti-entropy compares a partition again this long after the last pass.
   absl::Duration anti_entropy_interval = absl::Minutes(10);
   absl::Duration tombstone_grace = absl::Hours(24);
+  // The master's --linearizable_prefixes.
+  std::vector<std::string> linearizable_prefixes;
   // --hint_window of every node.
   absl::Duration hint_window = absl::Hours(3);
   // Serve HTTP (/metrics, /healthz, the master's status page) on a free

@@ -79,15 +79,15 @@ TEST(QuorumTallyTest, TheNewestAnswerWinsAndTheOthersAreRepaired) {
       {"c", std::nullopt},
       {"d", At(10, 1, "a", "newer")},
   };
-  const VersionedValue* newest = Newest(answers);
-  ASSERT_NE(newest, nullptr);
+  const std::optional<VersionedValue> newest = Newest(answers);
+  ASSERT_TRUE(newest.has_value());
   EXPECT_EQ(newest->value(), "newer");
   EXPECT_EQ(Behind(answers, *newest), (std::vector<std::string>{"a", "c"}));
 
   // A tombstone is a version like any other: it wins when it is newest.
   const std::vector<ReplicaValue> deleted = {
       {"a", At(10, 0, "a", "v")}, {"b", At(11, 0, "b", "", true)}};
-  ASSERT_NE(Newest(deleted), nullptr);
+  ASSERT_TRUE(Newest(deleted).has_value());
   EXPECT_TRUE(Newest(deleted)->tombstone());
   EXPECT_EQ(Behind(deleted, *Newest(deleted)), (std::vector<std::string>{"a"}));
 
@@ -97,8 +97,52 @@ TEST(QuorumTallyTest, TheNewestAnswerWinsAndTheOthersAreRepaired) {
   EXPECT_EQ(Newest(tie)->value(), "from b");
 
   // Nobody has seen the key.
-  EXPECT_EQ(Newest({{"a", std::nullopt}, {"b", std::nullopt}}), nullptr);
-  EXPECT_EQ(Newest({}), nullptr);
+  EXPECT_FALSE(Newest({{"a", std::nullopt}, {"b", std::nullopt}}).has_value());
+  EXPECT_FALSE(Newest({}).has_value());
+}
+
+VersionedValue Expiring(VersionedValue row, int64_t expires_at_ms,
+                        int64_t set_at_ms, const std::string& node) {
+  row.set_expires_at_ms(expires_at_ms);
+  row.mutable_expiry_version()->set_wall_ms(set_at_ms);
+  row.mutable_expiry_version()->set_node_id(node);
+  return row;
+}
+
+TEST(QuorumTallyTest, EachRegisterGoesToItsNewestAnswer) {
+  // b saw the newer value; c saw a later expire of the older one. The read
+  // answers the newer value with the expiry, and repairs all three.
+  const VersionedValue expire_only =
+      Expiring(At(0, 0, "", "", /*tombstone=*/true), 500, 30, "c");
+  const std::vector<ReplicaValue> answers = {
+      {"a", At(10, 0, "a", "old")},
+      {"b", At(20, 0, "b", "new")},
+      {"c", Expiring(At(10, 0, "a", "old"), 500, 30, "c")},
+  };
+  const std::optional<VersionedValue> newest = Newest(answers);
+  ASSERT_TRUE(newest.has_value());
+  EXPECT_EQ(newest->value(), "new");
+  EXPECT_EQ(newest->version().wall_ms(), 20u);
+  EXPECT_EQ(newest->expires_at_ms(), 500);
+  EXPECT_EQ(newest->expiry_version().wall_ms(), 30u);
+  EXPECT_EQ(Behind(answers, *newest),
+            (std::vector<std::string>{"a", "b", "c"}));
+
+  // A put after the expire clears it: its expiry register is newer.
+  const std::vector<ReplicaValue> cleared = {
+      {"a", Expiring(At(10, 0, "a", "old"), 500, 30, "c")},
+      {"b", At(40, 0, "b", "newest")},
+  };
+  EXPECT_EQ(Newest(cleared)->expires_at_ms(), 0);
+  EXPECT_EQ(Newest(cleared)->value(), "newest");
+  EXPECT_EQ(Behind(cleared, *Newest(cleared)), (std::vector<std::string>{"a"}));
+
+  // An expire of a key a replica never saw meets the value elsewhere.
+  const std::vector<ReplicaValue> lone = {{"a", expire_only},
+                                          {"b", At(10, 0, "a", "v")}};
+  EXPECT_FALSE(Newest(lone)->tombstone());
+  EXPECT_EQ(Newest(lone)->value(), "v");
+  EXPECT_EQ(Newest(lone)->expires_at_ms(), 500);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -78,7 +79,13 @@ struct RequestOptions {
   int w = 0;
   int r = 0;
   absl::Duration timeout = absl::ZeroDuration();
+  // Put only: the value expires this long after the write (1 ms .. 100
+  // years) and is absent on every path from then on, to within the nodes'
+  // clock skew. Zero: no expiry (a put clears any earlier one).
+  absl::Duration ttl = absl::ZeroDuration();
 };
+// The options of a write (RequestOptions; `ttl` applies to Put).
+using WriteOptions = RequestOptions;
 
 struct WriteResult {
   std::string version;  // "wall_ms.logical@node_id"
@@ -90,6 +97,68 @@ struct WriteResult {
 struct ReadResult {
   std::string value;
   std::string version;
+  // When the value expires (Unix ms); 0: never.
+  int64_t expires_at_ms = 0;
+};
+
+// Scan (Client::Scan): every live key once, partition by partition and in
+// key order inside one, merged by version from R replicas. Pages are not
+// one snapshot: a key written during a scan may or may not appear.
+struct ScanOptions {
+  // Only keys that start with these bytes.
+  std::string prefix;
+  // Most keys in the page returned (at least 1).
+  size_t limit = 100;
+  // Where the previous page stopped (ScanPage::cursor); empty: from the
+  // start. INVALID_ARGUMENT for a cursor that is not one of ours, or one
+  // from a scan of another prefix.
+  std::string cursor;
+  // Leave values out.
+  bool keys_only = false;
+  RequestOptions request;  // r and timeout (per page of one partition)
+};
+
+struct ScanItem {
+  std::string key;
+  std::string value;  // empty with keys_only
+  std::string version;
+  int64_t expires_at_ms = 0;
+};
+
+struct ScanPage {
+  std::vector<ScanItem> items;
+  // Opaque: pass it to the next call; empty once every key was returned.
+  std::string cursor;
+};
+
+// A row of a backup (`kvcli export`), restored by Client::Import.
+struct ImportRow {
+  std::string key;
+  std::string value;
+  std::string version;        // "wall_ms.logical@node_id"
+  int64_t expires_at_ms = 0;  // Unix ms; 0: none
+};
+
+// The condition of a CompareAndSet: at most one member set; none makes the
+// write unconditional (still linearizable).
+struct CasCondition {
+  // The key's current version is this one ("wall_ms.logical@node_id").
+  std::optional<std::string> if_version;
+  // The key has no live value.
+  bool if_absent = false;
+  // The key's current value is these bytes.
+  std::optional<std::string> if_value;
+};
+
+struct CasResult {
+  // The condition held and the write took effect.
+  bool applied = false;
+  // The key's value after the call: the one written when applied, the
+  // current one otherwise (found false: the key has no live value).
+  bool found = false;
+  std::string value;
+  std::string version;
+  int64_t expires_at_ms = 0;
 };
 
 struct ReplicaLocation {
@@ -248,12 +317,75 @@ class Client {
   absl::StatusOr<WriteResult> Delete(absl::string_view key,
                                      const RequestOptions& options = {});
 
+  // Sets the key's expiry to `ttl` from now (1 ms .. 100 years) without
+  // touching its value; `Persist` clears it. The expiry is a
+  // last-writer-wins register of its own: it never revives an older value
+  // nor overwrites a newer one, and a later Put clears it. Succeeds whether
+  // or not the key exists; WriteResult::existed says whether it held a
+  // live value (an expiry set on a missing key applies to no value).
+  absl::StatusOr<WriteResult> Expire(absl::string_view key, absl::Duration ttl,
+                                     const RequestOptions& options = {});
+  absl::StatusOr<WriteResult> Persist(absl::string_view key,
+                                      const RequestOptions& options = {});
+
+  // Many keys in one call: up to 1024 keys and 16 MiB of keys and values
+  // (INVALID_ARGUMENT otherwise, and for any bad key or value: then nothing
+  // is sent). Not atomic: one result per key, in the order given, each what
+  // Get, Put or Delete of that key alone would have returned. The requests
+  // bound for one node travel together on its stream.
+  absl::StatusOr<std::vector<absl::StatusOr<ReadResult>>> BatchGet(
+      const std::vector<std::string>& keys, const RequestOptions& options = {});
+  absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> BatchPut(
+      const std::vector<std::pair<std::string, std::string>>& items,
+      const WriteOptions& options = {});
+  absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> BatchDelete(
+      const std::vector<std::string>& keys, const RequestOptions& options = {});
+
+  // Restores rows with their versions and expiries, so that a row never
+  // overwrites a newer one (a key written since the backup keeps its
+  // newer value). Limits and results as BatchPut; a version more than the
+  // nodes' clock lead cap (10 s) ahead is refused.
+  absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Import(
+      const std::vector<ImportRow>& rows, const RequestOptions& options = {});
+
+  // One page of a scan of the whole keyspace (ScanOptions). Memory is one
+  // page's, whatever the data size.
+  absl::StatusOr<ScanPage> Scan(const ScanOptions& options);
+
+  // Linearizable per key: single-decree Paxos among the key's replicas
+  // (docs/architecture.md, "Conditional writes"). Only for keys under one
+  // of the cluster's linearizable prefixes (the masters'
+  // --linearizable_prefixes): FAILED_PRECONDITION otherwise, since plain
+  // writes of other keys could break a conditional one (plain writes of
+  // keys under those prefixes take the Paxos path themselves).
+  //
+  // Stores `value` (nullopt: deletes the key) when `condition` holds;
+  // CasResult says whether it did, with the current value when not.
+  // INVALID_ARGUMENT for a bad key, value, TTL (options.ttl) or a
+  // condition with more than one member; UNAVAILABLE or DEADLINE_EXCEEDED
+  // when nothing was written; UNKNOWN when the deadline passed after the
+  // write was proposed: it may or may not have taken effect.
+  absl::StatusOr<CasResult> CompareAndSet(absl::string_view key,
+                                          const CasCondition& condition,
+                                          std::optional<std::string> value,
+                                          const WriteOptions& options = {});
+  // Adds `delta` to the key's value, a decimal 64-bit integer (a missing
+  // key counts as 0; its expiry, if any, is kept), and returns the result
+  // in CasResult::value. INVALID_ARGUMENT, nothing written, when the value
+  // is not such an integer or the sum would overflow; otherwise as
+  // CompareAndSet.
+  absl::StatusOr<CasResult> Increment(absl::string_view key, int64_t delta = 1,
+                                      const RequestOptions& options = {});
+
   void PutAsync(absl::string_view key, absl::string_view value,
                 const RequestOptions& options, WriteCallback done);
   void GetAsync(absl::string_view key, const RequestOptions& options,
                 ReadCallback done);
   void DeleteAsync(absl::string_view key, const RequestOptions& options,
                    WriteCallback done);
+  // Expire (ttl > 0) or Persist (ttl zero).
+  void ExpireAsync(absl::string_view key, absl::Duration ttl,
+                   const RequestOptions& options, WriteCallback done);
 
   // Where `key` lives, as the master sees it now.
   absl::StatusOr<KeyLocation> Where(absl::string_view key);

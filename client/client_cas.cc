@@ -1,0 +1,96 @@
+// Client::CompareAndSet and Client::Increment: a CasRequest routed like any
+// write of its key (iterative or recursive); the node that serves it runs
+// the Paxos round (storage_node/paxos/proposer.h).
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "client/client_internal.h"
+#include "common/hlc.h"
+#include "common/kv_validation.h"
+#include "common/limits.h"
+#include "common/status_macros.h"
+#include "quorumkv/client.h"
+
+namespace quorumkv {
+namespace {
+
+CasResult ToCasResult(CasResponse response) {
+  CasResult result;
+  result.applied = response.applied();
+  result.found = response.found();
+  result.value = std::move(*response.mutable_value());
+  if (response.has_version()) result.version = VersionToString(response.version());
+  result.expires_at_ms = response.expires_at_ms();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<CasResult> internal::ClientImpl::Cas(CasRequest request,
+                                                    absl::Duration timeout) {
+  RETURN_IF_ERROR(ValidateCas(request));
+  const absl::Duration wait =
+      timeout > absl::ZeroDuration() ? timeout : options_.timeout;
+  absl::Notification answered;
+  absl::StatusOr<CasResponse> response;
+  Submit(std::move(request), absl::Now() + wait,
+         [&](absl::StatusOr<CasResponse> r) {
+           response = std::move(r);
+           answered.Notify();
+         });
+  answered.WaitForNotification();
+  if (!response.ok()) return response.status();
+  return ToCasResult(*std::move(response));
+}
+
+absl::StatusOr<CasResult> Client::CompareAndSet(
+    absl::string_view key, const CasCondition& condition,
+    std::optional<std::string> value, const WriteOptions& options) {
+  const int conditions = (condition.if_version ? 1 : 0) +
+                         (condition.if_absent ? 1 : 0) +
+                         (condition.if_value ? 1 : 0);
+  if (conditions > 1) {
+    return absl::InvalidArgumentError(
+        "a compare-and-set takes one condition: a version, absent, or a "
+        "value");
+  }
+  CasRequest request;
+  request.set_key(std::string(key));
+  if (condition.if_version) {
+    ASSIGN_OR_RETURN(*request.mutable_if_version(),
+                     ParseVersion(*condition.if_version));
+  } else if (condition.if_absent) {
+    request.set_if_absent(true);
+  } else if (condition.if_value) {
+    request.set_if_value(*condition.if_value);
+  }
+  if (value) {
+    request.set_value(*std::move(value));
+    if (options.ttl < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TTL ", absl::FormatDuration(options.ttl), " is negative"));
+    }
+    request.set_ttl_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(
+        absl::Ceil(options.ttl, absl::Milliseconds(1)))));
+  } else {
+    if (options.ttl != absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("a delete takes no TTL");
+    }
+    request.set_delete_(true);
+  }
+  return impl_->Cas(std::move(request), options.timeout);
+}
+
+absl::StatusOr<CasResult> Client::Increment(absl::string_view key,
+                                            int64_t delta,
+                                            const RequestOptions& options) {
+  CasRequest request;
+  request.set_key(std::string(key));
+  request.set_increment(delta);
+  return impl_->Cas(std::move(request), options.timeout);
+}
+
+}  // namespace quorumkv
