@@ -28,6 +28,8 @@
 #   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
 #                    missing)
 #   QKV_MASTER_LEASE with --ha: the masters' --master_lease (default 5s)
+#   QKV_LINEARIZABLE_PREFIXES: the masters' --linearizable_prefixes
+#     (default lock/,counter/: keys for cas and incr)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -281,7 +283,9 @@ cmd_up() {
   fi
   for name in $(master_names); do
     start "$name" kv_master --listen="127.0.0.1:$((base + i))" --initial_nodes=6 \
-      --http_listen="127.0.0.1:$((base + 80 + i))" $(tls_flag "$name") "${ha_flags[@]}"
+      --http_listen="127.0.0.1:$((base + 80 + i))" \
+      --linearizable_prefixes="${QKV_LINEARIZABLE_PREFIXES-lock/,counter/}" \
+      $(tls_flag "$name") "${ha_flags[@]}"
     i=$((i + 1))
   done
   # The masters first: nodes register with the leader as they start.

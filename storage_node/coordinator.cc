@@ -6,12 +6,13 @@ namespace quorumkv {
 
 Coordinator::Coordinator(std::string self_id, Engine* engine,
                          HybridClock* clock, PeerSet* peers,
-                         const DownNodes* down, HintWriter* hints)
+                         const DownNodes* down, HintWriter* hints,
+                         const DirectoryHolder* directory)
     : replicas_(std::move(self_id), engine, clock, peers, down),
       writer_(&replicas_, clock, hints),
       reader_(&replicas_, clock),
       scanner_(&replicas_),
-      proposer_(&replicas_, clock, hints) {}
+      proposer_(&replicas_, clock, hints, directory) {}
 
 void Coordinator::WaitIdle() {
   // Speculative retries still queued launch nothing; then the calls in

@@ -40,8 +40,11 @@ class Coordinator {
   // All pointers must outlive the coordinator and every call still in
   // flight (the server shuts down before they are destroyed); `down` may be
   // null (no master's view: benchmarks).
+  // `directory`, when given, is the node's current directory: conditional
+  // writes start each round from it (paxos/proposer.h).
   Coordinator(std::string self_id, Engine* engine, HybridClock* clock,
-              PeerSet* peers, const DownNodes* down, HintWriter* hints);
+              PeerSet* peers, const DownNodes* down, HintWriter* hints,
+              const DirectoryHolder* directory = nullptr);
 
   // QuorumWriter::Write.
   void Write(DirectoryPtr directory, uint32_t partition, std::string key,

@@ -104,6 +104,20 @@ void ReplicaServiceImpl::Answer(PeerRequestBatch& batch,
       absl::Status accepted =
           CheckAccepts(*directory, step.partition(), step.directory_epoch(),
                        /*joining_ok=*/true);
+      if (accepted.ok() && step.phase() != PaxosRequest::COMMIT &&
+          step.directory_epoch() < directory->epoch()) {
+        // A round of an older directory may leave out a joining replica
+        // that is about to replace another: it must not be chosen (a chosen
+        // row's commit is stored whatever its round's epoch).
+        WrongNode detail;
+        detail.set_epoch(directory->epoch());
+        detail.set_node_id(self_id_);
+        detail.set_partition(step.partition());
+        accepted = WrongNodeError(
+            detail, absl::StrCat("node ", self_id_, " is at directory epoch ",
+                                 directory->epoch(), ", past the round's ",
+                                 step.directory_epoch()));
+      }
       absl::StatusOr<PaxosResponse> answer =
           accepted.ok() ? acceptor_.Answer(step)
                         : absl::StatusOr<PaxosResponse>(accepted);

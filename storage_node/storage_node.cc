@@ -182,7 +182,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                                               : GrpcPeerProxyFactory(outgoing));
   impl->coordinator = std::make_unique<Coordinator>(
       identity.id, impl->engine.get(), impl->clock.get(), impl->peers.get(),
-      &impl->down_nodes, impl->hint_writer.get());
+      &impl->down_nodes, impl->hint_writer.get(), &impl->directory);
 
   Impl* raw = impl.get();
   auto request_refresh = [raw] { raw->RequestRefresh(); };

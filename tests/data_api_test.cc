@@ -4,6 +4,7 @@
 // flight), and linearizable compare-and-set and counters under a killed
 // and a paused replica, checked by a linearizability search over the
 // recorded history (tests/linearizability.h).
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -232,15 +234,17 @@ TEST_P(DataApiTest, CompareAndSetAndCountersKeepTheirPromises) {
 }
 
 // Many clients increment one counter while a replica is killed and comes
-// back, and another is paused: the final value is the number of increments
-// reported applied plus some of those whose outcome is unknown, and the
-// whole history is linearizable.
+// back, another is paused, and then the partition moves to a new node (a
+// joining replica, then a switch of the replica set between rounds): the
+// final value is the number of increments reported applied plus some of
+// those whose outcome is unknown, and the whole history is linearizable.
 TEST_P(DataApiTest, ConcurrentIncrementsAreLinearizableUnderFaults) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string key = "c/counter";
   DirectoryPtr directory = cluster_->master()->directory();
   const std::vector<std::string>& replicas =
       directory->Replicas(directory->PartitionOf(key));
+  const std::string drained = replicas[0];
   const int killed = cluster_->IndexOf(replicas[1]);
   const int paused = cluster_->IndexOf(replicas[2]);
 
@@ -288,6 +292,13 @@ TEST_P(DataApiTest, ConcurrentIncrementsAreLinearizableUnderFaults) {
       }
     });
   }
+  // Whatever fails below, the clients stop before the test returns.
+  absl::Cleanup join = [&] {
+    stop.store(true);
+    for (std::thread& t : clients) {
+      if (t.joinable()) t.join();
+    }
+  };
   // Each phase lasts until the clients have made calls in it.
   auto calls_in_phase = [&](int calls) {
     const int from = done_ops.load();
@@ -308,8 +319,24 @@ TEST_P(DataApiTest, ConcurrentIncrementsAreLinearizableUnderFaults) {
     faults_->stall_writes_to.clear();
   }
   EXPECT_TRUE(calls_in_phase(100));
-  stop.store(true);
-  for (std::thread& t : clients) t.join();
+  // A node on the drained one's rack takes its replica of the counter's
+  // partition: it joins, streams, and is switched in while calls go on.
+  auto added = cluster_->AddNode(directory->FindNode(drained)->rack(),
+                                 FaultyPeers(faults_));
+  ASSERT_OK(added);
+  const std::string newcomer = cluster_->node(*added)->id();
+  // Once the newcomer is UP, placement can drain the node.
+  ASSERT_EVENTUALLY(client_->Decommission(drained, /*dry_run=*/false).ok(),
+                    absl::Seconds(20));
+  ASSERT_EVENTUALLY(
+      [&] {
+        DirectoryPtr now = cluster_->master()->directory();
+        const auto& held = now->Replicas(now->PartitionOf(key));
+        return std::find(held.begin(), held.end(), newcomer) != held.end();
+      }(),
+      absl::Seconds(60));
+  EXPECT_TRUE(calls_in_phase(100));
+  std::move(join).Invoke();
 
   auto last = client_->Increment(key, 0);
   ASSERT_OK(last);

@@ -749,3 +749,144 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
 
 }  // namespace
 }  // namespace quorumkv
+
+namespace quorumkv {
+namespace {
+
+// The data commands beyond put, get and delete, as a user runs them, with
+// their exit codes (docs/operations.md, "kvcli").
+TEST_F(SystemTest, DataCommandsAndTheirExitCodes) {
+  // Expiring keys.
+  EXPECT_EQ(Kvcli("put --ttl=1h session abc").exit_code, 0);
+  Result ttl = Kvcli("--json ttl session");
+  EXPECT_EQ(ttl.exit_code, 0) << ttl.err;
+  EXPECT_NE(ttl.out.find("\"ttl_ms\": 35"), std::string::npos) << ttl.out;
+  EXPECT_EQ(Kvcli("persist session").exit_code, 0);
+  EXPECT_EQ(Kvcli("ttl session").out, "no expiry\n");
+  EXPECT_EQ(Kvcli("expire session 2h").exit_code, 0);
+  EXPECT_EQ(Kvcli("expire no-such-key 2h").exit_code, 1);
+  EXPECT_EQ(Kvcli("ttl no-such-key").exit_code, 1);
+  for (const std::string args :
+       {"put --ttl=-1s k v", "put --ttl=5 k v", "put --ttl=0s k v",
+        "put --ttl=876600h1s k v", "expire session soon",
+        "cas lock/a v --if-absent --if-value=x", "cas lock/a v",
+        "scan --cursor=garbage", "scan --limit=0", "mput a", "incr counter/x y"}) {
+    SCOPED_TRACE(args);
+    Result r = Kvcli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    ExpectOneErrorLine(r);
+  }
+  EXPECT_EQ(Kvcli("get k").exit_code, 1);  // nothing written by the above
+
+  // Batches.
+  EXPECT_EQ(Kvcli("mput m1 one m2 two").exit_code, 0);
+  Result got = Kvcli("mget m1 m2");
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "m1\tone\nm2\ttwo\n");
+  Result missing = Kvcli("--json mget m1 m-missing");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("\"code\": \"NOT_FOUND\""), std::string::npos)
+      << missing.out;
+  EXPECT_EQ(Kvcli("del m1 m2").exit_code, 0);
+  EXPECT_EQ(Kvcli("get m2").exit_code, 1);
+
+  // A scan page and its cursor.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Kvcli(absl::StrCat("put scan/", i, " v", i)).exit_code, 0);
+  }
+  Result page = Kvcli("--json scan --prefix=scan/ --limit=3");
+  EXPECT_EQ(page.exit_code, 0) << page.err;
+  const size_t at = page.out.find("\"cursor\": \"");
+  ASSERT_NE(at, std::string::npos) << page.out;
+  const std::string cursor = page.out.substr(
+      at + 11, page.out.find('"', at + 11) - (at + 11));
+  ASSERT_FALSE(cursor.empty());
+  Result rest =
+      Kvcli(absl::StrCat("scan --prefix=scan/ --keys-only --cursor=", cursor));
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(std::count(rest.out.begin(), rest.out.end(), '\n') +
+                std::count(page.out.begin(), page.out.end(), '{') - 1,
+            5)
+      << page.out << rest.out;
+
+  // Conditional writes and counters, under the local cluster's prefixes.
+  EXPECT_EQ(Kvcli("cas lock/job me --if-absent").exit_code, 0);
+  Result held = Kvcli("--json cas lock/job you --if-absent");
+  EXPECT_EQ(held.exit_code, 5) << held.err;
+  EXPECT_NE(held.out.find("\"applied\": false"), std::string::npos) << held.out;
+  EXPECT_NE(held.out.find("\"value\": \"bWU=\""), std::string::npos) << held.out;
+  EXPECT_EQ(Kvcli("cas lock/job you --if-value=me").exit_code, 0);
+  EXPECT_EQ(Kvcli("incr counter/visits").out, "1\n");
+  EXPECT_EQ(Kvcli("incr counter/visits 41").out, "42\n");
+  EXPECT_EQ(Kvcli("put counter/text hello").exit_code, 0);
+  Result not_int = Kvcli("incr counter/text");
+  EXPECT_EQ(not_int.exit_code, 2) << not_int.err;
+  EXPECT_NE(not_int.err.find("not a 64-bit integer"), std::string::npos);
+  Result outside = Kvcli("incr plain-key");
+  EXPECT_EQ(outside.exit_code, 4) << outside.err;
+  EXPECT_NE(outside.err.find("lock/, counter/"), std::string::npos)
+      << outside.err;
+}
+
+// A backup users can run: export, import into a fresh cluster, export
+// again: every key, value, version and expiry equal.
+TEST_F(SystemTest, ExportThenImportIntoAFreshClusterKeepsEveryRow) {
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(Kvcli(absl::StrCat(i % 4 == 0 ? "put --ttl=10h " : "put ",
+                                 "backup/", i, " value-", i))
+                  .exit_code,
+              0);
+  }
+  EXPECT_EQ(Kvcli("put backup/bin -", std::string("\0\xff\n", 3)).exit_code, 0);
+  Result exported = Kvcli("export --prefix=backup/");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(std::count(exported.out.begin(), exported.out.end(), '\n'), 41);
+  EXPECT_NE(exported.err.find("exported 41 keys"), std::string::npos)
+      << exported.err;
+
+  TempDir fresh;
+  const int port = PickLocalClusterBasePort();
+  ASSERT_NE(port, 0);
+  const std::string env =
+      absl::StrCat("QKV_CLUSTER_DIR=", fresh.Sub("cluster"),
+                   " QKV_BASE_PORT=", port, " QKV_BIN_DIR=", QKV_BIN_DIR, " ");
+  Result up = Shell(fresh, env + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  auto kvcli = [&](const std::string& args, const std::string& input = "") {
+    return Shell(fresh,
+                 absl::StrCat(QKV_BIN_DIR, "/kvcli --master=127.0.0.1:", port,
+                              " ", args),
+                 input);
+  };
+  // A row written in the fresh cluster after the backup was taken stays.
+  EXPECT_EQ(kvcli("put backup/7 newer").exit_code, 0);
+  Result imported = kvcli("import", exported.out);
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("imported 41 of 41 keys"), std::string::npos)
+      << imported.err;
+  EXPECT_EQ(kvcli("get backup/7").out, "newer");
+  EXPECT_EQ(kvcli("get backup/bin").out, std::string("\0\xff\n", 3));
+  Result again = kvcli("export --prefix=backup/");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out = absl::StrSplit(text, '\n', absl::SkipEmpty());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> before = lines(exported.out);
+  std::vector<std::string> after = lines(again.out);
+  ASSERT_EQ(before.size(), after.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < before.size(); ++i) differ += before[i] != after[i];
+  EXPECT_EQ(differ, 1u) << "only backup/7, written after the backup";
+  // A line that is not ours is named.
+  Result bad = kvcli("import", "{\"key\": \"a2V5\"}\n");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("line 1"), std::string::npos) << bad.err;
+  EXPECT_EQ(Shell(fresh, env + QKV_SOURCE_DIR "/deploy/local-cluster.sh down")
+                .exit_code,
+            0);
+}
+
+}  // namespace
+}  // namespace quorumkv

@@ -61,8 +61,24 @@ struct PaxosProposer::Answers {
 };
 
 PaxosProposer::PaxosProposer(ReplicaAccess* replicas, HybridClock* clock,
-                             HintWriter* hints)
-    : replicas_(replicas), clock_(clock), hints_(hints) {}
+                             HintWriter* hints,
+                             const DirectoryHolder* directory)
+    : replicas_(replicas), clock_(clock), hints_(hints), directory_(directory) {}
+
+namespace {
+
+// Who takes part in a round of `partition` under `directory`, and how many
+// must agree.
+void SetParticipants(const DirectoryView& directory, uint32_t partition,
+                     std::vector<std::string>* participants, uint32_t* quorum) {
+  const std::vector<std::string>& full = directory.Replicas(partition);
+  const std::vector<std::string>& joining = directory.Joining(partition);
+  *participants = full;
+  participants->insert(participants->end(), joining.begin(), joining.end());
+  *quorum = PaxosQuorum(full.size(), joining.size());
+}
+
+}  // namespace
 
 void PaxosProposer::Stop() {
   stopped_.store(true);
@@ -81,12 +97,7 @@ void PaxosProposer::Run(DirectoryPtr directory, uint32_t partition,
   op->request = std::move(request);
   // Replicas answer (or time out) before the caller gives up.
   op->deadline = InnerDeadline(deadline);
-  const std::vector<std::string>& full = directory->Replicas(partition);
-  const std::vector<std::string>& joining = directory->Joining(partition);
-  op->participants = full;
-  op->participants.insert(op->participants.end(), joining.begin(),
-                          joining.end());
-  op->quorum = PaxosQuorum(full.size(), joining.size());
+  SetParticipants(*directory, partition, &op->participants, &op->quorum);
   op->directory = std::move(directory);
   {
     absl::MutexLock lock(&op->mu);
@@ -135,7 +146,13 @@ void PaxosProposer::Broadcast(const std::shared_ptr<Op>& op,
     {
       absl::MutexLock lock(&answers->mu);
       Phase& phase = answers->so_far;
-      if (!reply.ok()) {
+      std::optional<WrongNode> newer =
+          reply.ok() ? std::nullopt : GetWrongNode(reply.status());
+      if (newer && newer->epoch() > request.directory_epoch()) {
+        // Refused for a newer directory: nothing was taken; the next round
+        // starts from the newer one.
+        ++phase.no;
+      } else if (!reply.ok()) {
         ++phase.failed;
         phase.errors.push_back(
             absl::StrCat(DescribeReplica(*op->directory, node_id), ": ",
@@ -172,6 +189,25 @@ void PaxosProposer::Broadcast(const std::shared_ptr<Op>& op,
 }
 
 void PaxosProposer::Prepare(const std::shared_ptr<Op>& op) {
+  if (directory_ != nullptr) {
+    DirectoryPtr latest = directory_->Get();
+    if (latest->epoch() > op->directory->epoch()) {
+      if (!latest->Holds(replicas_->self_id(), op->partition)) {
+        if (op->ours) {
+          return Finish(op, absl::UnknownError(
+                                "outcome unknown: the partition moved away "
+                                "while a proposal was open"));
+        }
+        WrongNode detail;
+        detail.set_epoch(latest->epoch());
+        detail.set_node_id(replicas_->self_id());
+        detail.set_partition(op->partition);
+        return Finish(op, WrongNodeError(detail, "partition moved; retry"));
+      }
+      SetParticipants(*latest, op->partition, &op->participants, &op->quorum);
+      op->directory = std::move(latest);
+    }
+  }
   op->ballot = clock_->Now();
   PaxosRequest request;
   request.set_phase(PaxosRequest::PREPARE);

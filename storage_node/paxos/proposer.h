@@ -18,6 +18,10 @@
 // (Cassandra's pending endpoints), so that a round during a move cannot
 // miss a proposal the joining replica will need once it replaces another;
 // the states accepted before it joined are streamed to it with the rows.
+// Each round takes the node's newest directory, and replicas refuse to
+// promise or accept for a round of an older epoch than theirs: once the
+// replicas a move streams from know of the joining one, no round can be
+// chosen without it (or without one of the replicas that stay).
 //
 // Outcome: applied, not applied (with the current row), INVALID_ARGUMENT
 // (an increment of a non-integer), UNAVAILABLE or DEADLINE_EXCEEDED before
@@ -56,8 +60,9 @@ class PaxosProposer {
   using Done = std::function<void(absl::StatusOr<CasResponse>)>;
 
   // Pointers must outlive the proposer and every round in flight.
-  PaxosProposer(ReplicaAccess* replicas, HybridClock* clock,
-                HintWriter* hints);
+  // `directory` (may be null: tests) is the node's current one.
+  PaxosProposer(ReplicaAccess* replicas, HybridClock* clock, HintWriter* hints,
+                const DirectoryHolder* directory = nullptr);
 
   // Runs `request` (validated) on `partition`, which this node holds.
   void Run(DirectoryPtr directory, uint32_t partition, CasRequest request,
@@ -98,6 +103,7 @@ class PaxosProposer {
   ReplicaAccess* const replicas_;
   HybridClock* const clock_;
   HintWriter* const hints_;
+  const DirectoryHolder* const directory_;
   std::atomic<bool> stopped_{false};
   absl::Mutex timers_mu_;
   // Null once Stop() has begun.
