@@ -36,6 +36,16 @@ absl::Status CheckBatch(size_t keys, size_t bytes) {
   return absl::OkStatus();
 }
 
+// CheckBatch() for a batch of keys alone, each a valid key.
+absl::Status CheckKeys(const std::vector<std::string>& keys) {
+  size_t bytes = 0;
+  for (const std::string& key : keys) {
+    RETURN_IF_ERROR(ValidateKey(key));
+    bytes += key.size();
+  }
+  return CheckBatch(keys.size(), bytes);
+}
+
 // Starts `n` calls at once through `start(i, done)` and waits for every
 // `done`; result i is call i's.
 template <typename Result, typename Start>
@@ -63,12 +73,7 @@ std::vector<absl::StatusOr<Result>> Gather(size_t n, Start start) {
 
 absl::StatusOr<std::vector<absl::StatusOr<ReadResult>>> Client::BatchGet(
     const std::vector<std::string>& keys, const RequestOptions& options) {
-  size_t bytes = 0;
-  for (const std::string& key : keys) {
-    RETURN_IF_ERROR(ValidateKey(key));
-    bytes += key.size();
-  }
-  RETURN_IF_ERROR(CheckBatch(keys.size(), bytes));
+  RETURN_IF_ERROR(CheckKeys(keys));
   return Gather<ReadResult>(keys.size(), [&](size_t i, ReadCallback done) {
     GetAsync(keys[i], options, std::move(done));
   });
@@ -97,12 +102,7 @@ absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchPut(
 
 absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchDelete(
     const std::vector<std::string>& keys, const RequestOptions& options) {
-  size_t bytes = 0;
-  for (const std::string& key : keys) {
-    RETURN_IF_ERROR(ValidateKey(key));
-    bytes += key.size();
-  }
-  RETURN_IF_ERROR(CheckBatch(keys.size(), bytes));
+  RETURN_IF_ERROR(CheckKeys(keys));
   return Gather<WriteResult>(keys.size(), [&](size_t i, WriteCallback done) {
     DeleteAsync(keys[i], options, std::move(done));
   });

@@ -20,11 +20,6 @@
 #include "master/master_service.h"
 
 namespace quorumkv {
-namespace {
-
-constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
-
-}  // namespace
 
 // The relay's directory is the master's own, always current; its node
 // states are the membership's (a standby's follow the leader's).
@@ -53,10 +48,10 @@ RelayKvService::RelayKvService(const DirectoryManager* directory,
                                const Membership* membership,
                                RequestMetrics* metrics,
                                const DaemonSecurity& security)
-    : directory_(directory),
+    : KvServiceFront(security.tokens.get()),
+      directory_(directory),
       membership_(membership),
       metrics_(metrics),
-      auth_(security.tokens.get()),
       nodes_(security.outgoing()),
       source_(std::make_unique<Source>(directory, membership)) {}
 
@@ -149,68 +144,6 @@ void RelayKvService::Start(
         absl::MutexLock lock(&mu_);
         --in_flight_;
       });
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Put(
-    grpc::CallbackServerContext* context, const PutRequest* request,
-    PutResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Get(
-    grpc::CallbackServerContext* context, const GetRequest* request,
-    GetResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Delete(
-    grpc::CallbackServerContext* context, const DeleteRequest* request,
-    DeleteResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Expire(
-    grpc::CallbackServerContext* context, const ExpireRequest* request,
-    ExpireResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Scan(
-    grpc::CallbackServerContext* context, const ScanRequest* request,
-    ScanResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerUnaryReactor* RelayKvService::Cas(
-    grpc::CallbackServerContext* context, const CasRequest* request,
-    CasResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Starts());
-}
-
-grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* RelayKvService::Batch(
-    grpc::CallbackServerContext* context) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return RefuseStream<KvRequestBatch, KvReplyBatch>(s);
-  }
-  return ServeKvBatch(&open_streams_, kDefaultDeadline, Starts());
 }
 
 }  // namespace quorumkv

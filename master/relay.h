@@ -20,6 +20,7 @@
 #include "common/grpc_util.h"
 #include "common/kv_streams.h"
 #include "common/kv_methods.h"
+#include "common/kv_service_front.h"
 #include "common/request_metrics.h"
 #include "common/timer_queue.h"
 #include "master/directory_manager.h"
@@ -28,7 +29,7 @@
 
 namespace quorumkv {
 
-class RelayKvService final : public KvService::CallbackService {
+class RelayKvService final : public KvServiceFront<RelayKvService> {
  public:
   // Pointers must outlive the service and every relayed call. Each client
   // request is counted in `metrics` under mode="recursive".
@@ -38,31 +39,6 @@ class RelayKvService final : public KvService::CallbackService {
                  const Membership* membership, RequestMetrics* metrics,
                  const DaemonSecurity& security);
   ~RelayKvService() override;
-
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
-                                const PutRequest* request,
-                                PutResponse* response) override;
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
-                                const GetRequest* request,
-                                GetResponse* response) override;
-  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
-                                   const DeleteRequest* request,
-                                   DeleteResponse* response) override;
-  grpc::ServerUnaryReactor* Expire(grpc::CallbackServerContext* context,
-                                   const ExpireRequest* request,
-                                   ExpireResponse* response) override;
-  grpc::ServerUnaryReactor* Scan(grpc::CallbackServerContext* context,
-                                 const ScanRequest* request,
-                                 ScanResponse* response) override;
-  grpc::ServerUnaryReactor* Cas(grpc::CallbackServerContext* context,
-                                const CasRequest* request,
-                                CasResponse* response) override;
-  grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
-      grpc::CallbackServerContext* context) override;
-
-  // Ends the open Batch streams once what they carry is answered; called
-  // before the server shuts down.
-  void CloseStreams() { open_streams_.CloseAll(); }
 
   // Blocks until every relayed request has been answered (each has a
   // deadline).
@@ -90,8 +66,9 @@ class RelayKvService final : public KvService::CallbackService {
              std::function<void(absl::StatusOr<typename KvMethod<Request>::Response>)>
                  done,
              const CancellationPtr& cancellation);
+  friend class KvServiceFront<RelayKvService>;
   // Start() for every method, as one callable, for the front ends.
-  auto Starts() {
+  auto Dispatcher() {
     return [this](const auto& request, absl::Time deadline, auto done,
                   const CancellationPtr& cancellation) {
       Start(request, deadline, std::move(done), cancellation);
@@ -101,11 +78,9 @@ class RelayKvService final : public KvService::CallbackService {
   const DirectoryManager* const directory_;
   const Membership* const membership_;
   RequestMetrics* const metrics_;
-  const CallAuthorizer auth_;
   KvStreams nodes_;
   const std::unique_ptr<Source> source_;
   TimerQueue timers_;
-  OpenStreams open_streams_;
 
   mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // relays not yet answered

@@ -32,10 +32,10 @@ NodeKvService::NodeKvService(Coordinator* coordinator,
                              RequestMetrics* metrics,
                              std::function<void()> request_refresh,
                              const TokenSet* tokens)
-    : coordinator_(coordinator),
+    : KvServiceFront(tokens),
+      coordinator_(coordinator),
       directory_(directory),
       metrics_(metrics),
-      auth_(tokens),
       request_refresh_(std::move(request_refresh)) {}
 
 absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
@@ -91,6 +91,13 @@ absl::StatusOr<GetResponse> NodeKvService::ReadOwnCopy(
   return ToGetResponse(std::move(value));
 }
 
+absl::StatusOr<uint32_t> NodeKvService::QuorumFor(
+    const absl::Status& admitted, const char* name, uint32_t requested,
+    const DirectoryPtr& directory) {
+  if (!admitted.ok()) return admitted;
+  return ResolveQuorum(name, requested, directory->replication());
+}
+
 GetResponse NodeKvService::ToGetResponse(VersionedValue value) {
   GetResponse response;
   response.set_value(std::move(*value.mutable_value()));
@@ -136,9 +143,7 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
       return;
     }
   }
-  absl::StatusOr<uint32_t> quorum =
-      status.ok() ? ResolveQuorum("W", w, directory->replication())
-                  : absl::StatusOr<uint32_t>(status);
+  absl::StatusOr<uint32_t> quorum = QuorumFor(status, "W", w, directory);
   if (!quorum.ok()) {
     done(quorum.status());
     return;
@@ -219,8 +224,7 @@ void NodeKvService::Handle(const ScanRequest& request, absl::Time deadline,
       AdmitPartition(request.partition(), request.directory_epoch(), &directory);
   if (status.ok()) status = ValidateScan(request, directory->partitions());
   absl::StatusOr<uint32_t> quorum =
-      status.ok() ? ResolveQuorum("R", request.r(), directory->replication())
-                  : absl::StatusOr<uint32_t>(status);
+      QuorumFor(status, "R", request.r(), directory);
   if (!quorum.ok()) {
     done(quorum.status());
     return;
@@ -262,8 +266,7 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
   absl::Status status = Admit(request.key(), request.directory_epoch(),
                               &directory, &partition);
   absl::StatusOr<uint32_t> quorum =
-      status.ok() ? ResolveQuorum("R", request.r(), directory->replication())
-                  : absl::StatusOr<uint32_t>(status);
+      QuorumFor(status, "R", request.r(), directory);
   if (!quorum.ok()) {
     done(quorum.status());
     return;
@@ -277,68 +280,6 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
         }
         done(ToGetResponse(*std::move(value)));
       });
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Put(
-    grpc::CallbackServerContext* context, const PutRequest* request,
-    PutResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Delete(
-    grpc::CallbackServerContext* context, const DeleteRequest* request,
-    DeleteResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Expire(
-    grpc::CallbackServerContext* context, const ExpireRequest* request,
-    ExpireResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Scan(
-    grpc::CallbackServerContext* context, const ScanRequest* request,
-    ScanResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Cas(
-    grpc::CallbackServerContext* context, const CasRequest* request,
-    CasResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerUnaryReactor* NodeKvService::Get(
-    grpc::CallbackServerContext* context, const GetRequest* request,
-    GetResponse* response) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  return ServeUnary(context, *request, response, kDefaultDeadline, Handlers());
-}
-
-grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* NodeKvService::Batch(
-    grpc::CallbackServerContext* context) {
-  if (absl::Status s = auth_.Check(*context, Role::kData); !s.ok()) {
-    return RefuseStream<KvRequestBatch, KvReplyBatch>(s);
-  }
-  return ServeKvBatch(&open_streams_, kDefaultDeadline, Handlers());
 }
 
 }  // namespace quorumkv

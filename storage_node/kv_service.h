@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/batch_stream_server.h"
 #include "common/call_auth.h"
+#include "common/kv_service_front.h"
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
@@ -19,43 +20,14 @@
 
 namespace quorumkv {
 
-class NodeKvService final : public KvService::CallbackService {
+class NodeKvService final : public KvServiceFront<NodeKvService> {
  public:
-  // Deadline of requests whose caller set none.
-  static constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
-
   // Pointers must outlive the service. Every client request is counted in
   // `metrics`, relayed ones under mode="recursive".
   // With `tokens` (null: auth off) every call needs a data token.
   NodeKvService(Coordinator* coordinator, const DirectoryHolder* directory,
                 RequestMetrics* metrics, std::function<void()> request_refresh,
                 const TokenSet* tokens);
-
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
-                                const PutRequest* request,
-                                PutResponse* response) override;
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
-                                const GetRequest* request,
-                                GetResponse* response) override;
-  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
-                                   const DeleteRequest* request,
-                                   DeleteResponse* response) override;
-  grpc::ServerUnaryReactor* Expire(grpc::CallbackServerContext* context,
-                                   const ExpireRequest* request,
-                                   ExpireResponse* response) override;
-  grpc::ServerUnaryReactor* Scan(grpc::CallbackServerContext* context,
-                                 const ScanRequest* request,
-                                 ScanResponse* response) override;
-  grpc::ServerUnaryReactor* Cas(grpc::CallbackServerContext* context,
-                                const CasRequest* request,
-                                CasResponse* response) override;
-  grpc::ServerBidiReactor<KvRequestBatch, KvReplyBatch>* Batch(
-      grpc::CallbackServerContext* context) override;
-
-  // Ends the open Batch/Exchange streams once what they carry is answered;
-  // called before the server shuts down, which would otherwise wait for
-  // them.
-  void CloseStreams() { open_streams_.CloseAll(); }
 
  private:
   template <typename Response>
@@ -75,8 +47,9 @@ class NodeKvService final : public KvService::CallbackService {
               Done<ScanResponse> done);
   void Handle(const CasRequest& request, absl::Time deadline,
               Done<CasResponse> done);
+  friend class KvServiceFront<NodeKvService>;
   // The Handle() overloads as one callable, for the front ends.
-  auto Handlers() {
+  auto Dispatcher() {
     // A coordinator's work for a request is bounded by its deadline; a
     // cancelled caller does not cut it short.
     return [this](const auto& request, absl::Time deadline, auto done,
@@ -96,6 +69,12 @@ class NodeKvService final : public KvService::CallbackService {
                               DirectoryPtr* directory) const;
   // A Get with from_node: this node's own stored version.
   absl::StatusOr<GetResponse> ReadOwnCopy(const GetRequest& request) const;
+  // W or R (`name`) as `requested` resolves under `directory`, once
+  // `admitted` is OK; otherwise that status.
+  static absl::StatusOr<uint32_t> QuorumFor(const absl::Status& admitted,
+                                            const char* name,
+                                            uint32_t requested,
+                                            const DirectoryPtr& directory);
   // What a Get answers for a live row.
   static GetResponse ToGetResponse(VersionedValue value);
   template <typename Response>
@@ -105,9 +84,7 @@ class NodeKvService final : public KvService::CallbackService {
   Coordinator* const coordinator_;
   const DirectoryHolder* const directory_;
   RequestMetrics* const metrics_;
-  const CallAuthorizer auth_;
   const std::function<void()> request_refresh_;
-  OpenStreams open_streams_;
 };
 
 }  // namespace quorumkv

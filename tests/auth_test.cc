@@ -95,12 +95,7 @@ TEST_P(AuthTest, AdminTokenDoesEverything) {
   EXPECT_TRUE(absl::IsFailedPrecondition(drain)) << drain;
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, AuthTest,
-                         ::testing::Values(QueryMode::kIterative,
-                                           QueryMode::kRecursive),
-                         [](const auto& info) {
-                           return std::string(QueryModeName(info.param));
-                         });
+QKV_INSTANTIATE_IN_BOTH_MODES(AuthTest);
 
 TEST(TokenFileTest, BadLinesAreNamedWithoutTheirTokens) {
   auto parsed = TokenSet::Parse("data secret-token-0123456789\nroot other-0123456789abc\n",

@@ -738,12 +738,7 @@ TEST_P(ClusterTest, ConcurrentLargeValuesRoundTrip) {
   EXPECT_EQ(matching, kValues);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, ClusterTest,
-                         ::testing::Values(QueryMode::kIterative,
-                                           QueryMode::kRecursive),
-                         [](const auto& info) {
-                           return std::string(QueryModeName(info.param));
-                         });
+QKV_INSTANTIATE_IN_BOTH_MODES(ClusterTest);
 
 }  // namespace
 }  // namespace quorumkv

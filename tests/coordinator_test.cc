@@ -18,6 +18,7 @@
 #include "common/rpc_status.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tests/unscripted_peer.h"
 
 namespace quorumkv {
 namespace {
@@ -33,8 +34,7 @@ struct ScriptedReplica {
   int applies ABSL_GUARDED_BY(mu) = 0;
   int reads ABSL_GUARDED_BY(mu) = 0;
   // Calls held by kStall, failed by ExpireOverdue at their deadline.
-  std::vector<std::pair<absl::Time, std::function<void(absl::Status)>>> stalled
-      ABSL_GUARDED_BY(mu);
+  StalledCalls stalled;
 
   void Set(Behaviour b) {
     absl::MutexLock lock(&mu);
@@ -51,17 +51,11 @@ struct ScriptedReplica {
     return it->second;
   }
   // Fails the stalled calls now rather than at their deadlines.
-  void FailStalled() {
-    std::vector<std::pair<absl::Time, std::function<void(absl::Status)>>> held;
-    {
-      absl::MutexLock lock(&mu);
-      held.swap(stalled);
-    }
-    for (auto& [deadline, fail] : held) fail(absl::CancelledError("released"));
-  }
+  void FailStalled() { stalled.Release(); }
+
 };
 
-class ScriptedPeer final : public PeerProxy {
+class ScriptedPeer final : public UnscriptedPeer {
  public:
   explicit ScriptedPeer(std::shared_ptr<ScriptedReplica> replica)
       : replica_(std::move(replica)) {}
@@ -108,39 +102,8 @@ class ScriptedPeer final : public PeerProxy {
     }
     done(std::move(answer));
   }
-  void Tree(const TreeRequest&, absl::Time, Done<TreeResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Range(const RangeRequest&, absl::Time,
-             Done<RangeResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Paxos(const PaxosRequest&, absl::Time,
-             Done<PaxosResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
-      grpc::ClientContext*, const StreamPartitionRequest&) override {
-    return nullptr;
-  }
   void ExpireOverdue(absl::Time now) override {
-    std::vector<std::function<void(absl::Status)>> overdue;
-    {
-      absl::MutexLock lock(&replica_->mu);
-      auto& stalled = replica_->stalled;
-      for (auto it = stalled.begin(); it != stalled.end();) {
-        if (it->first <= now) {
-          overdue.push_back(std::move(it->second));
-          it = stalled.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    for (auto& fail : overdue) fail(absl::DeadlineExceededError("stalled"));
+    replica_->stalled.ExpireOverdue(now);
   }
 
  private:
@@ -149,8 +112,7 @@ class ScriptedPeer final : public PeerProxy {
   bool Hold(absl::Time deadline, Done<Response>& done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(replica_->mu) {
     if (replica_->behaviour != Behaviour::kStall) return false;
-    replica_->stalled.emplace_back(
-        deadline, [done = std::move(done)](absl::Status s) { done(s); });
+    replica_->stalled.Hold(deadline, std::move(done));
     return true;
   }
   absl::StatusOr<ApplyResponse> Answer()

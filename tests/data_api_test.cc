@@ -354,12 +354,7 @@ TEST_P(DataApiTest, ConcurrentIncrementsAreLinearizableUnderFaults) {
   EXPECT_FALSE(verdict.gave_up);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, DataApiTest,
-                         ::testing::Values(QueryMode::kIterative,
-                                           QueryMode::kRecursive),
-                         [](const auto& info) {
-                           return std::string(QueryModeName(info.param));
-                         });
+QKV_INSTANTIATE_IN_BOTH_MODES(DataApiTest);
 
 }  // namespace
 }  // namespace quorumkv

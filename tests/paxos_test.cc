@@ -19,6 +19,7 @@
 #include "storage_node/paxos/acceptor_rules.h"
 #include "storage_node/paxos/cas_decision.h"
 #include "tests/test_util.h"
+#include "tests/unscripted_peer.h"
 
 namespace quorumkv {
 namespace {
@@ -158,15 +159,14 @@ struct AcceptorReplica {
   PaxosAcceptor acceptor;
   absl::Mutex mu;
   Mode mode ABSL_GUARDED_BY(mu) = Mode::kAnswer;
-  std::vector<std::pair<absl::Time, std::function<void(absl::Status)>>> stalled
-      ABSL_GUARDED_BY(mu);
+  StalledCalls stalled;
   void Set(Mode m) {
     absl::MutexLock lock(&mu);
     mode = m;
   }
 };
 
-class AcceptorPeer final : public PeerProxy {
+class AcceptorPeer final : public UnscriptedPeer {
  public:
   explicit AcceptorPeer(std::shared_ptr<AcceptorReplica> replica)
       : replica_(std::move(replica)) {}
@@ -181,8 +181,7 @@ class AcceptorPeer final : public PeerProxy {
       }
       if (replica_->mode == Mode::kStallProposals &&
           request.phase() == PaxosRequest::PROPOSE) {
-        replica_->stalled.emplace_back(
-            deadline, [done](absl::Status s) { done(s); });
+        replica_->stalled.Hold(deadline, std::move(done));
         return;
       }
     }
@@ -197,38 +196,8 @@ class AcceptorPeer final : public PeerProxy {
     response.set_applied(*stored);
     done(response);
   }
-  void Read(const ReadRequest&, absl::Time, Done<ReadResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Tree(const TreeRequest&, absl::Time, Done<TreeResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Rows(const RowsRequest&, absl::Time, Done<RowsResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  void Range(const RangeRequest&, absl::Time,
-             Done<RangeResponse> done) override {
-    done(absl::UnimplementedError("not scripted"));
-  }
-  std::unique_ptr<grpc::ClientReaderInterface<PartitionChunk>> StreamPartition(
-      grpc::ClientContext*, const StreamPartitionRequest&) override {
-    return nullptr;
-  }
   void ExpireOverdue(absl::Time now) override {
-    std::vector<std::function<void(absl::Status)>> overdue;
-    {
-      absl::MutexLock lock(&replica_->mu);
-      auto& stalled = replica_->stalled;
-      for (auto it = stalled.begin(); it != stalled.end();) {
-        if (it->first <= now) {
-          overdue.push_back(std::move(it->second));
-          it = stalled.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    for (auto& fail : overdue) fail(absl::DeadlineExceededError("stalled"));
+    replica_->stalled.ExpireOverdue(now);
   }
 
  private:

@@ -113,4 +113,15 @@ int PickLocalClusterBasePort();
 
 }  // namespace quorumkv
 
+// Runs the tests of `suite`, a ::testing::TestWithParam<QueryMode>, in both
+// query modes, named after them.
+#define QKV_INSTANTIATE_IN_BOTH_MODES(suite)                          \
+  INSTANTIATE_TEST_SUITE_P(                                           \
+      BothModes, suite,                                               \
+      ::testing::Values(::quorumkv::QueryMode::kIterative,            \
+                        ::quorumkv::QueryMode::kRecursive),           \
+      [](const auto& info) {                                          \
+        return std::string(::quorumkv::QueryModeName(info.param));    \
+      })
+
 #endif  // QUORUMKV_TESTS_TEST_UTIL_H_

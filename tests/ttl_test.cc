@@ -179,12 +179,7 @@ TEST_P(TtlTest, BadTtlsAreRefusedAndWriteNothing) {
   EXPECT_TRUE(absl::IsNotFound(client_->Get("k").status()));
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, TtlTest,
-                         ::testing::Values(QueryMode::kIterative,
-                                           QueryMode::kRecursive),
-                         [](const auto& info) {
-                           return std::string(QueryModeName(info.param));
-                         });
+QKV_INSTANTIATE_IN_BOTH_MODES(TtlTest);
 
 }  // namespace
 }  // namespace quorumkv

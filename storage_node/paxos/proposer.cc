@@ -219,9 +219,7 @@ void PaxosProposer::OnPrepared(const std::shared_ptr<Op>& op,
                                const Phase& phase) {
   if (phase.yes.size() < op->quorum) {
     if (phase.no > 0) {
-      clock_->Observe(phase.highest_promise).IgnoreError();
-      return Retry(op, std::min(kFirstPause * (1 << std::min(op->attempts, 6)),
-                                kMaxPause));
+      return RetryHigher(op, phase);
     }
     if (op->ours) {
       return Finish(op, absl::UnknownError(absl::StrCat(
@@ -341,13 +339,11 @@ void PaxosProposer::Propose(const std::shared_ptr<Op>& op, VersionedValue row,
       });
     }
     if (phase.no > 0) {
-      clock_->Observe(phase.highest_promise).IgnoreError();
       // Refused everywhere it was heard: nobody holds it.
       if (!finishing_other && phase.yes.empty() && phase.failed == 0) {
         op->ours.reset();
       }
-      return Retry(op, std::min(kFirstPause * (1 << std::min(op->attempts, 6)),
-                                kMaxPause));
+      return RetryHigher(op, phase);
     }
     if (op->ours) {
       return Finish(op, absl::UnknownError(absl::StrCat(
@@ -374,6 +370,12 @@ void PaxosProposer::Commit(const std::shared_ptr<Op>& op,
   // can no longer happen; the others get hints).
   Broadcast(op, std::move(request),
             [then = std::move(then)](const Phase&) { then(); });
+}
+
+void PaxosProposer::RetryHigher(const std::shared_ptr<Op>& op,
+                                const Phase& phase) {
+  clock_->Observe(phase.highest_promise).IgnoreError();
+  Retry(op, std::min(kFirstPause * (1 << std::min(op->attempts, 6)), kMaxPause));
 }
 
 void PaxosProposer::Retry(const std::shared_ptr<Op>& op, absl::Duration pause) {

@@ -98,6 +98,9 @@ class PaxosProposer {
   // Starts over with a higher ballot after a pause that grows with each
   // attempt (randomized, so that competing proposers stop colliding).
   void Retry(const std::shared_ptr<Op>& op, absl::Duration pause);
+  // Retry() after `phase` was refused for a higher ballot: this node's
+  // clock moves past it first.
+  void RetryHigher(const std::shared_ptr<Op>& op, const Phase& phase);
   void Finish(const std::shared_ptr<Op>& op, absl::StatusOr<CasResponse> result);
 
   ReplicaAccess* const replicas_;

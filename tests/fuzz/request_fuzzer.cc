@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "common/kv_methods.h"
+#include "common/kv_validation.h"
 #include "common/limits.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -19,9 +20,19 @@ namespace {
 template <typename Request>
 absl::Status Validate(const Request& request) {
   using namespace quorumkv;
-  if (absl::Status s = ValidateKey(request.key()); !s.ok()) return s;
+  if constexpr (std::is_same_v<Request, ScanRequest>) {
+    return ValidateScan(request, /*partitions=*/64);
+  } else if constexpr (std::is_same_v<Request, CasRequest>) {
+    return ValidateCas(request);
+  } else {
+    if (absl::Status s = ValidateKey(request.key()); !s.ok()) return s;
+  }
   if constexpr (std::is_same_v<Request, PutRequest>) {
     if (absl::Status s = ValidateValue(request.value()); !s.ok()) return s;
+    if (absl::Status s = ValidateTtl(request.ttl_ms(), true); !s.ok()) return s;
+  }
+  if constexpr (std::is_same_v<Request, ExpireRequest>) {
+    if (absl::Status s = ValidateTtl(request.ttl_ms(), true); !s.ok()) return s;
   }
   return ResolveQuorum(KvMethod<Request>::kQuorumName,
                        KvMethod<Request>::Quorum(request), 3)
