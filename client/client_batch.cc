@@ -46,40 +46,51 @@ absl::Status CheckKeys(const std::vector<std::string>& keys) {
   return CheckBatch(keys.size(), bytes);
 }
 
-// Starts `n` calls at once through `start(i, done)` and waits for every
-// `done`; result i is call i's.
+// Starts `n` calls at once through `start(i, done)`; `finished` gets the
+// results, result i call i's, once every `done` ran.
 template <typename Result, typename Start>
-std::vector<absl::StatusOr<Result>> Gather(size_t n, Start start) {
+void GatherAsync(
+    size_t n, Start start,
+    std::function<void(absl::StatusOr<std::vector<absl::StatusOr<Result>>>)>
+        finished) {
   struct State {
     explicit State(size_t n)
         : results(n, absl::UnknownError("not answered")), left(n) {}
     std::vector<absl::StatusOr<Result>> results;
     std::atomic<size_t> left;
-    absl::Notification finished;
+    std::function<void(absl::StatusOr<std::vector<absl::StatusOr<Result>>>)>
+        finished;
   };
+  if (n == 0) return finished(std::vector<absl::StatusOr<Result>>());
   auto state = std::make_shared<State>(n);
-  if (n == 0) return {};
+  state->finished = std::move(finished);
   for (size_t i = 0; i < n; ++i) {
     start(i, [state, i](absl::StatusOr<Result> result) {
       state->results[i] = std::move(result);
-      if (state->left.fetch_sub(1) == 1) state->finished.Notify();
+      if (state->left.fetch_sub(1) == 1) {
+        state->finished(std::move(state->results));
+      }
     });
   }
-  state->finished.WaitForNotification();
-  return std::move(state->results);
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<absl::StatusOr<ReadResult>>> Client::BatchGet(
-    const std::vector<std::string>& keys, const RequestOptions& options) {
-  RETURN_IF_ERROR(CheckKeys(keys));
-  return Gather<ReadResult>(keys.size(), [&](size_t i, ReadCallback done) {
-    GetAsync(keys[i], options, std::move(done));
-  });
+// GatherAsync(), waited for.
+template <typename Result, typename Start>
+std::vector<absl::StatusOr<Result>> Gather(size_t n, Start start) {
+  absl::Notification done;
+  std::vector<absl::StatusOr<Result>> results;
+  GatherAsync<Result>(
+      n, start,
+      [&](absl::StatusOr<std::vector<absl::StatusOr<Result>>> all) {
+        results = *std::move(all);
+        done.Notify();
+      });
+  done.WaitForNotification();
+  return results;
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchPut(
+// The checks of BatchPut: nothing of a refused batch is sent.
+absl::Status CheckItems(
     const std::vector<std::pair<std::string, std::string>>& items,
     const WriteOptions& options) {
   size_t bytes = 0;
@@ -95,9 +106,52 @@ absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchPut(
         absl::StrCat("TTL ", absl::FormatDuration(options.ttl),
                      " is outside 1ms .. 100 years"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<absl::StatusOr<ReadResult>>> Client::BatchGet(
+    const std::vector<std::string>& keys, const RequestOptions& options) {
+  RETURN_IF_ERROR(CheckKeys(keys));
+  return Gather<ReadResult>(keys.size(), [&](size_t i, ReadCallback done) {
+    GetAsync(keys[i], options, std::move(done));
+  });
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchPut(
+    const std::vector<std::pair<std::string, std::string>>& items,
+    const WriteOptions& options) {
+  RETURN_IF_ERROR(CheckItems(items, options));
   return Gather<WriteResult>(items.size(), [&](size_t i, WriteCallback done) {
     PutAsync(items[i].first, items[i].second, options, std::move(done));
   });
+}
+
+void Client::BatchGetAsync(const std::vector<std::string>& keys,
+                           const RequestOptions& options,
+                           BatchReadCallback done) {
+  if (absl::Status s = CheckKeys(keys); !s.ok()) {
+    return impl_->CallBackSoon([done = std::move(done), s] { done(s); });
+  }
+  GatherAsync<ReadResult>(
+      keys.size(),
+      [&](size_t i, ReadCallback one) { GetAsync(keys[i], options, std::move(one)); },
+      std::move(done));
+}
+
+void Client::BatchPutAsync(
+    const std::vector<std::pair<std::string, std::string>>& items,
+    const WriteOptions& options, BatchWriteCallback done) {
+  if (absl::Status s = CheckItems(items, options); !s.ok()) {
+    return impl_->CallBackSoon([done = std::move(done), s] { done(s); });
+  }
+  GatherAsync<WriteResult>(
+      items.size(),
+      [&](size_t i, WriteCallback one) {
+        PutAsync(items[i].first, items[i].second, options, std::move(one));
+      },
+      std::move(done));
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Client::BatchDelete(

@@ -29,21 +29,31 @@ CasResult ToCasResult(CasResponse response) {
 
 }  // namespace
 
-absl::StatusOr<CasResult> internal::ClientImpl::Cas(CasRequest request,
-                                                    absl::Duration timeout) {
-  RETURN_IF_ERROR(ValidateCas(request));
+void internal::ClientImpl::CasAsync(
+    CasRequest request, absl::Duration timeout,
+    std::function<void(absl::StatusOr<CasResult>)> done) {
+  if (absl::Status s = ValidateCas(request); !s.ok()) {
+    return CallBackSoon([done = std::move(done), s] { done(s); });
+  }
   const absl::Duration wait =
       timeout > absl::ZeroDuration() ? timeout : options_.timeout;
-  absl::Notification answered;
-  absl::StatusOr<CasResponse> response;
   Submit(std::move(request), absl::Now() + wait,
-         [&](absl::StatusOr<CasResponse> r) {
-           response = std::move(r);
-           answered.Notify();
+         [done = std::move(done)](absl::StatusOr<CasResponse> r) {
+           if (!r.ok()) return done(r.status());
+           done(ToCasResult(*std::move(r)));
          });
+}
+
+absl::StatusOr<CasResult> internal::ClientImpl::Cas(CasRequest request,
+                                                    absl::Duration timeout) {
+  absl::Notification answered;
+  absl::StatusOr<CasResult> result;
+  CasAsync(std::move(request), timeout, [&](absl::StatusOr<CasResult> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
   answered.WaitForNotification();
-  if (!response.ok()) return response.status();
-  return ToCasResult(*std::move(response));
+  return result;
 }
 
 absl::StatusOr<CasResult> Client::CompareAndSet(
@@ -87,10 +97,22 @@ absl::StatusOr<CasResult> Client::CompareAndSet(
 absl::StatusOr<CasResult> Client::Increment(absl::string_view key,
                                             int64_t delta,
                                             const RequestOptions& options) {
+  absl::Notification answered;
+  absl::StatusOr<CasResult> result;
+  IncrementAsync(key, delta, options, [&](absl::StatusOr<CasResult> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
+}
+
+void Client::IncrementAsync(absl::string_view key, int64_t delta,
+                            const RequestOptions& options, CasCallback done) {
   CasRequest request;
   request.set_key(std::string(key));
   request.set_increment(delta);
-  return impl_->Cas(std::move(request), options.timeout);
+  impl_->CasAsync(std::move(request), options.timeout, std::move(done));
 }
 
 }  // namespace quorumkv

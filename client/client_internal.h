@@ -68,6 +68,10 @@ class ClientImpl {
   // Runs a conditional write (validated here) within `timeout` (zero: the
   // client's) and waits for it.
   absl::StatusOr<CasResult> Cas(CasRequest request, absl::Duration timeout);
+  // Cas() without waiting: `done` runs once, never on the caller's thread
+  // when the request is refused before it is sent.
+  void CasAsync(CasRequest request, absl::Duration timeout,
+                std::function<void(absl::StatusOr<CasResult>)> done);
 
  private:
   template <typename Request>

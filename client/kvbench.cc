@@ -46,8 +46,11 @@ ABSL_FLAG(std::string, token_file, "",
           "itself)");
 ABSL_FLAG(std::string, workload, "put",
           "ping (gRPC health check of the storage nodes), put, get, mixed "
-          "(--read_fraction gets), or YCSB's a (50% reads, 50% updates), b "
-          "(95/5), c (reads only)");
+          "(--read_fraction gets), YCSB's a (50% reads, 50% updates), b "
+          "(95/5), c (reads only), mget and mput (--batch keys a call), "
+          "incr (counters under counter/, a linearizable prefix the cluster "
+          "must declare) or scan (whole-keyspace scans, keys/s)");
+ABSL_FLAG(int, batch, 16, "keys per call of mget and mput (1..1024)");
 ABSL_FLAG(double, read_fraction, 0.5, "share of gets in the mixed workload");
 ABSL_FLAG(std::string, distribution, "uniform",
           "which keys requests touch: uniform or zipfian (YCSB, theta 0.99)");
@@ -76,6 +79,9 @@ struct Workload {
   std::string name;
   bool ping = false;
   double read_fraction = 0;  // the rest are puts
+  // How its requests go: one key each, a batch of keys, a counter's
+  // increment, or a scan.
+  enum class Kind { kSingle, kBatch, kIncrement, kScan } kind = Kind::kSingle;
 };
 
 absl::StatusOr<Workload> ParseWorkload(const std::string& name,
@@ -85,6 +91,18 @@ absl::StatusOr<Workload> ParseWorkload(const std::string& name,
   if (name == "get" || name == "c") return Workload{name, false, 1};
   if (name == "a") return Workload{name, false, 0.5};
   if (name == "b") return Workload{name, false, 0.95};
+  if (name == "mget") {
+    return Workload{name, false, 1, Workload::Kind::kBatch};
+  }
+  if (name == "mput") {
+    return Workload{name, false, 0, Workload::Kind::kBatch};
+  }
+  if (name == "incr") {
+    return Workload{name, false, 0, Workload::Kind::kIncrement};
+  }
+  if (name == "scan") {
+    return Workload{name, false, 1, Workload::Kind::kScan};
+  }
   if (name == "mixed") {
     if (read_fraction < 0 || read_fraction > 1) {
       return absl::InvalidArgumentError("--read_fraction must be in [0, 1]");
@@ -92,8 +110,8 @@ absl::StatusOr<Workload> ParseWorkload(const std::string& name,
     return Workload{name, false, read_fraction};
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "--workload must be ping, put, get, mixed, a, b or c, not \"", name,
-      "\""));
+      "--workload must be ping, put, get, mixed, a, b, c, mget, mput, incr "
+      "or scan, not \"", name, "\""));
 }
 
 // What one measured run produced.
@@ -149,6 +167,104 @@ class StoreTarget final : public Target {
   const RequestOptions request_;
   const std::string value_;
 };
+
+// `batch` keys a call from key on (mget and mput); a call is counted once.
+class BatchTarget final : public Target {
+ public:
+  BatchTarget(Client* client, RequestOptions request, std::string value,
+              int batch, int keys)
+      : client_(client),
+        request_(request),
+        value_(std::move(value)),
+        batch_(batch),
+        keys_(keys) {}
+
+  void Issue(uint64_t key, bool read,
+             std::function<void(absl::Status)> done) override {
+    auto first_error = [](const auto& results) {
+      if (!results.ok()) return results.status();
+      for (const auto& r : *results) {
+        if (!r.ok()) return r.status();
+      }
+      return absl::OkStatus();
+    };
+    if (read) {
+      std::vector<std::string> names;
+      for (int i = 0; i < batch_; ++i) {
+        names.push_back(KeyChooser::KeyName((key + i) % keys_));
+      }
+      client_->BatchGetAsync(
+          names, request_,
+          [done = std::move(done), first_error](auto results) {
+            done(first_error(results));
+          });
+    } else {
+      std::vector<std::pair<std::string, std::string>> items;
+      for (int i = 0; i < batch_; ++i) {
+        items.emplace_back(KeyChooser::KeyName((key + i) % keys_), value_);
+      }
+      client_->BatchPutAsync(
+          items, request_,
+          [done = std::move(done), first_error](auto results) {
+            done(first_error(results));
+          });
+    }
+  }
+
+ private:
+  Client* const client_;
+  const RequestOptions request_;
+  const std::string value_;
+  const int batch_;
+  const int keys_;
+};
+
+// Increments of counters under the linearizable prefix "counter/".
+class IncrementTarget final : public Target {
+ public:
+  IncrementTarget(Client* client, RequestOptions request)
+      : client_(client), request_(request) {}
+
+  void Issue(uint64_t key, bool, std::function<void(absl::Status)> done) override {
+    client_->IncrementAsync(
+        absl::StrCat("counter/", KeyChooser::KeyName(key)), 1, request_,
+        [done = std::move(done)](absl::StatusOr<CasResult> r) {
+          done(r.status());
+        });
+  }
+
+ private:
+  Client* const client_;
+  const RequestOptions request_;
+};
+
+// Scans of the whole keyspace, one after another, a page of 1000 keys at a
+// time, until `duration`: `ok` counts keys, so ops/s is keys/s.
+RunResult ScanFor(Client& client, const RequestOptions& request,
+                  absl::Duration duration) {
+  RunResult result;
+  result.workload = "scan";
+  const absl::Time start = absl::Now();
+  ScanOptions options;
+  options.limit = 1000;
+  options.request = request;
+  while (absl::Now() - start < duration) {
+    const absl::Time asked = absl::Now();
+    absl::StatusOr<ScanPage> page = client.Scan(options);
+    if (!page.ok()) {
+      const std::string code = absl::StatusCodeToString(page.status().code());
+      ++result.errors[code];
+      result.first_error.emplace(code, std::string(page.status().message()));
+      options.cursor.clear();
+      continue;
+    }
+    result.latency.Record(absl::Now() - asked);
+    result.ok += page->items.size();
+    options.cursor = page->cursor;  // empty: start over
+  }
+  result.elapsed = absl::Now() - start;
+  return result;
+}
 
 // The baseline: the standard gRPC health check of the storage nodes, round
 // robin, one plain round trip each.
@@ -462,7 +578,24 @@ int Main() {
   auto* chooser = new KeyChooser(*distribution, keys);
   PingTarget* ping =
       nodes.empty() ? nullptr : new PingTarget(nodes, options.timeout, ping_security);
-  auto* store =
+  const int batch = absl::GetFlag(FLAGS_batch);
+  if (batch < 1 || static_cast<size_t>(batch) > kMaxBatchKeys) {
+    return Fail(2, absl::StrCat("--batch must be in 1..", kMaxBatchKeys));
+  }
+  Target* store = nullptr;
+  switch (workload->kind) {
+    case Workload::Kind::kBatch:
+      store = new BatchTarget(client->get(), request,
+                              std::string(value_size, 'v'), batch, keys);
+      break;
+    case Workload::Kind::kIncrement:
+      store = new IncrementTarget(client->get(), request);
+      break;
+    default:
+      store = new StoreTarget(client->get(), request,
+                              std::string(value_size, 'v'));
+  }
+  auto* preloader =
       new StoreTarget(client->get(), request, std::string(value_size, 'v'));
   auto runner = [&](Target* target, double read_fraction, double at_rate) {
     return new Runner(target, chooser, read_fraction, at_rate, progress);
@@ -480,7 +613,7 @@ int Main() {
   std::optional<RunResult> preload, base;
   if (!workload->ping && workload->read_fraction > 0 &&
       absl::GetFlag(FLAGS_preload)) {
-    preload = runner(store, 0, 0)->Preload(inflight, keys);
+    preload = runner(preloader, 0, 0)->Preload(inflight, keys);
     if (!json) {
       std::cout << absl::StrFormat(
           "preload: %d keys in %.2f s = %.0f puts/s, %d errors\n", preload->ok,
@@ -492,8 +625,16 @@ int Main() {
     base = runner(ping, 0, rate)->Run("ping", inflight, baseline);
   }
   Target* target = workload->ping ? static_cast<Target*>(ping) : store;
-  const RunResult run = runner(target, workload->read_fraction, rate)
+  RunResult run = workload->kind == Workload::Kind::kScan
+                      ? ScanFor(**client, request, duration)
+                      : runner(target, workload->read_fraction, rate)
                             ->Run(workload->name, inflight, duration);
+  if (workload->kind == Workload::Kind::kBatch) {
+    // Each call carried --batch keys: figures are per key, to compare with
+    // one ping per key.
+    run.ok *= batch;
+    run.workload = absl::StrCat(run.workload, " (keys, ", batch, " a call)");
+  }
 
   if (json) {
     std::cout << absl::StrFormat(

@@ -7,9 +7,12 @@
 # round and in-flight count ("x ping"), and the CPU each server spent per
 # operation (from /proc, over the measured run only).
 #
-#   scripts/bench-3node.sh [--rounds=3] [--duration=5s] [--full] [--sync] [--tls] [--keep]
+#   scripts/bench-3node.sh [--rounds=3] [--duration=5s] [--full] [--data-api] [--sync] [--tls] [--keep]
 #
 # --full adds 1 KiB and 16 KiB values and 16 and 256 requests in flight.
+# --data-api adds batch gets and puts of 16 keys a call (figures per key),
+#   counter increments (Paxos; the master declares counter/ linearizable)
+#   in both modes, and whole-keyspace scans (keys/s).
 # --sync starts the nodes with --sync_writes.
 # --tls also starts a second, identical cluster with mutual TLS on every
 #   connection (certificates from deploy/make-certs.sh); every
@@ -20,12 +23,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/build/bin
-rounds=3 duration=5s full=0 keep=0 tls=0 node_flags=()
+rounds=3 duration=5s full=0 data_api=0 keep=0 tls=0 node_flags=()
 for arg in "$@"; do
   case $arg in
     --rounds=*) rounds=${arg#*=} ;;
     --duration=*) duration=${arg#*=} ;;
     --full) full=1 ;;
+    --data-api) data_api=1 ;;
     --sync) node_flags+=(--sync_writes) ;;
     --keep) keep=1 ;;
     --tls) tls=1 ;;
@@ -56,7 +60,8 @@ start_cluster() {
   mkdir -p "$d"
   local extra=()
   for f in "$@"; do extra+=("${f//%s/master}"); done
-  "$bin/kv_master" --listen=127.0.0.1:$at --data_dir="$d/m" --initial_nodes=3 "${extra[@]}" 2>"$d/m.log" &
+  "$bin/kv_master" --listen=127.0.0.1:$at --data_dir="$d/m" --initial_nodes=3 \
+    --linearizable_prefixes=counter/ "${extra[@]}" 2>"$d/m.log" &
   pids+=($!) cluster_pids[$name]="$!"
   for i in 1 2 3; do
     extra=()
@@ -95,6 +100,16 @@ configs=(
   "put-recursive put recursive 100 64"
   "get-recursive get recursive 100 64"
 )
+if [ "$data_api" = 1 ]; then
+  configs+=(
+    "mget-iterative mget iterative 100 64"
+    "mput-iterative mput iterative 100 64"
+    "mget-recursive mget recursive 100 64"
+    "incr-iterative incr iterative 100 64"
+    "incr-recursive incr recursive 100 64"
+    "scan-keys scan iterative 100 64"
+  )
+fi
 if [ "$full" = 1 ]; then
   configs+=(
     "put-iterative-1KiB put iterative 1024 64"
@@ -122,7 +137,7 @@ for round in $(seq "$rounds"); do
     read -r name workload mode size inflight <<<"$config"
     for c in "${clusters[@]}"; do
       k=$(key "$c" "$name")
-      if [ "$workload" = get ] && [ -z "${preloaded[$c,$size]:-}" ]; then
+      if [[ $workload =~ ^(get|mget|scan)$ ]] && [ -z "${preloaded[$c,$size]:-}" ]; then
         preloaded[$c,$size]=1
         # Preload apart, so that its CPU is not counted against the gets.
         # shellcheck disable=SC2086

@@ -340,6 +340,17 @@ class Client {
       const WriteOptions& options = {});
   absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> BatchDelete(
       const std::vector<std::string>& keys, const RequestOptions& options = {});
+  // The same without blocking: `done` runs once, with every key's result or
+  // the batch's refusal.
+  using BatchReadCallback = std::function<void(
+      absl::StatusOr<std::vector<absl::StatusOr<ReadResult>>>)>;
+  using BatchWriteCallback = std::function<void(
+      absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>>)>;
+  void BatchGetAsync(const std::vector<std::string>& keys,
+                     const RequestOptions& options, BatchReadCallback done);
+  void BatchPutAsync(
+      const std::vector<std::pair<std::string, std::string>>& items,
+      const WriteOptions& options, BatchWriteCallback done);
 
   // Restores rows with their versions and expiries, so that a row never
   // overwrites a newer one (a key written since the backup keeps its
@@ -376,6 +387,9 @@ class Client {
   // CompareAndSet.
   absl::StatusOr<CasResult> Increment(absl::string_view key, int64_t delta = 1,
                                       const RequestOptions& options = {});
+  using CasCallback = std::function<void(absl::StatusOr<CasResult>)>;
+  void IncrementAsync(absl::string_view key, int64_t delta,
+                      const RequestOptions& options, CasCallback done);
 
   void PutAsync(absl::string_view key, absl::string_view value,
                 const RequestOptions& options, WriteCallback done);
