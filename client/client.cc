@@ -122,7 +122,7 @@ std::string internal::ClientImpl::MasterError(const absl::Status& status,
   // reports says nothing of TLS.
   const bool maybe_tls = options_.tls_dir.empty() && absl::IsUnavailable(status) &&
                          absl::StrContains(status.message(), "Socket closed");
-  return absl::StrCat(who, status.message(),
+  return absl::StrCat(who, PlainConnectError(status.message()),
                       maybe_tls ? " (does the cluster use TLS? then this "
                                   "client needs a TLS directory: kvcli "
                                   "--tls_dir or $KV_TLS_DIR)"

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <variant>
 #include <algorithm>
 #include <string>
@@ -41,8 +42,10 @@ ABSL_FLAG(std::string, master, "",
           "master host:port, or HOST:PORT,HOST:PORT,... of several masters "
           "(default: $KV_MASTER, then 127.0.0.1:7000)");
 ABSL_FLAG(std::string, mode, "iterative", "iterative or recursive");
-ABSL_FLAG(int, w, -1, "write quorum, 1..N (default: N/2+1)");
-ABSL_FLAG(int, r, -1, "read quorum, 1..N (default: N/2+1)");
+ABSL_FLAG(std::optional<int>, w, std::nullopt,
+          "write quorum, 1..N (default: N/2+1, a majority)");
+ABSL_FLAG(std::optional<int>, r, std::nullopt,
+          "read quorum, 1..N (default: N/2+1, a majority)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "time a request may take, retries included");
 ABSL_FLAG(bool, json, false, "machine-readable output");
@@ -63,6 +66,10 @@ struct Context {
   std::vector<std::string> options;
   RequestOptions request;
   bool json = false;
+  // The command printed its JSON answer, a failure's included (a batch
+  // with failed keys, a condition that did not hold): nothing more goes to
+  // standard output.
+  bool answered = false;
   absl::Duration timeout;
   bool Has(absl::string_view option) const {
     return std::find(options.begin(), options.end(), option) != options.end();
@@ -76,10 +83,12 @@ struct Context {
   }
 };
 
-// Whether `arg` is `option`, or gives a value to an option ending in '='.
+// Whether `arg` is `option`, or gives a value to an option ending in '='
+// (or names it, the value following as the next argument).
 bool MatchesOption(absl::string_view option, absl::string_view arg) {
-  return absl::EndsWith(option, "=") ? absl::StartsWith(arg, option)
-                                     : arg == option;
+  if (!absl::EndsWith(option, "=")) return arg == option;
+  return absl::StartsWith(arg, option) ||
+         arg == option.substr(0, option.size() - 1);
 }
 
 bool AnyMatches(const std::vector<absl::string_view>& options,
@@ -246,7 +255,7 @@ absl::Status BatchStatus(size_t failed, const absl::Status& first) {
 
 // The results of a batch of writes, one line (or JSON item) per key.
 template <typename KeyOf>
-absl::Status PrintWrites(const Context& ctx,
+absl::Status PrintWrites(Context& ctx,
                          const std::vector<absl::StatusOr<WriteResult>>& results,
                          KeyOf key_of) {
   size_t failed = 0;
@@ -271,7 +280,10 @@ absl::Status PrintWrites(const Context& ctx,
       std::cout << key << "\tFAILED (" << r.status().message() << ")\n";
     }
   }
-  if (ctx.json) std::cout << "{\"items\": [" << json << "]}\n";
+  if (ctx.json) {
+    std::cout << "{\"items\": [" << json << "]}\n";
+    ctx.answered = true;
+  }
   return BatchStatus(failed, first);
 }
 
@@ -318,6 +330,11 @@ absl::Status RunGet(Context& ctx) {
               << ", \"expires_at_ms\": " << result.expires_at_ms << "}\n";
   } else {
     std::fwrite(result.value.data(), 1, result.value.size(), stdout);
+    // At a terminal the prompt comes back on a line of its own; into a pipe
+    // or a file the bytes go unchanged.
+    if (isatty(STDOUT_FILENO) && !absl::EndsWith(result.value, "\n")) {
+      std::fputc('\n', stdout);
+    }
     std::fflush(stdout);
   }
   return absl::OkStatus();
@@ -348,7 +365,10 @@ absl::Status RunMget(Context& ctx) {
       std::cout << key << "\t(" << r.status().message() << ")\n";
     }
   }
-  if (ctx.json) std::cout << "{\"items\": [" << json << "]}\n";
+  if (ctx.json) {
+    std::cout << "{\"items\": [" << json << "]}\n";
+    ctx.answered = true;
+  }
   return BatchStatus(failed, first);
 }
 
@@ -392,6 +412,7 @@ absl::Status RunDel(Context& ctx) {
 absl::Status PrintExpiry(Context& ctx, const WriteResult& result,
                          absl::string_view done) {
   if (ctx.json) {
+    ctx.answered = true;
     std::cout << "{" << KeyFields(ctx.args[0]) << ", \"version\": "
               << Json(result.version) << ", \"acks\": " << result.acks
               << ", \"existed\": " << (result.existed ? "true" : "false")
@@ -489,7 +510,21 @@ absl::Status RunScan(Context& ctx) {
   size_t printed = 0;
   std::string cursor;
   do {
-    ASSIGN_OR_RETURN(ScanPage page, ctx.client->Scan(options));
+    absl::StatusOr<ScanPage> next = ctx.client->Scan(options);
+    if (!next.ok()) {
+      if (ctx.json) {
+        // What was printed stays one JSON object: the keys so far, where
+        // to go on, and the error.
+        std::cout << "], \"cursor\": " << Json(options.cursor)
+                  << ", \"error\": {\"code\": "
+                  << Json(absl::StatusCodeToString(next.status().code()))
+                  << ", \"message\": " << Json(next.status().message())
+                  << "}}\n";
+        ctx.answered = true;
+      }
+      return next.status();
+    }
+    ScanPage& page = *next;
     for (const ScanItem& item : page.items) {
       if (ctx.json) {
         std::cout << (printed ? ", " : "")
@@ -522,7 +557,8 @@ absl::Status ConditionFailed(absl::string_view why) {
   return absl::AbortedError(why);
 }
 
-absl::Status PrintCas(const Context& ctx, const CasResult& result) {
+absl::Status PrintCas(Context& ctx, const CasResult& result) {
+  ctx.answered = ctx.json;
   if (result.applied) {
     if (ctx.json) {
       std::cout << "{\"applied\": true, \"current\": "
@@ -1098,6 +1134,65 @@ const Command kCommands[] = {
      {"--dry-run", "--wait"}},
 };
 
+// `{"error": {"code": "NOT_FOUND", "message": "..."}}`, what --json
+// prints for a failure.
+std::string ErrorJson(absl::StatusCode code, absl::string_view message) {
+  return absl::StrCat("{\"error\": {\"code\": ",
+                      Json(absl::StatusCodeToString(code)),
+                      ", \"message\": ", Json(message), "}}");
+}
+
+// Examples of each command, for `kvcli help COMMAND` and `COMMAND --help`.
+const std::map<absl::string_view, const char*>& Examples() {
+  static const auto* examples = new std::map<absl::string_view, const char*>{
+      {"put", "kvcli put greeting hello\n"
+              "  kvcli put --ttl=30s session abc\n"
+              "  echo -n 'from stdin' | kvcli put note -\n"
+              "  kvcli --w=3 put k v"},
+      {"get", "kvcli get greeting\n"
+              "  kvcli --json get greeting      # value in base64\n"
+              "  kvcli get --from=NODE_ID greeting"},
+      {"del", "kvcli del greeting\n  kvcli del a b c"},
+      {"mget", "kvcli mget a b c\n  kvcli --json mget a b"},
+      {"mput", "kvcli mput a 1 b 2"},
+      {"expire", "kvcli expire session 30s"},
+      {"persist", "kvcli persist session"},
+      {"ttl", "kvcli ttl session\n  kvcli --json ttl session"},
+      {"scan", "kvcli scan\n"
+               "  kvcli scan --prefix=user/ --keys-only\n"
+               "  kvcli --json scan --limit=100 --cursor=CURSOR"},
+      {"cas", "kvcli cas lock/job me --if-absent\n"
+              "  kvcli cas lock/job you --if-value=me\n"
+              "  kvcli cas lock/job x --if-version=1796660000000.0@a1b2c3"},
+      {"incr", "kvcli incr counter/visits\n  kvcli incr counter/visits -5"},
+      {"export", "kvcli export > backup.jsonl\n"
+                 "  kvcli export --prefix=user/ > users.jsonl"},
+      {"import", "kvcli --master=NEW:7000 import < backup.jsonl"},
+      {"where", "kvcli where greeting\n  kvcli --json where greeting"},
+      {"nodes", "kvcli nodes\n  kvcli --json nodes"},
+      {"status", "kvcli status; echo $?     # 0 healthy, 3 not"},
+      {"moves", "kvcli moves"},
+      {"masters", "kvcli --master=m1:7000,m2:7000 masters"},
+      {"plan", "kvcli plan"},
+      {"decommission", "kvcli decommission --dry-run NODE_ID\n"
+                       "  kvcli decommission --wait NODE_ID"},
+  };
+  return *examples;
+}
+
+std::string CommandHelp(const Command& command) {
+  std::string help = absl::StrCat("usage: kvcli [global flags] ", command.usage,
+                                  "\n\n", command.description, "\n");
+  auto it = Examples().find(command.name);
+  if (it != Examples().end()) {
+    absl::StrAppend(&help, "\nexamples:\n  ", it->second, "\n");
+  }
+  absl::StrAppend(&help,
+                  "\nglobal flags and exit codes: kvcli --help; every "
+                  "command, its JSON and exit codes: docs/operations.md\n");
+  return help;
+}
+
 std::string CommandNames() {
   std::string names;
   for (const Command& c : kCommands) {
@@ -1117,9 +1212,18 @@ std::string Usage() {
   absl::StrAppendFormat(&usage, "  %-42s %s\n  %-42s %s\n", "version",
                         "print kvcli's version", "help",
                         "print this (also -h, --help)");
-  absl::StrAppend(&usage,
-                  "\nexit codes: 0 ok, 1 key not found, 2 bad usage, 3 "
-                  "unavailable, 4 other error, 5 condition did not hold\n");
+  absl::StrAppend(
+      &usage,
+      "\nW and R default to a majority of the N replicas (N/2+1).\n"
+      "environment:\n"
+      "  KV_MASTER    the master(s) when --master is not given (default "
+      "127.0.0.1:7000)\n"
+      "  KV_TLS_DIR   the TLS directory when --tls_dir is not given\n"
+      "  KV_TOKEN     the token itself when --token_file is not given\n"
+      "\n'kvcli help COMMAND' or 'kvcli COMMAND --help': that command's "
+      "usage and examples\n"
+      "\nexit codes: 0 ok, 1 key not found, 2 bad usage, 3 "
+      "unavailable, 4 other error, 5 condition did not hold\n");
   return usage;
 }
 
@@ -1159,9 +1263,12 @@ absl::StatusOr<ClientOptions> OptionsFromFlags() {
   return options;
 }
 
-// -1 (unset) means the cluster default; anything else must be 1..N.
-absl::StatusOr<int> QuorumFlag(const char* name, int value, Client& client) {
-  if (value == -1) return 0;
+// Unset means the cluster default (0 to the SDK); a value given must be
+// 1..N, whatever it is.
+absl::StatusOr<int> QuorumFlag(const char* name, std::optional<int> given,
+                               Client& client) {
+  if (!given) return 0;
+  const int value = *given;
   if (value < 1) {
     // Named with N like a value above N is, when the master can say it.
     auto n = client.ReplicationFactor();
@@ -1172,33 +1279,91 @@ absl::StatusOr<int> QuorumFlag(const char* name, int value, Client& client) {
   return value;
 }
 
-absl::Status Run(int argc, char** argv) {
+const Command* FindCommand(absl::string_view name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+// Edit distance (insertions, deletions, substitutions) of two short words.
+size_t Distance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "did you mean 'nodes'?" for a mistyped command, or "".
+std::string Suggestion(absl::string_view typed) {
+  const char* best = nullptr;
+  size_t best_distance = 3;  // more than two edits away: no guess
+  for (const Command& c : kCommands) {
+    const size_t d = Distance(typed, c.name);
+    if (d < best_distance) {
+      best = c.name;
+      best_distance = d;
+    }
+  }
+  return best == nullptr ? "" : absl::StrCat("did you mean '", best, "'? ");
+}
+
+absl::Status Run(int argc, char** argv, bool* answered) {
   ASSIGN_OR_RETURN(std::vector<std::string> args,
                    ParseFlags(argc, argv, "kvcli", IsCommandOption));
   if (args.empty()) {
-    return absl::InvalidArgumentError("no command given (see kvcli --help)");
+    std::cout << Usage();
+    return absl::InvalidArgumentError("no command given (the usage is above)");
   }
   // Commands that need no cluster.
   if (args[0] == "help" && args.size() == 1) {
     std::cout << Usage();
     return absl::OkStatus();
   }
+  if (args[0] == "help" && args.size() == 2) {
+    const Command* topic = FindCommand(args[1]);
+    if (topic == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no command '", args[1], "' (", Suggestion(args[1]),
+          "commands: ", CommandNames(), ")"));
+    }
+    std::cout << CommandHelp(*topic);
+    return absl::OkStatus();
+  }
   if (args[0] == "version" && args.size() == 1) {
     std::cout << VersionLine("kvcli") << "\n";
     return absl::OkStatus();
   }
-  const Command* command = nullptr;
-  for (const Command& c : kCommands) {
-    if (args[0] == c.name) command = &c;
-  }
+  const Command* command = FindCommand(args[0]);
   if (command == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "unknown command '", args[0], "' (commands: ", CommandNames(),
-        ", version, help; see kvcli --help)"));
+        "unknown command '", args[0], "' (", Suggestion(args[0]),
+        "commands: ", CommandNames(), ", version, help; see kvcli --help)"));
   }
   Context ctx;
   for (size_t i = 1; i < args.size(); ++i) {
     if (AnyMatches(command->options, args[i])) {
+      if (args[i].find('=') == std::string::npos &&
+          AnyMatches(command->options, args[i] + "=")) {
+        // "--from NODE_ID": the value is the next argument.
+        if (i + 1 == args.size()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(args[i], " needs a value (usage: kvcli ",
+                           command->usage, ")"));
+        }
+        ctx.options.push_back(absl::StrCat(args[i], "=", args[i + 1]));
+        ++i;
+        continue;
+      }
       ctx.options.push_back(args[i]);
     } else if (IsCommandOption(args[i])) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -1223,6 +1388,7 @@ absl::Status Run(int argc, char** argv) {
                    QuorumFlag("r", absl::GetFlag(FLAGS_r), *client));
   ctx.client = client.get();
   absl::Status status = command->run(ctx);
+  *answered = ctx.answered;
   const absl::string_view name = command->name;
   const bool writes = name == "put" || name == "del" || name == "expire" ||
                       name == "persist" || name == "mput" || name == "cas" ||
@@ -1246,11 +1412,15 @@ absl::Status Run(int argc, char** argv) {
 }  // namespace quorumkv
 
 int main(int argc, char** argv) {
+  // --help after a command is that command's help ("kvcli put --help").
+  const quorumkv::Command* command = nullptr;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") break;
+    if (command == nullptr) command = quorumkv::FindCommand(arg);
     if (arg == "--help" || arg == "-h") {
-      std::cout << quorumkv::Usage();
+      std::cout << (command != nullptr ? quorumkv::CommandHelp(*command)
+                                       : quorumkv::Usage());
       return 0;
     }
     if (arg == "--version") {
@@ -1260,11 +1430,16 @@ int main(int argc, char** argv) {
   }
   // Every failure is one line of ours, with gRPC's reason in it.
   quorumkv::DropGrpcLog();
-  absl::Status status = quorumkv::Run(argc, argv);
+  bool answered = false;
+  absl::Status status = quorumkv::Run(argc, argv, &answered);
   if (!status.ok()) {
     std::string message(status.message());
-    std::cerr << "kvcli: " << message
-              << (absl::EndsWith(message, "\n") ? "" : "\n");
+    if (absl::EndsWith(message, "\n")) message.pop_back();
+    std::cerr << "kvcli: " << message << "\n";
+    if (absl::GetFlag(FLAGS_json) && !answered) {
+      // With --json every outcome is one JSON object on standard output.
+      std::cout << quorumkv::ErrorJson(status.code(), message) << "\n";
+    }
   }
   std::cout.flush();
   quorumkv::ExitProcess(quorumkv::ExitCode(status));

@@ -39,6 +39,13 @@ absl::StatusOr<std::vector<std::string>> ParseAddressList(
   std::vector<std::string> addresses;
   for (absl::string_view item : absl::StrSplit(list, ',')) {
     item = absl::StripAsciiWhitespace(item);
+    // "http://host:port/" as copied from a browser: the address is inside.
+    for (absl::string_view scheme : {"http://", "https://", "grpc://"}) {
+      if (absl::ConsumePrefix(&item, scheme)) {
+        absl::ConsumeSuffix(&item, "/");
+        break;
+      }
+    }
     if (item.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": '", list, "' has an empty address (HOST:PORT,HOST:PORT...)"));

@@ -1,10 +1,13 @@
 #include "common/flags.h"
 
+#include <optional>
+
 #include <algorithm>
 
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_join.h"
 
 namespace quorumkv {
@@ -74,6 +77,15 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
+      if (flag->IsOfType<absl::Duration>()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "bad value for --", name, ": '", value,
+            "' is not a duration (a number and a unit, like 500ms, 5s, 2m)"));
+      }
+      if (flag->IsOfType<std::optional<int>>() || flag->IsOfType<int>()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "bad value for --", name, ": '", value, "' is not a whole number"));
+      }
       return absl::InvalidArgumentError(
           absl::StrCat("bad value for --", name, ": ", error));
     }

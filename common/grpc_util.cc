@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/call_auth.h"
 #include "common/limits.h"
@@ -12,6 +13,40 @@
 #include "grpcpp/support/channel_arguments.h"
 
 namespace quorumkv {
+
+std::string PlainConnectError(absl::string_view message) {
+  // What gRPC says, after "failed to connect to all addresses; last
+  // error:", and what it means to a user.
+  struct Plain {
+    absl::string_view grpc;
+    absl::string_view plain;
+  };
+  static constexpr Plain kPlain[] = {
+      {"Connection refused",
+       "nothing answers there (connection refused): is the cluster up? "
+       "(deploy/local-cluster.sh status)"},
+      {"Failed parsing HTTP/2",
+       "that is not a gRPC port (an HTTP server answered): the master serves "
+       "gRPC on --listen (the local cluster: 7000) and its status page on "
+       "--http_listen (7080)"},
+      {"Trying to connect an http1.x server",
+       "that is not a gRPC port (an HTTP server answered): the master serves "
+       "gRPC on --listen (the local cluster: 7000) and its status page on "
+       "--http_listen (7080)"},
+      {"DNS resolution failed",
+       "the host name does not resolve: check the address"},
+  };
+  for (const Plain& p : kPlain) {
+    if (!absl::StrContains(message, p.grpc)) continue;
+    // Keep what names the server ("master 127.0.0.1:1: "), drop gRPC's
+    // wording.
+    size_t cut = message.find("failed to connect to all addresses");
+    if (cut == absl::string_view::npos) cut = message.find(p.grpc);
+    if (absl::StartsWith(p.grpc, "DNS")) cut = message.find(p.grpc);
+    return absl::StrCat(message.substr(0, cut), p.plain);
+  }
+  return std::string(message);
+}
 namespace {
 
 // gRPC 1.51 drives a connection that no call waits on (a reconnect after a

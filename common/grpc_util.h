@@ -20,6 +20,11 @@
 
 namespace quorumkv {
 
+// gRPC's message for a connection that could not be made, in plain words
+// with what to check ("nothing answers there (connection refused): is the
+// cluster up?"); other messages come back as they are.
+std::string PlainConnectError(absl::string_view message);
+
 // How a process proves who it is when it calls another: the one value every
 // channel of ours is made from. Default: plaintext, no token.
 struct ChannelSecurity {

@@ -890,3 +890,96 @@ TEST_F(SystemTest, ExportThenImportIntoAFreshClusterKeepsEveryRow) {
 
 }  // namespace
 }  // namespace quorumkv
+
+namespace quorumkv {
+namespace {
+
+// kvcli as etcdctl and redis-cli users expect it: bad flags named, help
+// where they look, JSON for every outcome, errors in plain words.
+TEST_F(SystemTest, KvcliAnswersLikeUsersExpect) {
+  // Every out-of-range W or R, and a bad duration, is exit 2 naming it.
+  for (const std::string args : {"--w=-1 put k v", "--w=0 put k v",
+                                 "--r=-3 get k", "--r=4 get k"}) {
+    SCOPED_TRACE(args);
+    Result r = Kvcli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    ExpectOneErrorLine(r);
+    EXPECT_NE(r.err.find(args.substr(0, 4)), std::string::npos) << r.err;
+  }
+  Result duration = Kvcli("--timeout=5 get k");
+  EXPECT_EQ(duration.exit_code, 2);
+  EXPECT_NE(duration.err.find("like 500ms, 5s"), std::string::npos)
+      << duration.err;
+  // Command options take their value after '=' or as the next argument.
+  Result from = Kvcli("get --from no-such-node k");
+  EXPECT_EQ(from.exit_code, 2) << from.err;
+  EXPECT_NE(from.err.find("unknown node no-such-node"), std::string::npos)
+      << from.err;
+
+  // Help where users look.
+  Result bare = Kvcli("");
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.out.find("usage: kvcli"), std::string::npos) << bare.out;
+  ExpectOneErrorLine(bare);
+  for (const std::string args : {"help put", "put --help", "put -h"}) {
+    SCOPED_TRACE(args);
+    Result r = Kvcli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("usage: kvcli [global flags] put"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("kvcli put --ttl=30s session abc"), std::string::npos)
+        << r.out;
+  }
+  Result help = Kvcli("-h");
+  for (const char* text : {"KV_MASTER", "KV_TLS_DIR", "KV_TOKEN",
+                           "W and R default to a majority"}) {
+    EXPECT_NE(help.out.find(text), std::string::npos) << text;
+  }
+  Result typo = Kvcli("nods");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("did you mean 'nodes'?"), std::string::npos)
+      << typo.err;
+
+  // With --json every outcome is one JSON object on standard output, with
+  // the same exit code and the one line on standard error.
+  Result missing = Kvcli("--json get no-such-key");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.out,
+            "{\"error\": {\"code\": \"NOT_FOUND\", \"message\": \"get: key "
+            "not found\"}}\n");
+  ExpectOneErrorLine(missing);
+  Result bad = Kvcli("--json put --ttl=soon k v");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("\"code\": \"INVALID_ARGUMENT\""), std::string::npos)
+      << bad.out;
+
+  // Errors in plain words; a scheme is stripped.
+  Result closed = Shell(*dir_, absl::StrCat(QKV_BIN_DIR,
+                                            "/kvcli --json --master=127.0.0.1:1 "
+                                            "get k"));
+  EXPECT_EQ(closed.exit_code, 3);
+  EXPECT_NE(closed.err.find("nothing answers there (connection refused): is "
+                            "the cluster up?"),
+            std::string::npos)
+      << closed.err;
+  EXPECT_NE(closed.out.find("\"code\": \"UNAVAILABLE\""), std::string::npos);
+  Result http = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/kvcli --master=127.0.0.1:",
+                                          base_port_ + 80, " get k"));
+  EXPECT_EQ(http.exit_code, 3);
+  EXPECT_NE(http.err.find("that is not a gRPC port"), std::string::npos)
+      << http.err;
+  ASSERT_EQ(Kvcli("put schemed value").exit_code, 0);
+  Result schemed = Shell(*dir_, absl::StrCat(QKV_BIN_DIR, "/kvcli --master=http://",
+                                             Master(), "/ get schemed"));
+  EXPECT_EQ(schemed.exit_code, 0) << schemed.err;
+  EXPECT_EQ(schemed.out, "value");  // into a pipe: the bytes unchanged
+  // At a terminal, get ends its line.
+  Result tty = Shell(*dir_, absl::StrCat("script -qec '", QKV_BIN_DIR,
+                                         "/kvcli --master=", Master(),
+                                         " get schemed' /dev/null"));
+  EXPECT_EQ(tty.exit_code, 0) << tty.err;
+  EXPECT_EQ(tty.out, "value\r\n");
+}
+
+}  // namespace
+}  // namespace quorumkv
