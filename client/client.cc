@@ -30,7 +30,7 @@ std::string StateName(NodeState state) {
 }
 
 ReplicaLocation ToLocation(const NodeDescriptor& node, NodeState state) {
-  return {node.id(), node.address(), node.rack(), StateName(state)};
+  return {node.id(), node.address(), node.rack(), StateName(state), node.name()};
 }
 
 WriteResult ToWriteResult(const Version& version, uint32_t acks,

@@ -15,6 +15,7 @@
 #include <variant>
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -827,6 +828,26 @@ std::string AntiEntropyLine(const ClusterSummary& cluster) {
       "\n");
 }
 
+// Bytes as the status page shows them: B, KiB, MiB, GiB, TiB.
+std::string Iec(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double n = static_cast<double>(bytes);
+  int unit = 0;
+  while (n >= 1024 && unit < 4) {
+    n /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrCat(bytes, "B")
+                   : absl::StrFormat("%.1f%s", n, kUnits[unit]);
+}
+
+// A count in at most six characters: 999999, 1.2M, 3.4G.
+std::string Count(uint64_t n) {
+  if (n < 1000000) return absl::StrCat(n);
+  if (n < 1000000000) return absl::StrFormat("%.1fM", n / 1e6);
+  return absl::StrFormat("%.1fG", n / 1e9);
+}
+
 absl::Status RunNodes(Context& ctx) {
   ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
   if (ctx.json) {
@@ -850,7 +871,8 @@ absl::Status RunNodes(Context& ctx) {
                                    n.writes_per_sec)
                 << ", \"pending_hints\": " << n.pending_hints
                 << ", \"last_heartbeat_ms_ago\": " << n.last_heartbeat_ms_ago
-                << ", \"directory_epoch\": " << n.directory_epoch << "}";
+                << ", \"directory_epoch\": " << n.directory_epoch
+                << ", \"name\": " << Json(n.node.name) << "}";
     }
     std::cout << "], \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
     return absl::OkStatus();
@@ -861,21 +883,57 @@ absl::Status RunNodes(Context& ctx) {
     std::cout << ", not formed: " << cluster.registered_nodes << " of "
               << cluster.initial_nodes << " nodes registered";
   }
-  std::cout << "\n"
-            << absl::StrFormat(
-                   "%-14s %-22s %-6s %-15s %5s %4s %9s %11s %9s %8s %8s %6s "
-                   "%6s %5s\n",
-                   "NODE", "ADDRESS", "RACK", "STATE", "PARTS", "JOIN", "KEYS",
-                   "BYTES", "FREE_GB", "READS/S", "WRITES/S", "HINTS", "HB_MS",
-                   "EPOCH");
-  for (const NodeSummary& n : cluster.nodes) {
-    std::cout << absl::StrFormat(
-        "%-14s %-22s %-6s %-15s %5d %4d %9d %11d %9.1f %8.1f %8.1f %6d %6d "
-        "%5d\n",
-        n.node.id, n.node.address, n.node.rack, n.node.state, n.partitions,
-        n.joining, n.keys, n.bytes, n.free_bytes / 1e9, n.reads_per_sec,
-        n.writes_per_sec, n.pending_hints, n.last_heartbeat_ms_ago,
-        n.directory_epoch);
+  std::cout << "\n";
+  std::vector<const NodeSummary*> nodes;
+  for (const NodeSummary& n : cluster.nodes) nodes.push_back(&n);
+  // By rack, then by address: the order an operator reads a rack in.
+  std::sort(nodes.begin(), nodes.end(), [](const NodeSummary* a, const NodeSummary* b) {
+    return std::tie(a->node.rack, a->node.address) <
+           std::tie(b->node.rack, b->node.address);
+  });
+  const bool wide = ctx.Has("--wide");
+  std::string rack;
+  for (const NodeSummary* n : nodes) {
+    if (n == nodes.front() || n->node.rack != rack) {
+      rack = n->node.rack;
+      std::cout << "rack " << rack << "\n";
+      std::cout << (wide ? absl::StrFormat(
+                               "  %-8s %-12s %-21s %-15s %5s %4s %9s %11s "
+                               "%11s %8s %8s %6s %7s %5s\n",
+                               "NAME", "ID", "ADDRESS", "STATE", "PARTS",
+                               "JOIN", "KEYS", "BYTES", "FREE_BYTES",
+                               "READS/S", "WRITES/S", "HINTS", "HB_MS", "EPOCH")
+                         : absl::StrFormat(
+                               "  %-6s %-12s %-15s %-8s %5s %6s %8s %8s %6s "
+                               "%6s %5s\n",
+                               "NAME", "ID", "ADDRESS", "STATE", "PARTS",
+                               "KEYS", "DATA", "FREE", "RD/S", "WR/S", "HB"));
+    }
+    const std::string heartbeat =
+        n->last_heartbeat_ms_ago < 0
+            ? "-"
+            : absl::StrFormat("%.1fs", n->last_heartbeat_ms_ago / 1000.0);
+    if (wide) {
+      std::cout << absl::StrFormat(
+          "  %-8s %-12s %-21s %-15s %5d %4d %9d %11d %11d %8.1f %8.1f %6d "
+          "%7d %5d\n",
+          n->node.name.empty() ? "-" : n->node.name, n->node.id,
+          n->node.address, n->node.state, n->partitions, n->joining, n->keys,
+          n->bytes, n->free_bytes, n->reads_per_sec, n->writes_per_sec,
+          n->pending_hints, n->last_heartbeat_ms_ago, n->directory_epoch);
+    } else {
+      std::cout << absl::StrFormat(
+          "  %-6s %-12s %-15s %-8s %5d %6s %8s %8s %6.0f %6.0f %5s\n",
+          n->node.name.empty() ? "-" : n->node.name, n->node.id,
+          n->node.address,
+          n->node.state == "DECOMMISSIONING" ? "DRAINING" : n->node.state,
+          n->partitions, Count(n->keys), Iec(n->bytes), Iec(n->free_bytes),
+          n->reads_per_sec, n->writes_per_sec, heartbeat);
+    }
+  }
+  if (!wide) {
+    std::cout << "(DATA: keys and values held; HB: since the last heartbeat; "
+                 "--wide: every column)\n";
   }
   std::cout << AntiEntropyLine(cluster);
   return absl::OkStatus();
@@ -1117,8 +1175,9 @@ const Command kCommands[] = {
      0, RunImport},
     {"where", "where KEY", "show KEY's partition, epoch and replicas", 1,
      RunWhere},
-    {"nodes", "nodes", "show every node with its state and load", 0,
-     RunNodes},
+    {"nodes", "nodes [--wide]",
+     "every node by rack with its state and load (--wide: every column)", 0,
+     RunNodes, {"--wide"}},
     {"status", "status",
      "cluster health; exit 0 when every partition has N replicas UP and "
      "none is misplaced, else 3",

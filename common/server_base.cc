@@ -112,10 +112,15 @@ void ServerBase::Fail(absl::Status status) {
   if (failure_.ok()) failure_ = std::move(status);
 }
 
+void ServerBase::Finish() {
+  absl::MutexLock lock(&mu_);
+  finished_ = true;
+}
+
 absl::Status ServerBase::Wait() {
   absl::MutexLock lock(&mu_);
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopped_ || !failure_.ok();
+    return stopped_ || finished_ || !failure_.ok();
   };
   mu_.Await(absl::Condition(&done));
   return failure_;

@@ -78,8 +78,12 @@ class ServerBase {
   // owner then calls Stop(). The first failure is kept.
   void Fail(absl::Status status);
 
-  // Blocks until Stop() has finished or Fail() is called; returns the
-  // failure, or OK.
+  // Ends the daemon by its own choice (it has nothing more to do): Wait()
+  // returns OK, and the owner then calls Stop().
+  void Finish();
+
+  // Blocks until Stop() has finished, or Fail() or Finish() is called;
+  // returns the failure, or OK.
   absl::Status Wait();
 
  private:
@@ -98,6 +102,7 @@ class ServerBase {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish()
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
 

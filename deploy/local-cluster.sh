@@ -17,6 +17,11 @@
 #   deploy/local-cluster.sh status   show the processes and `kvcli nodes`
 #   deploy/local-cluster.sh down     stop exactly the processes `up` and
 #                                    `add` started
+#   deploy/local-cluster.sh reset    `down`, then delete the data and logs:
+#                                    the next `up` makes a new cluster
+#
+# A node that a decommission removed stops by itself; `up` starts it no
+# more (it leaves a NAME.removed marker) and counts the nodes it starts.
 #
 # Environment:
 #   QKV_CLUSTER_DIR  where data, logs and pid files go (default: .cluster)
@@ -168,7 +173,7 @@ ready_count() {
   local json epoch
   json=$(kvcli --timeout=2s --json nodes 2>/dev/null) || { echo 0; return; }
   epoch=$(echo "$json" | grep -o '^{"epoch": [0-9]*' | grep -o '[0-9]*$')
-  echo "$json" | grep -o "\"state\": \"\(UP\|REMOVED\)\"[^}]*\"directory_epoch\": $epoch}" | wc -l
+  echo "$json" | grep -o "\"state\": \"\(UP\|REMOVED\)\"[^}]*\"directory_epoch\": $epoch[,}]" | wc -l
 }
 
 # Every storage node this cluster has (node1..node6 and those added), in
@@ -180,7 +185,25 @@ node_names() {
     n=$(basename "$f" .rack)
     names+=("$n")
   done
-  printf '%s\n' "${names[@]}" | sort -t e -k 2 -n | uniq
+  # A node a decommission removed holds nothing and never will: forgotten.
+  for n in "${names[@]}"; do
+    [ -e "$dir/$n.removed" ] || echo "$n"
+  done | sort -t e -k 2 -n | uniq
+}
+
+# Marks the nodes the master lists as REMOVED (by their names), so that
+# `up` starts them no more.
+forget_removed() {
+  local json object name
+  json=$(kvcli --timeout=2s --json nodes 2>/dev/null) || return 0
+  while read -r object; do
+    name=$(grep -o '"name": "[^"]*"' <<<"$object" | cut -d'"' -f4)
+    [ -n "$name" ] && [ -d "$dir/$name" ] || continue
+    if [ ! -e "$dir/$name.removed" ]; then
+      touch "$dir/$name.removed"
+      echo "$name was decommissioned (REMOVED): not started again"
+    fi
+  done < <(grep -o '{"id": [^}]*"state": "REMOVED"[^}]*}' <<<"$json")
 }
 
 rack_of() {  # rack_of NAME
@@ -297,6 +320,7 @@ cmd_up() {
     [ $SECONDS -lt $deadline ] || die "master not answering after 30s; see $dir/master.log"
     sleep 0.2
   done
+  forget_removed
   for name in $(node_names); do start_node "$name"; done
   local want
   deadline=$((SECONDS + 60))
@@ -316,12 +340,14 @@ needs the client's: export KV_TLS_DIR=$tls_root/client
   curl --cacert $tls_root/ca.pem ${status_page}healthz
 "
   fi
-  local masters_line="master $master"
+  local masters_line="master $master" node_count rack_list
+  node_count=$(node_names | wc -l)
+  rack_list=$(for name in $(node_names); do rack_of "$name"; done | sort -u | tr '\n' ' ')
   if ha_on; then
     masters_line="masters $master (on etcd $etcd_endpoints; kvcli masters shows the leader)"
   fi
   cat <<EOT
-QuorumKV is up: $masters_line, six storage nodes on racks r1 r2 r3.
+QuorumKV is up: $masters_line, $node_count storage nodes on racks ${rack_list% }.
 Data and logs: $dir
 Status page: $status_page (metrics: ${status_page}metrics; node i:
 $(scheme)://127.0.0.1:$((base + 181))/metrics ... on port $((base + 180))+i)
@@ -358,6 +384,12 @@ cmd_down() {
   echo "stopped $stopped processes (data kept in $dir)"
 }
 
+cmd_reset() {
+  cmd_down
+  rm -rf "$dir"
+  echo "removed $dir: the next \`up\` starts a new, empty cluster"
+}
+
 cmd_status() {
   for name in $(etcd_names) $(master_names) $(node_names); do
     if alive "$name"; then
@@ -377,5 +409,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   add) shift; cmd_add "$@" ;;
-  *) echo "usage: $0 up [--tls] [--ha]|down|status|add RACK" >&2; exit 2 ;;
+  reset) cmd_reset ;;
+  *) echo "usage: $0 up [--tls] [--ha]|down|status|add RACK|reset" >&2; exit 2 ;;
 esac

@@ -91,7 +91,7 @@ absl::Status DirectoryManager::OnRegistered(
     *next.add_nodes() = node;
     changed = true;
   } else if (known->address() != node.address() ||
-             known->rack() != node.rack()) {
+             known->rack() != node.rack() || known->name() != node.name()) {
     for (NodeDescriptor& n : *next.mutable_nodes()) {
       if (n.id() == node.id()) n = node;
     }

@@ -115,6 +115,21 @@ struct StorageNode::Impl {
     }
   }
 
+  // A decommission that drained this node ends with it REMOVED: it holds
+  // nothing and never will, so it says so and stops (unless told to stay).
+  void ExitIfRemoved() {
+    if (options.stay_after_removal ||
+        !directory.Get()->IsRemoved(self.id())) {
+      return;
+    }
+    if (!announced_removal.exchange(true)) {
+      QKV_LOG(INFO) << "decommissioned: holds nothing, safe to stop; "
+                       "stopping (--stay_after_removal keeps it running)";
+      base.Finish();
+    }
+  }
+  std::atomic<bool> announced_removal{false};
+
   NodeLoad CurrentLoad() {
     NodeLoad result;
     for (const auto& [partition, stats] : engine->Stats()) {
@@ -239,6 +254,12 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   if (options.serving_hook) options.serving_hook(bound);
   impl->self.set_id(identity.id);
   impl->self.set_rack(options.rack);
+  impl->self.set_name(
+      !options.name.empty()
+          ? options.name
+          : std::filesystem::path(options.data_dir).lexically_normal()
+                .filename()
+                .string());
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
@@ -272,6 +293,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                   r.partition(), absl::FromUnixMillis(r.repaired_before_ms()));
             }
             raw->repaired_cursor = response.repaired_cursor();
+            raw->ExitIfRemoved();
           },
           [raw](const HeartbeatRequest& request) {
             for (uint32_t p : request.diverged_partitions()) {
@@ -280,7 +302,10 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
           }});
   impl->watcher = std::make_unique<DirectoryWatcher>(
       impl->masters.get(), &impl->directory, impl->cluster.get(),
-      [raw] { raw->heartbeater->Wake(); });
+      [raw] {
+        raw->heartbeater->Wake();
+        raw->ExitIfRemoved();
+      });
   impl->started_heartbeater.store(impl->heartbeater.get(),
                                   std::memory_order_release);
   impl->heartbeater->Start();

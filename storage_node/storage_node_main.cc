@@ -20,6 +20,13 @@ ABSL_FLAG(std::string, master, "127.0.0.1:7000",
           "host:port of the master, or HOST:PORT,HOST:PORT,... of several "
           "masters (the leader is found among them)");
 ABSL_FLAG(std::string, rack, "", "rack (failure domain) of this node; required");
+ABSL_FLAG(bool, stay_after_removal, false,
+          "keep running, idle, once a decommission has removed this node "
+          "(default: log \"decommissioned: holds nothing, safe to stop\" and "
+          "exit 0)");
+ABSL_FLAG(std::string, name, "",
+          "what operators call this node, shown beside its id (default: the "
+          "last part of --data_dir)");
 ABSL_FLAG(std::string, data_dir, "", "data directory; required");
 ABSL_FLAG(std::string, advertise, "",
           "host:port others reach this node at (default: --listen)");
@@ -40,7 +47,8 @@ int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv, "kv_storage_node",
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT[,...] --rack=RACK "
-      "--data_dir=DIR [--advertise=HOST:PORT] [--heartbeat_interval=1s] "
+      "--data_dir=DIR [--name=NAME] [--advertise=HOST:PORT] "
+      "[--heartbeat_interval=1s] [--stay_after_removal] "
       "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::StorageNodeOptions options;
@@ -50,6 +58,8 @@ int main(int argc, char** argv) {
   options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   options.master = absl::GetFlag(FLAGS_master);
   options.rack = absl::GetFlag(FLAGS_rack);
+  options.name = absl::GetFlag(FLAGS_name);
+  options.stay_after_removal = absl::GetFlag(FLAGS_stay_after_removal);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.advertise = absl::GetFlag(FLAGS_advertise);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);

@@ -30,6 +30,12 @@ struct StorageNodeOptions {
   std::string master = "127.0.0.1:7000";
   // Failure domain; replicas of a partition go to distinct racks.
   std::string rack;
+  // --name: what the operator calls this node; empty: the last part of
+  // data_dir.
+  std::string name;
+  // --stay_after_removal: keep running, idle, once a decommission has
+  // removed the node (by default it stops, exit 0).
+  bool stay_after_removal = false;
   // Holds IDENTITY (the node id) and the RocksDB database.
   std::string data_dir;
   // Address others reach this node at; empty means the listen address (with

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -653,6 +654,16 @@ std::string NodeFields(const std::string& nodes_json, const std::string& id) {
   return nodes_json.substr(state, end - state);
 }
 
+// The "name" of node `id` in `kvcli --json nodes`.
+std::string NameOf(const std::string& nodes_json, const std::string& id) {
+  const size_t at = nodes_json.find("\"id\": \"" + id + "\"");
+  if (at == std::string::npos) return "";
+  const size_t name = nodes_json.find("\"name\": \"", at);
+  if (name == std::string::npos) return "";
+  const size_t start = name + 9;
+  return nodes_json.substr(start, nodes_json.find('"', start) - start);
+}
+
 // Last: it changes the cluster's membership for good.
 TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   Result r;
@@ -705,6 +716,24 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
                       absl::Seconds(30)))
       << r.out << r.err;
+  // The removed node says so and stops by itself; the local cluster starts
+  // it no more.
+  const std::string removed_name = NameOf(Kvcli("--json nodes").out, leaving);
+  ASSERT_FALSE(removed_name.empty());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Shell(*dir_, "kill -0 $(cat " +
+                                dir_->Sub("cluster/" + removed_name + ".pid") +
+                                ") 2>/dev/null")
+                   .exit_code != 0;
+      },
+      absl::Seconds(30)))
+      << removed_name << " still runs";
+  std::ifstream removed_log(dir_->Sub("cluster/" + removed_name + ".log"));
+  const std::string removed_text((std::istreambuf_iterator<char>(removed_log)),
+                                 std::istreambuf_iterator<char>());
+  EXPECT_NE(removed_text.find("decommissioned: holds nothing, safe to stop"),
+            std::string::npos);
 
   // A node killed is DOWN: status says so with exit 3 until it is back.
   const std::string pidfile = dir_->Sub("cluster/node1.pid");
@@ -716,6 +745,12 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   ExpectOneErrorLine(r);
   Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
   ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_NE(up.out.find(removed_name + " was decommissioned (REMOVED): not "
+                                       "started again"),
+            std::string::npos)
+      << up.out;
+  EXPECT_NE(up.out.find("5 storage nodes on racks r1 r2 r3"), std::string::npos)
+      << up.out;
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
                       absl::Seconds(30)))
       << r.out << r.err;
@@ -973,6 +1008,16 @@ TEST_F(SystemTest, KvcliAnswersLikeUsersExpect) {
                                              Master(), "/ get schemed"));
   EXPECT_EQ(schemed.exit_code, 0) << schemed.err;
   EXPECT_EQ(schemed.out, "value");  // into a pipe: the bytes unchanged
+  // `nodes` fits 100 columns, by rack, with each node's local name.
+  Result nodes = Kvcli("nodes");
+  EXPECT_EQ(nodes.exit_code, 0) << nodes.err;
+  for (absl::string_view line : absl::StrSplit(nodes.out, '\n')) {
+    EXPECT_LE(line.size(), 100u) << line;
+  }
+  EXPECT_NE(nodes.out.find("rack r1\n"), std::string::npos) << nodes.out;
+  EXPECT_NE(nodes.out.find("  node1 "), std::string::npos) << nodes.out;
+  EXPECT_NE(nodes.out.find("GiB"), std::string::npos) << nodes.out;
+  EXPECT_NE(Kvcli("nodes --wide").out.find("FREE_BYTES"), std::string::npos);
   // At a terminal, get ends its line.
   Result tty = Shell(*dir_, absl::StrCat("script -qec '", QKV_BIN_DIR,
                                          "/kvcli --master=", Master(),

@@ -166,6 +166,9 @@ struct ReplicaLocation {
   std::string address;
   std::string rack;
   std::string state;  // "UP", "DOWN", ...
+  // What the operator calls the node (its --name, by default the last part
+  // of its data dir); may be empty.
+  std::string name;
 };
 
 struct KeyLocation {
