@@ -4,7 +4,9 @@
 // latency percentiles and errors by code, each figure also as a ratio to a
 // ping baseline measured against the same storage nodes in the same run
 // (docs/benchmarks.md).
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -120,6 +122,11 @@ struct RunResult {
   absl::Duration elapsed;
   uint64_t ok = 0;
   LatencyHistogram latency;  // successful requests only
+  // The same, for reads and for updates apart (mixed and YCSB workloads).
+  uint64_t reads_ok = 0, updates_ok = 0;
+  LatencyHistogram read_latency, update_latency;
+  // How often each key was asked for, to name the hottest under zipfian.
+  std::vector<uint64_t> key_hits;
   std::map<std::string, uint64_t> errors;
   std::map<std::string, std::string> first_error;
 
@@ -326,6 +333,7 @@ class Runner {
       absl::MutexLock lock(&mu_);
       result_ = RunResult();
       result_.workload = name;
+      result_.key_hits.assign(keys_->size(), 0);
       loops_ = inflight;
       issued_ = 0;
       sequential_ = sequential;
@@ -402,17 +410,21 @@ class Runner {
   }
 
   void Issue(uint64_t key, bool read, absl::Time due) {
-    target_->Issue(key, read, [this, due](absl::Status status) {
-      Record(status, absl::Now() - due);
+    target_->Issue(key, read, [this, key, read, due](absl::Status status) {
+      Record(status, key, read, absl::Now() - due);
       Next();
     });
   }
 
-  void Record(const absl::Status& status, absl::Duration latency) {
+  void Record(const absl::Status& status, uint64_t key, bool read,
+              absl::Duration latency) {
     absl::MutexLock lock(&mu_);
+    if (key < result_.key_hits.size()) ++result_.key_hits[key];
     if (status.ok()) {
       ++result_.ok;
       result_.latency.Record(latency);
+      ++(read ? result_.reads_ok : result_.updates_ok);
+      (read ? result_.read_latency : result_.update_latency).Record(latency);
       return;
     }
     const std::string code = absl::StatusCodeToString(status.code());
@@ -475,18 +487,40 @@ std::string JsonRun(const RunResult& run) {
       Ms(run.latency.max()), absl::StrJoin(errors, ", "));
 }
 
+// "p50=1.234 (1.10x ping)": a percentile of `latency`, and its ratio to
+// the ping's (none without a baseline).
+std::string Percentile(const char* name, double q, const LatencyHistogram& latency,
+                       const RunResult* ping) {
+  const double ms = Ms(latency.Percentile(q));
+  const double base = ping ? Ms(ping->latency.Percentile(q)) : 0;
+  return absl::StrFormat("%s=%.3f%s", name, ms,
+                         base > 0 ? absl::StrFormat(" (%.2fx ping)", ms / base)
+                                  : "");
+}
+
 void PrintRun(const RunResult& run, const RunResult* ping) {
   const double base_ops = ping ? ping->ops_per_sec() : 0;
-  const double base_p99 = ping ? Ms(ping->latency.Percentile(0.99)) : 0;
-  const double p99 = Ms(run.latency.Percentile(0.99));
   std::cout << absl::StrFormat(
-      "%s: %d ok in %.1f s = %.0f ops/s (%s)\n"
-      "  latency ms: p50=%.3f p99=%.3f (%s) p999=%.3f max=%.3f\n",
+      "%s: %d ok in %.1f s = %.0f ops/s%s\n  latency ms: %s %s %s max=%.3f\n",
       run.workload, run.ok, absl::ToDoubleSeconds(run.elapsed),
-      run.ops_per_sec(), Ratio(run.ops_per_sec(), base_ops),
-      Ms(run.latency.Percentile(0.5)), p99,
-      base_p99 > 0 ? absl::StrFormat("%.2fx ping", p99 / base_p99) : "-",
-      Ms(run.latency.Percentile(0.999)), Ms(run.latency.max()));
+      run.ops_per_sec(),
+      ping ? absl::StrCat(" (", Ratio(run.ops_per_sec(), base_ops), ")") : "",
+      Percentile("p50", 0.5, run.latency, ping),
+      Percentile("p99", 0.99, run.latency, ping),
+      Percentile("p999", 0.999, run.latency, ping), Ms(run.latency.max()));
+  if (run.reads_ok > 0 && run.updates_ok > 0) {
+    // Mixed and YCSB workloads: reads and updates apart.
+    const double seconds = absl::ToDoubleSeconds(run.elapsed);
+    std::cout << absl::StrFormat(
+        "  reads:   %d ok = %.0f ops/s, latency ms: %s %s\n"
+        "  updates: %d ok = %.0f ops/s, latency ms: %s %s\n",
+        run.reads_ok, run.reads_ok / seconds,
+        Percentile("p50", 0.5, run.read_latency, ping),
+        Percentile("p99", 0.99, run.read_latency, ping), run.updates_ok,
+        run.updates_ok / seconds,
+        Percentile("p50", 0.5, run.update_latency, ping),
+        Percentile("p99", 0.99, run.update_latency, ping));
+  }
   std::cout << "  errors:";
   if (run.errors.empty()) std::cout << " none";
   for (const auto& [code, count] : run.errors) {
@@ -496,6 +530,25 @@ void PrintRun(const RunResult& run, const RunResult* ping) {
   for (const auto& [code, message] : run.first_error) {
     std::cout << "  first " << code << ": " << message << "\n";
   }
+}
+
+// The `n` keys asked for most, with their share of the requests.
+std::string HottestKeys(const RunResult& run, size_t n) {
+  std::vector<std::pair<uint64_t, uint64_t>> hits;  // count, key
+  uint64_t total = 0;
+  for (uint64_t key = 0; key < run.key_hits.size(); ++key) {
+    total += run.key_hits[key];
+    if (run.key_hits[key] > 0) hits.emplace_back(run.key_hits[key], key);
+  }
+  n = std::min(n, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + n, hits.end(),
+                    std::greater<>());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(absl::StrFormat("%s %.1f%%", KeyChooser::KeyName(hits[i].second),
+                                  100.0 * hits[i].first / std::max<uint64_t>(total, 1)));
+  }
+  return absl::StrJoin(out, ", ");
 }
 
 int Fail(int code, const std::string& message) {
@@ -601,14 +654,24 @@ int Main() {
     return new Runner(target, chooser, read_fraction, at_rate, progress);
   };
 
+  // The quorums in effect: the requested ones, or the cluster's majority.
+  int effective_w = request.w, effective_r = request.r;
+  if (effective_w == 0 || effective_r == 0) {
+    if (auto n = (*client)->ReplicationFactor(); n.ok()) {
+      const int majority = static_cast<int>(*n) / 2 + 1;
+      if (effective_w == 0) effective_w = majority;
+      if (effective_r == 0) effective_r = majority;
+    }
+  }
   if (!json) {
     std::cout << absl::StrFormat(
-        "kvbench: workload=%s mode=%s distribution=%s keys=%d inflight=%d "
-        "rate=%s value_size=%d duration=%s w=%d r=%d nodes=%d\n",
+        "kvbench: workload=%s mode=%s distribution=%s keys=%d (bench/0.."
+        "bench/%d) inflight=%d rate=%s value_size=%d duration=%s W=%d R=%d "
+        "nodes=%d\n",
         workload->name, QueryModeName(options.mode),
-        absl::GetFlag(FLAGS_distribution), keys, inflight,
+        absl::GetFlag(FLAGS_distribution), keys, keys - 1, inflight,
         rate > 0 ? absl::StrCat(rate, "/s") : "max", value_size,
-        absl::FormatDuration(duration), request.w, request.r, nodes.size());
+        absl::FormatDuration(duration), effective_w, effective_r, nodes.size());
   }
   std::optional<RunResult> preload, base;
   if (!workload->ping && workload->read_fraction > 0 &&
@@ -643,7 +706,7 @@ int Main() {
         "\"r\": %d, \"run\": %s",
         JsonString(workload->name), JsonString(QueryModeName(options.mode)),
         JsonString(absl::GetFlag(FLAGS_distribution)), keys, inflight, rate,
-        value_size, request.w, request.r, JsonRun(run));
+        value_size, effective_w, effective_r, JsonRun(run));
     if (base) {
       std::cout << absl::StrFormat(
           ", \"ping\": %s, \"x_ping\": %.3f, \"p99_x_ping\": %.3f",
@@ -652,10 +715,32 @@ int Main() {
               Ms(base->latency.Percentile(0.99)));
     }
     if (preload) std::cout << ", \"preload\": " << JsonRun(*preload);
+    if (run.reads_ok > 0 && run.updates_ok > 0) {
+      const double seconds = absl::ToDoubleSeconds(run.elapsed);
+      std::cout << absl::StrFormat(
+          ", \"reads\": {\"ok\": %d, \"ops_per_sec\": %.1f, \"p50_ms\": %.3f, "
+          "\"p99_ms\": %.3f}, \"updates\": {\"ok\": %d, \"ops_per_sec\": %.1f, "
+          "\"p50_ms\": %.3f, \"p99_ms\": %.3f}",
+          run.reads_ok, run.reads_ok / seconds,
+          Ms(run.read_latency.Percentile(0.5)),
+          Ms(run.read_latency.Percentile(0.99)), run.updates_ok,
+          run.updates_ok / seconds, Ms(run.update_latency.Percentile(0.5)),
+          Ms(run.update_latency.Percentile(0.99)));
+    }
+    if (absl::GetFlag(FLAGS_distribution) == "zipfian") {
+      std::cout << ", \"hottest_keys\": " << JsonString(HottestKeys(run, 5));
+    }
     std::cout << "}\n";
   } else {
-    if (base) PrintRun(*base, nullptr);
+    if (base) {
+      std::cout << absl::StrFormat("baseline (ping, %s, before the run):\n",
+                                   absl::FormatDuration(baseline));
+      PrintRun(*base, nullptr);
+    }
     PrintRun(run, base ? &*base : nullptr);
+    if (absl::GetFlag(FLAGS_distribution) == "zipfian") {
+      std::cout << "  hottest keys: " << HottestKeys(run, 5) << "\n";
+    }
   }
   if (run.ok == 0 && run.failed() > 0) {
     return Fail(3, absl::StrCat("every request failed; first error: ",

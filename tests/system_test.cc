@@ -568,9 +568,30 @@ TEST_F(SystemTest, KvbenchReportsAgainstPing) {
                                           "--baseline=500ms --inflight=8 --json"));
   ASSERT_EQ(ycsb.exit_code, 0) << ycsb.err;
   for (const char* field : {"\"x_ping\": ", "\"ping\": {", "\"preload\": {",
-                            "\"errors\": {}"}) {
+                            "\"errors\": {}", "\"w\": 2, \"r\": 2",
+                            "\"reads\": {\"ok\": ", "\"updates\": {\"ok\": ",
+                            "\"hottest_keys\": \"bench/"}) {
     EXPECT_NE(ycsb.out.find(field), std::string::npos) << field << ycsb.out;
   }
+  // The same as a user reads it: the quorums in effect, the baseline's own
+  // figures, every latency against ping's, reads and updates apart.
+  Result text = Shell(*dir_, absl::StrCat(kvbench, "--master=", Master(),
+                                          " --workload=a --distribution=zipfian "
+                                          "--keys=200 --duration=1s "
+                                          "--baseline=300ms --inflight=8 "
+                                          "--progress=false"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  for (const char* line : {"W=2 R=2", "keys=200 (bench/0..bench/199)",
+                           "baseline (ping, 300ms, before the run):",
+                           "p99=", "x ping)", "  reads:   ", "  updates: ",
+                           "  hottest keys: bench/"}) {
+    EXPECT_NE(text.out.find(line), std::string::npos) << line << text.out;
+  }
+  // Its keys live under bench/, where users find them.
+  Result benched = Kvcli("scan --prefix=bench/ --keys-only --limit=2");
+  EXPECT_EQ(benched.exit_code, 0) << benched.err;
+  EXPECT_EQ(std::count(benched.out.begin(), benched.out.end(), '\n'), 2)
+      << benched.out;
   // Progress lines go to standard error, once a second (the run lasts two,
   // so at least one is due well before it ends).
   EXPECT_NE(ycsb.err.find("ops/s"), std::string::npos) << ycsb.err;

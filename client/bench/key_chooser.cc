@@ -54,7 +54,7 @@ uint64_t KeyChooser::Next() {
 }
 
 std::string KeyChooser::KeyName(uint64_t index) {
-  return absl::StrCat("bench-", index);
+  return absl::StrCat("bench/", index);
 }
 
 }  // namespace quorumkv

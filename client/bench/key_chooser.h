@@ -24,7 +24,11 @@ class KeyChooser {
 
   // A key index in [0, keys).
   uint64_t Next();
-  // The name of key `index`, as preload writes it.
+  // How many keys it chooses from.
+  uint64_t size() const { return keys_; }
+  // The name of key `index`, as preload writes it: "bench/INDEX", under a
+  // prefix of its own so that users find and remove them (kvcli scan
+  // --prefix=bench/).
   static std::string KeyName(uint64_t index);
 
  private:
