@@ -375,6 +375,8 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   summary.partitions = response.partitions();
   summary.replication = response.replication();
   summary.under_replicated = response.under_replicated();
+  summary.node_down_after_ms = response.node_down_after_ms();
+  summary.replace_after_ms = response.replace_after_ms();
   summary.misplaced = response.misplaced();
   summary.anti_entropy_compared = response.anti_entropy_compared();
   summary.anti_entropy_oldest_ms = response.anti_entropy_oldest_ms();

@@ -1026,10 +1026,44 @@ absl::Status RunDecommission(Context& ctx) {
   }
 }
 
+// What `status` says of a node that is not plainly well: UP but silent
+// for more than two heartbeats ("suspect": it is DOWN once silent for
+// --node_down_after), or DOWN (when its partitions are re-replicated).
+struct NodeConcern {
+  const NodeSummary* node;
+  bool suspect;      // else DOWN
+  int64_t down_ms;   // DOWN: for how long
+  int64_t replace_in_ms;  // DOWN: until its replacement starts (<= 0: started)
+};
+
+std::vector<NodeConcern> Concerns(const ClusterSummary& cluster) {
+  // Heartbeats come every second by default: two missed is worth saying.
+  constexpr int64_t kSuspectAfterMs = 2000;
+  std::vector<NodeConcern> concerns;
+  for (const NodeSummary& n : cluster.nodes) {
+    const int64_t silent = n.last_heartbeat_ms_ago;
+    if (n.node.state == "UP" && silent > kSuspectAfterMs) {
+      concerns.push_back({&n, true, 0, 0});
+    } else if (n.node.state == "DOWN") {
+      const int64_t down = silent < 0 ? -1 : silent - cluster.node_down_after_ms;
+      concerns.push_back(
+          {&n, false, down,
+           down < 0 ? -1 : cluster.replace_after_ms - down});
+    }
+  }
+  return concerns;
+}
+
+std::string NodeLabel(const NodeSummary& n) {
+  return n.node.name.empty() ? n.node.id
+                             : absl::StrCat(n.node.id, " (", n.node.name, ")");
+}
+
 absl::Status RunStatus(Context& ctx) {
   ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
   std::map<std::string, int> by_state;
   for (const NodeSummary& n : cluster.nodes) ++by_state[n.node.state];
+  const std::vector<NodeConcern> concerns = Concerns(cluster);
   const bool healthy = cluster.formed && cluster.under_replicated == 0 &&
                        cluster.misplaced == 0 && !cluster.leader.empty();
   if (ctx.json) {
@@ -1055,7 +1089,22 @@ absl::Status RunStatus(Context& ctx) {
               << ", \"under_replicated\": " << cluster.under_replicated
               << ", \"misplaced\": " << cluster.misplaced
               << ", \"moves\": " << cluster.moves
-              << ", \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
+              << ", \"anti_entropy\": " << AntiEntropyJson(cluster);
+    std::string suspect, down;
+    for (const NodeConcern& c : concerns) {
+      std::string& list = c.suspect ? suspect : down;
+      absl::StrAppend(&list, list.empty() ? "" : ", ", "{\"id\": ",
+                      Json(c.node->node.id), ", \"name\": ",
+                      Json(c.node->node.name), ", \"last_heartbeat_ms_ago\": ",
+                      c.node->last_heartbeat_ms_ago);
+      if (!c.suspect) {
+        absl::StrAppend(&list, ", \"down_ms\": ", c.down_ms,
+                        ", \"replacement_in_ms\": ", c.replace_in_ms);
+      }
+      absl::StrAppend(&list, "}");
+    }
+    std::cout << ", \"suspect\": [" << suspect << "], \"down\": [" << down
+              << "]}\n";
   } else {
     std::cout << "leader: "
               << (cluster.leader.empty()
@@ -1079,12 +1128,35 @@ absl::Status RunStatus(Context& ctx) {
     for (const auto& [state, count] : by_state) {
       std::cout << " " << count << " " << state;
     }
+    for (const NodeConcern& c : concerns) {
+      if (c.suspect) {
+        std::cout << "\n  " << NodeLabel(*c.node) << " is suspect: no heartbeat for "
+                  << absl::StrFormat("%.1f", c.node->last_heartbeat_ms_ago / 1000.0)
+                  << " s (DOWN after "
+                  << cluster.node_down_after_ms / 1000 << " s)";
+      } else if (c.down_ms < 0) {
+        std::cout << "\n  " << NodeLabel(*c.node)
+                  << " is DOWN (not heard from since the master started)";
+      } else {
+        std::cout << "\n  " << NodeLabel(*c.node) << " is DOWN for "
+                  << c.down_ms / 1000 << " s: "
+                  << (c.replace_in_ms > 0
+                          ? absl::StrCat("replacement in ",
+                                         (c.replace_in_ms + 999) / 1000, " s")
+                          : std::string("its partitions are being re-replicated"));
+      }
+    }
     std::cout << "\npartitions: " << cluster.partitions << ", N="
               << cluster.replication << ", " << cluster.under_replicated
               << " under-replicated, " << cluster.misplaced
               << " misplaced\nmoves in flight: " << cluster.moves
               << "\n" << AntiEntropyLine(cluster)
-              << (healthy ? "healthy" : "NOT healthy") << "\n";
+              << (!healthy ? "NOT healthy"
+                  : std::any_of(concerns.begin(), concerns.end(),
+                                [](const NodeConcern& c) { return c.suspect; })
+                      ? "healthy, with a suspect node (see above)"
+                      : "healthy")
+              << "\n";
   }
   if (healthy) return absl::OkStatus();
   return absl::UnavailableError(

@@ -12,12 +12,15 @@ namespace quorumkv {
 ClusterStatusReporter::ClusterStatusReporter(
     const Leadership* leadership,
     const Membership* membership, const DirectoryManager* directory,
-    const MoveTracker* moves, const AntiEntropyScheduler* anti_entropy)
+    const MoveTracker* moves, const AntiEntropyScheduler* anti_entropy,
+    absl::Duration node_down_after, absl::Duration replace_after)
     : leadership_(leadership),
       membership_(membership),
       directory_(directory),
       moves_(moves),
-      anti_entropy_(anti_entropy) {}
+      anti_entropy_(anti_entropy),
+      node_down_after_(node_down_after),
+      replace_after_(replace_after) {}
 
 ClusterStatusResponse ClusterStatusReporter::Describe() const {
   ClusterStatusResponse response;
@@ -32,6 +35,8 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
   response.set_initial_nodes(directory_->initial_nodes());
   response.set_partitions(directory->partitions());
   response.set_replication(directory->replication());
+  response.set_node_down_after_ms(absl::ToInt64Milliseconds(node_down_after_));
+  response.set_replace_after_ms(absl::ToInt64Milliseconds(replace_after_));
   absl::flat_hash_map<std::string, uint32_t> partitions_per_node, joining;
   for (const PartitionReplicas& p : directory->proto().assignments()) {
     for (const std::string& id : p.node_ids()) ++partitions_per_node[id];

@@ -19,11 +19,16 @@ namespace quorumkv {
 class ClusterStatusReporter {
  public:
   // Pointers must outlive the reporter.
+  // `node_down_after` and `replace_after` are the master's flags, said in
+  // every answer so that tools can tell when a node goes DOWN and when its
+  // replacement starts.
   ClusterStatusReporter(const Leadership* leadership,
                         const Membership* membership,
                         const DirectoryManager* directory,
                         const MoveTracker* moves,
-                        const AntiEntropyScheduler* anti_entropy);
+                        const AntiEntropyScheduler* anti_entropy,
+                        absl::Duration node_down_after,
+                        absl::Duration replace_after);
 
   // Nodes with state, load and partitions; under-replicated partitions;
   // moves in flight; anti-entropy progress.
@@ -37,6 +42,8 @@ class ClusterStatusReporter {
   const DirectoryManager* const directory_;
   const MoveTracker* const moves_;
   const AntiEntropyScheduler* const anti_entropy_;
+  const absl::Duration node_down_after_;
+  const absl::Duration replace_after_;
 };
 
 }  // namespace quorumkv

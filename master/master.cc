@@ -314,7 +314,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   });
   impl->status = std::make_unique<ClusterStatusReporter>(
       impl->leadership, impl->membership.get(), impl->directory.get(),
-      impl->moves.get(), impl->anti_entropy.get());
+      impl->moves.get(), impl->anti_entropy.get(), options.node_down_after,
+      options.replace_after);
   if (replicated) {
     impl->leader_client = std::make_unique<LeaderClient>(
         impl->leadership, impl->security.outgoing());

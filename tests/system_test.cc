@@ -759,10 +759,25 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   // A node killed is DOWN: status says so with exit 3 until it is back.
   const std::string pidfile = dir_->Sub("cluster/node1.pid");
   ASSERT_EQ(Shell(*dir_, "kill -9 $(cat " + pidfile + ")").exit_code, 0);
+  // Until --node_down_after it is UP but suspect; then DOWN, with when its
+  // replacement starts.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        r = Kvcli("status");
+        return r.out.find("(node1) is suspect: no heartbeat for ") !=
+               std::string::npos;
+      },
+      absl::Seconds(10)))
+      << r.out;
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 3; },
                       absl::Seconds(30)))
       << r.out << r.err;
   EXPECT_NE(r.out.find("NOT healthy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(node1) is DOWN for "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(": replacement in "), std::string::npos) << r.out;
+  Result down_json = Kvcli("--json status");
+  EXPECT_NE(down_json.out.find("\"replacement_in_ms\": "), std::string::npos)
+      << down_json.out;
   ExpectOneErrorLine(r);
   Result up = Shell(*dir_, env_ + QKV_SOURCE_DIR "/deploy/local-cluster.sh up");
   ASSERT_EQ(up.exit_code, 0) << up.err;

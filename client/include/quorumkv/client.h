@@ -198,6 +198,9 @@ struct ClusterSummary {
   uint64_t epoch = 0;
   bool formed = false;
   uint32_t registered_nodes = 0;
+  // The master's --node_down_after and --replace_after (0: not said).
+  int64_t node_down_after_ms = 0;
+  int64_t replace_after_ms = 0;
   uint32_t initial_nodes = 0;
   uint32_t partitions = 0;
   uint32_t replication = 0;
