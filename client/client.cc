@@ -422,6 +422,8 @@ std::vector<MoveInfo> ToMoves(
     info.state = m.state();
     info.bytes_streamed = m.bytes_streamed();
     info.started_ms = m.move().started_ms();
+    info.finished_ms = m.finished_ms();
+    info.why = m.why();
   }
   return result;
 }
@@ -432,7 +434,8 @@ absl::StatusOr<MoveList> internal::ClientImpl::Moves() {
   ListMovesResponse response;
   RETURN_IF_ERROR(CallMaster(&MasterService::Stub::ListMoves,
                              ListMovesRequest(), &response));
-  return MoveList{response.epoch(), ToMoves(response.moves())};
+  return MoveList{response.epoch(), ToMoves(response.moves()),
+                  ToMoves(response.recent())};
 }
 
 absl::StatusOr<MoveList> internal::ClientImpl::Plan() {

@@ -939,36 +939,68 @@ absl::Status RunNodes(Context& ctx) {
   return absl::OkStatus();
 }
 
-void PrintMoves(const Context& ctx, const MoveList& list) {
+std::string MoveJson(const MoveInfo& m) {
+  std::string out = absl::StrCat(
+      "{\"partition\": ", m.partition, ", \"from\": ", Json(m.from),
+      ", \"to\": ", Json(m.to), ", \"reason\": ", Json(m.reason),
+      ", \"state\": ", Json(m.state), ", \"bytes_streamed\": ",
+      m.bytes_streamed, ", \"started_ms\": ", m.started_ms);
+  if (m.finished_ms != 0) {
+    absl::StrAppend(&out, ", \"finished_ms\": ", m.finished_ms,
+                    ", \"why\": ", Json(m.why));
+  }
+  return out + "}";
+}
+
+std::string ClockTime(int64_t unix_ms) {
+  return unix_ms == 0 ? std::string("-")
+                      : absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(unix_ms),
+                                         absl::LocalTimeZone());
+}
+
+// `what` the moves are: "in flight" (moves) or "planned" (plan, a drain).
+void PrintMoves(const Context& ctx, const MoveList& list,
+                absl::string_view what = "in flight") {
   if (ctx.json) {
     std::cout << "{\"epoch\": " << list.epoch << ", \"moves\": [";
     for (size_t i = 0; i < list.moves.size(); ++i) {
-      const MoveInfo& m = list.moves[i];
-      std::cout << (i ? ", " : "") << "{\"partition\": " << m.partition
-                << ", \"from\": " << Json(m.from) << ", \"to\": " << Json(m.to)
-                << ", \"reason\": " << Json(m.reason)
-                << ", \"state\": " << Json(m.state)
-                << ", \"bytes_streamed\": " << m.bytes_streamed
-                << ", \"started_ms\": " << m.started_ms << "}";
+      std::cout << (i ? ", " : "") << MoveJson(list.moves[i]);
+    }
+    std::cout << "], \"recent\": [";
+    for (size_t i = 0; i < list.recent.size(); ++i) {
+      std::cout << (i ? ", " : "") << MoveJson(list.recent[i]);
     }
     std::cout << "]}\n";
     return;
   }
   std::cout << "epoch " << list.epoch << ", " << list.moves.size()
-            << (list.moves.size() == 1 ? " move" : " moves") << "\n";
-  if (list.moves.empty()) return;
-  std::cout << absl::StrFormat("%5s %-14s %-14s %-13s %-10s %12s %s\n", "PART",
-                               "FROM", "TO", "REASON", "STATE", "BYTES",
-                               "STARTED");
-  for (const MoveInfo& m : list.moves) {
-    std::cout << absl::StrFormat(
-        "%5d %-14s %-14s %-13s %-10s %12d %s\n", m.partition,
-        m.from.empty() ? "-" : m.from, m.to, m.reason, m.state,
-        m.bytes_streamed,
-        m.started_ms == 0
-            ? std::string("-")
-            : absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(m.started_ms),
-                               absl::LocalTimeZone()));
+            << (list.moves.size() == 1 ? " move" : " moves") << " " << what
+            << "\n";
+  if (!list.moves.empty()) {
+    std::cout << absl::StrFormat("%5s %-14s %-14s %-13s %-10s %12s %s\n",
+                                 "PART", "FROM", "TO", "REASON", "STATE",
+                                 "BYTES", "STARTED");
+    for (const MoveInfo& m : list.moves) {
+      std::cout << absl::StrFormat(
+          "%5d %-14s %-14s %-13s %-10s %12d %s\n", m.partition,
+          m.from.empty() ? "-" : m.from, m.to, m.reason, m.state,
+          m.bytes_streamed, ClockTime(m.started_ms));
+    }
+  }
+  if (!list.recent.empty()) {
+    std::cout << list.recent.size() << " ended in the last 10 minutes:\n"
+              << absl::StrFormat("%5s %-14s %-14s %-13s %-10s %8s %s\n",
+                                 "PART", "FROM", "TO", "REASON", "OUTCOME",
+                                 "TOOK", "ENDED");
+    for (const MoveInfo& m : list.recent) {
+      std::cout << absl::StrFormat(
+          "%5d %-14s %-14s %-13s %-10s %8s %s%s\n", m.partition,
+          m.from.empty() ? "-" : m.from, m.to, m.reason, m.state,
+          m.started_ms == 0
+              ? std::string("-")
+              : absl::StrFormat("%.1fs", (m.finished_ms - m.started_ms) / 1000.0),
+          ClockTime(m.finished_ms), m.why.empty() ? "" : " (" + m.why + ")");
+    }
   }
 }
 
@@ -980,7 +1012,7 @@ absl::Status RunMoves(Context& ctx) {
 
 absl::Status RunPlan(Context& ctx) {
   ASSIGN_OR_RETURN(MoveList plan, ctx.client->Plan());
-  PrintMoves(ctx, plan);
+  PrintMoves(ctx, plan, "planned");
   return absl::OkStatus();
 }
 
@@ -1004,7 +1036,7 @@ absl::Status RunDecommission(Context& ctx) {
               << (result->removed ? " (it held nothing: REMOVED)" : "")
               << "\n";
   }
-  PrintMoves(ctx, MoveList{result->epoch, result->moves});
+  PrintMoves(ctx, MoveList{result->epoch, result->moves}, "planned");
   if (dry_run || result->removed || !ctx.Has("--wait")) return absl::OkStatus();
   // Until the node is REMOVED; the master may be away for a while (its
   // moves resume when it is back), but not for longer than --timeout.
@@ -1254,7 +1286,10 @@ const Command kCommands[] = {
      "cluster health; exit 0 when every partition has N replicas UP and "
      "none is misplaced, else 3",
      0, RunStatus},
-    {"moves", "moves", "list the partition moves in flight", 0, RunMoves},
+    {"moves", "moves",
+     "the partition moves in flight, and those that ended in the last 10 "
+     "minutes",
+     0, RunMoves},
     {"masters", "masters",
      "each master's role (leader, standby, unreachable) and term; exit 3 "
      "when none leads",

@@ -54,7 +54,12 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
        ++p) {
     uint32_t live = 0;
     for (const std::string& id : directory->Replicas(p)) live += up.contains(id);
-    under_replicated += live < directory->replication();
+    if (live < directory->replication()) {
+      ++under_replicated;
+      if (response.under_replicated_partitions_size() < 100) {
+        response.add_under_replicated_partitions(p);
+      }
+    }
   }
   if (!directory->formed()) under_replicated = directory->partitions();
   response.set_under_replicated(under_replicated);
@@ -93,6 +98,9 @@ ListMovesResponse ClusterStatusReporter::Moves() const {
   response.set_epoch(directory_->Get()->epoch());
   for (MoveStatus& move : moves_->InFlight()) {
     *response.add_moves() = std::move(move);
+  }
+  for (MoveStatus& move : moves_->Recent()) {
+    *response.add_recent() = std::move(move);
   }
   return response;
 }

@@ -277,6 +277,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
       }
       if (cancel.empty()) {
         EraseId(replicas->mutable_joining_ids(), move.to_node());
+        RecordEnded(move, "done", "", now);
         progress_.erase(MoveKey{move.partition(), move.epoch()});
         ++counters_.completed;
         QKV_LOG(INFO) << "move of partition " << move.partition() << " to "
@@ -291,6 +292,7 @@ bool MoveTracker::Advance(Directory& next, uint64_t next_epoch,
     }
     if (!cancel.empty()) {
       EraseId(replicas->mutable_joining_ids(), move.to_node());
+      RecordEnded(move, "cancelled", cancel, now);
       progress_.erase(MoveKey{move.partition(), move.epoch()});
       avoid_until_[move.to_node()] = now + options_.avoid_after_cancel;
       cancelled_.push_back(move.partition());
@@ -429,6 +431,36 @@ std::vector<StreamTask> MoveTracker::OnHeartbeat(
     }
   }
   return tasks;
+}
+
+namespace {
+constexpr absl::Duration kRecentFor = absl::Minutes(10);
+constexpr size_t kMostRecent = 100;
+}  // namespace
+
+void MoveTracker::RecordEnded(const Move& move, const std::string& state,
+                              const std::string& why, absl::Time now) {
+  MoveStatus& ended = recent_.emplace_back();
+  *ended.mutable_move() = move;
+  ended.set_state(state);
+  ended.set_finished_ms(absl::ToUnixMillis(now));
+  ended.set_why(why);
+  if (auto it = progress_.find(MoveKey{move.partition(), move.epoch()});
+      it != progress_.end()) {
+    ended.set_bytes_streamed(it->second.bytes);
+  }
+  while (recent_.size() > kMostRecent) recent_.pop_front();
+}
+
+std::vector<MoveStatus> MoveTracker::Recent() const {
+  absl::MutexLock lock(&mu_);
+  const int64_t since = absl::ToUnixMillis(absl::Now() - kRecentFor);
+  std::vector<MoveStatus> out;
+  for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
+    if (it->finished_ms() < since) break;
+    out.push_back(*it);
+  }
+  return out;
 }
 
 std::vector<MoveStatus> MoveTracker::ToStatus(

@@ -23,6 +23,7 @@
 #define QUORUMKV_MASTER_MOVE_TRACKER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <utility>
@@ -124,6 +125,10 @@ class MoveTracker {
   };
   Counters counters() const;
 
+  // Moves that ended in the last 10 minutes (at most 100), newest first,
+  // with state "done" or "cancelled".
+  std::vector<MoveStatus> Recent() const;
+
  private:
   // Logs each node whose state changed since the last tick (UP, DOWN, back
   // UP). Runs on the tick's thread only.
@@ -175,6 +180,11 @@ class MoveTracker {
   absl::flat_hash_map<std::string, absl::Time> avoid_until_
       ABSL_GUARDED_BY(mu_);
   Counters counters_ ABSL_GUARDED_BY(mu_);
+  // Moves that ended, oldest first; bounded (Recent()).
+  std::deque<MoveStatus> recent_ ABSL_GUARDED_BY(mu_);
+  void RecordEnded(const Move& move, const std::string& state,
+                   const std::string& why, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the coordinator role has been balanced since this tracker
   // started: after that only a switched move can unbalance it.
   bool leaders_balanced_ ABSL_GUARDED_BY(mu_) = false;

@@ -26,7 +26,8 @@ constexpr const char* kPage = R"html(<!DOCTYPE html>
            white-space: nowrap; }
   th { background: #f3f3f3; }
   td.text { text-align: left; }
-  tr.state-DOWN td, tr.state-REMOVED td { color: #b00; }
+  tr.state-DOWN td { color: #b00; }
+  tr.state-REMOVED td { color: #999; }
   tr.state-DECOMMISSIONING td { color: #a60; }
   #error { display: none; padding: 0.5em; background: #fdd; }
 </style>
@@ -35,6 +36,7 @@ constexpr const char* kPage = R"html(<!DOCTYPE html>
 <h1>QuorumKV cluster</h1>
 <div id="error"></div>
 <div class="summary" id="summary">loading...</div>
+<p class="bad" id="under-replicated"></p>
 <div id="racks"></div>
 <h2>Moves in flight</h2>
 <div id="moves"></div>
@@ -101,6 +103,12 @@ function render(s) {
   summary.appendChild(el("span", misplaced + " misplaced",
       misplaced ? "bad" : "good"));
   summary.appendChild(el("span", (c.moves || 0) + " moves in flight"));
+  const lacking = document.getElementById("under-replicated");
+  const listed = c.under_replicated_partitions || [];
+  lacking.textContent = listed.length
+      ? "Under-replicated partitions: " + listed.join(", ") +
+            (Number(c.under_replicated || 0) > listed.length ? ", ..." : "")
+      : "";
 
   const racks = {};
   for (const n of nodes) (racks[n.node.rack] = racks[n.node.rack] || []).push(n);
@@ -112,12 +120,13 @@ function render(s) {
     section.dataset.rack = rack;
     section.appendChild(el("h2", "Rack " + rack));
     const table = el("table");
-    table.appendChild(row(["node", "address", "state", "partitions", "joining",
+    table.appendChild(row(["node", "name", "address", "state", "partitions", "joining",
         "keys", "bytes", "free", "reads/s", "writes/s", "pending hints",
         "last heartbeat"], true));
     for (const n of racks[rack]) {
       const l = n.load || {};
-      const tr = row([n.node.id, n.node.address, n.state, n.partitions || 0,
+      const tr = row([n.node.id, n.node.name || "", n.node.address, n.state,
+          n.partitions || 0,
           n.joining || 0, l.keys || 0, bytes(l.bytes), bytes(l.free_bytes),
           Number(l.reads_per_sec || 0).toFixed(1),
           Number(l.writes_per_sec || 0).toFixed(1), l.pending_hints || 0,

@@ -59,6 +59,17 @@ class SystemTest : public ::testing::Test {
                  input);
   }
 
+  // Headless chromium, ready for a URL: --virtual-time-budget lets the
+  // page's fetch and rendering finish before the DOM is dumped; root needs
+  // --no-sandbox.
+  static std::string Chromium() {
+    return absl::StrCat(
+        "HOME=", dir_->path(), " timeout 120 chromium --headless --no-sandbox ",
+        "--disable-gpu --disable-dev-shm-usage --user-data-dir=",
+        dir_->Sub("chromium"), " --virtual-time-budget=10000 ",
+        "--window-size=1280,1000 ");
+  }
+
   static void ExpectOneErrorLine(const Result& r) {
     EXPECT_FALSE(r.err.empty());
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -315,13 +326,7 @@ TEST_F(SystemTest, StatusPageShowsEveryNodeAndRackInABrowser) {
 
   const std::string url = absl::StrCat("http://127.0.0.1:", base_port_ + 80, "/");
   const std::string screenshot = dir_->Sub("status.png");
-  // --virtual-time-budget lets the page's fetch and rendering finish before
-  // the DOM is dumped; root needs --no-sandbox.
-  const std::string chromium = absl::StrCat(
-      "HOME=", dir_->path(), " timeout 120 chromium --headless --no-sandbox ",
-      "--disable-gpu --disable-dev-shm-usage --user-data-dir=",
-      dir_->Sub("chromium"), " --virtual-time-budget=10000 ",
-      "--window-size=1280,1000 ");
+  const std::string chromium = Chromium();
   Result dom = Shell(*dir_, chromium + "--dump-dom " + url);
   ASSERT_EQ(dom.exit_code, 0) << "is chromium installed (scripts/install-deps.sh "
                                  "--tests)? "
@@ -737,6 +742,13 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   ASSERT_TRUE(WaitFor([&] { return (r = Kvcli("status")).exit_code == 0; },
                       absl::Seconds(30)))
       << r.out << r.err;
+  // `moves` shows the drain's moves after they ended.
+  Result ended = Kvcli("--json moves");
+  EXPECT_NE(ended.out.find("\"reason\": \"decommission\", \"state\": \"done\""),
+            std::string::npos)
+      << ended.out;
+  EXPECT_NE(Kvcli("moves").out.find("ended in the last 10 minutes:"),
+            std::string::npos);
   // The removed node says so and stops by itself; the local cluster starts
   // it no more.
   const std::string removed_name = NameOf(Kvcli("--json nodes").out, leaving);
@@ -775,6 +787,17 @@ TEST_F(SystemTest, ZZStatusDecommissionAndJoin) {
   EXPECT_NE(r.out.find("NOT healthy"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(node1) is DOWN for "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(": replacement in "), std::string::npos) << r.out;
+  // The status page names the partitions that lack a replica, and shows
+  // the removed node in grey, not red like the DOWN one.
+  Result page = Shell(*dir_, Chromium() + "--dump-dom " +
+                                 absl::StrCat("http://127.0.0.1:",
+                                              base_port_ + 80, "/"));
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_NE(page.out.find("Under-replicated partitions: "), std::string::npos)
+      << page.out;
+  EXPECT_NE(page.out.find("class=\"node state-REMOVED\""), std::string::npos);
+  EXPECT_NE(page.out.find("tr.state-REMOVED td { color: #999; }"),
+            std::string::npos);
   Result down_json = Kvcli("--json status");
   EXPECT_NE(down_json.out.find("\"replacement_in_ms\": "), std::string::npos)
       << down_json.out;

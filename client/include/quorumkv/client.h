@@ -242,11 +242,17 @@ struct MoveInfo {
   std::string state;   // "planned", "streaming" or "switching"
   uint64_t bytes_streamed = 0;
   int64_t started_ms = 0;  // Unix ms; 0 while planned
+  // A move that ended (state "done" or "cancelled"): when, and why a
+  // cancelled one was.
+  int64_t finished_ms = 0;
+  std::string why;
 };
 
 struct MoveList {
   uint64_t epoch = 0;
   std::vector<MoveInfo> moves;
+  // Moves that ended in the last 10 minutes, newest first (Moves() only).
+  std::vector<MoveInfo> recent;
 };
 
 struct DecommissionResult {
