@@ -442,7 +442,7 @@ absl::StatusOr<MoveList> internal::ClientImpl::Plan() {
   PlanResponse response;
   RETURN_IF_ERROR(
       CallMaster(&MasterService::Stub::Plan, PlanRequest(), &response));
-  return MoveList{response.epoch(), ToMoves(response.moves())};
+  return MoveList{response.epoch(), ToMoves(response.moves()), {}};
 }
 
 absl::StatusOr<DecommissionResult> internal::ClientImpl::Decommission(

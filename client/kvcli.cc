@@ -1036,7 +1036,7 @@ absl::Status RunDecommission(Context& ctx) {
               << (result->removed ? " (it held nothing: REMOVED)" : "")
               << "\n";
   }
-  PrintMoves(ctx, MoveList{result->epoch, result->moves}, "planned");
+  PrintMoves(ctx, MoveList{result->epoch, result->moves, {}}, "planned");
   if (dry_run || result->removed || !ctx.Has("--wait")) return absl::OkStatus();
   // Until the node is REMOVED; the master may be away for a while (its
   // moves resume when it is back), but not for longer than --timeout.
