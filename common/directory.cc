@@ -26,7 +26,30 @@ bool DirectoryView::formed() const {
          replicas_.size() == proto_.partitions();
 }
 
+const char* KeyHashName(KeyHash key_hash) {
+  return key_hash == KEY_HASH_REDIS_SLOTS ? "redis_slots" : "xxh3";
+}
+
+bool AbslParseFlag(absl::string_view text, KeyHashFlag* flag,
+                   std::string* error) {
+  for (KeyHash k : {KEY_HASH_REDIS_SLOTS, KEY_HASH_XXH3}) {
+    if (text == KeyHashName(k)) {
+      flag->value = k;
+      return true;
+    }
+  }
+  *error = absl::StrCat("\"", text, "\" is neither redis_slots nor xxh3");
+  return false;
+}
+
+std::string AbslUnparseFlag(KeyHashFlag flag) {
+  return KeyHashName(flag.value);
+}
+
 uint32_t DirectoryView::PartitionOf(absl::string_view key) const {
+  if (proto_.key_hash() == KEY_HASH_REDIS_SLOTS) {
+    return PartitionOfSlot(RedisSlot(key), proto_.partitions());
+  }
   return quorumkv::PartitionOf(key, proto_.partitions());
 }
 

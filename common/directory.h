@@ -20,6 +20,16 @@
 
 namespace quorumkv {
 
+// "redis_slots" or "xxh3", as --key_hash spells them.
+const char* KeyHashName(KeyHash key_hash);
+// A flag type for --key_hash.
+struct KeyHashFlag {
+  KeyHash value = KEY_HASH_REDIS_SLOTS;
+};
+bool AbslParseFlag(absl::string_view text, KeyHashFlag* flag,
+                   std::string* error);
+std::string AbslUnparseFlag(KeyHashFlag flag);
+
 class DirectoryView {
  public:
   explicit DirectoryView(Directory proto);

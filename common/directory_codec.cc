@@ -46,6 +46,7 @@ CompactDirectory Compact(const Directory& directory) {
   compact.set_cluster_id(directory.cluster_id());
   *compact.mutable_linearizable_prefixes() = directory.linearizable_prefixes();
   compact.set_term(directory.term());
+  compact.set_key_hash(directory.key_hash());
   return compact;
 }
 
@@ -110,6 +111,7 @@ absl::StatusOr<Directory> Expand(const CompactDirectory& compact) {
   directory.set_cluster_id(compact.cluster_id());
   *directory.mutable_linearizable_prefixes() = compact.linearizable_prefixes();
   directory.set_term(compact.term());
+  directory.set_key_hash(compact.key_hash());
   return directory;
 }
 

@@ -40,6 +40,7 @@
 #include "common/directory.h"
 #include "common/kv_methods.h"
 #include "common/kv_streams.h"
+#include "common/local_kv_node.h"
 #include "common/rpc_status.h"
 #include "common/timer_queue.h"
 #include "common/write_outcome.h"
@@ -81,6 +82,9 @@ struct RouteOptions {
   // Raised when the caller gives up: the call in flight is cancelled and
   // nothing more is tried (CANCELLED). May be null.
   CancellationPtr cancellation;
+  // The node this process serves (a storage node's front doors): requests
+  // for it are handed over in process rather than sent. May be null.
+  LocalKvNode* local = nullptr;
 };
 
 template <typename Request>
@@ -115,6 +119,7 @@ class ReplicaRoute
         request_(std::move(request)),
         deadline_(deadline),
         options_(std::move(options)),
+        local_id_(options_.local != nullptr ? options_.local->node_id() : ""),
         done_(std::move(done)) {}
 
   // A node's UNAVAILABLE without a typed detail: the request did not reach
@@ -208,6 +213,16 @@ class ReplicaRoute
     request_.set_directory_epoch(directory.epoch());
     const absl::Time deadline =
         options_.inner_deadline ? InnerDeadline(deadline_) : deadline_;
+    if (options_.local != nullptr && target.id() == local_id_) {
+      auto self = this->shared_from_this();
+      options_.local->Serve(
+          request_, deadline,
+          [self, id = target.id(), address = target.address()](
+              absl::StatusOr<Response> response) {
+            self->OnReply(id, address, std::move(response));
+          });
+      return;
+    }
     KvStream* stream = streams_->Get(target.address());
     // Registered before the call, so that a cancel in between is not
     // missed; the call's id is known once it is queued.
@@ -226,15 +241,17 @@ class ReplicaRoute
           if (self->options_.cancellation != nullptr) {
             self->options_.cancellation->Unregister(registration);
           }
-          self->OnReply(id, address, std::move(reply));
+          if (!reply.ok()) {
+            return self->OnReply(id, address, reply.status());
+          }
+          self->OnReply(id, address,
+                        std::move(*KvMethod<Request>::Unwrap(*reply)));
         });
   }
 
   void OnReply(const std::string& id, const std::string& address,
-               absl::StatusOr<KvReply> reply) {
-    if (reply.ok()) {
-      return Finish(std::move(*KvMethod<Request>::Unwrap(*reply)));
-    }
+               absl::StatusOr<Response> reply) {
+    if (reply.ok()) return Finish(*std::move(reply));
     const absl::Status& status = reply.status();
     attempts_.Failed(status);
     const std::string named =
@@ -284,6 +301,7 @@ class ReplicaRoute
   Request request_;
   const absl::Time deadline_;
   const RouteOptions options_;
+  const std::string local_id_;
   Done done_;
 
   // Touched by one thread at a time: each step runs after the last one's

@@ -141,4 +141,18 @@ absl::Status UseTlsIdentity(const TlsConfig& tls, ssl_ctx_st* context) {
   return absl::OkStatus();
 }
 
+absl::Status RequireClientCertificates(const TlsConfig& tls,
+                                       ssl_ctx_st* context) {
+  const X509Ptr ca = ParseCertificate(tls.ca);
+  if (ca == nullptr ||
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(context), ca.get()) != 1) {
+    ERR_clear_error();
+    return absl::InternalError(
+        absl::StrCat("--tls_dir=", tls.dir, ": OpenSSL refused ca.pem"));
+  }
+  SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     nullptr);
+  return absl::OkStatus();
+}
+
 }  // namespace quorumkv

@@ -60,6 +60,11 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
 // endpoints, whose server hands us its context). INTERNAL when OpenSSL
 // refuses them; LoadTlsDir has checked them already.
 absl::Status UseTlsIdentity(const TlsConfig& tls, ssl_ctx_st* context);
+// Makes a server's OpenSSL context ask every client for a certificate
+// signed by `tls`'s CA and refuse the handshake without one (the front
+// doors: mutual TLS, as on gRPC). INTERNAL when OpenSSL refuses the CA.
+absl::Status RequireClientCertificates(const TlsConfig& tls,
+                                       ssl_ctx_st* context);
 
 }  // namespace quorumkv
 

@@ -29,7 +29,9 @@
 #                    HTTP (status page, /metrics, /healthz): the master on
 #                    BASE+80, node i on BASE+180+i (7080, 7181-7186). With
 #                    --ha: masters on BASE..BASE+2 (HTTP BASE+80..82), etcd
-#                    member i's clients on BASE+30+i, its peers on BASE+40+i
+#                    member i's clients on BASE+30+i, its peers on BASE+40+i.
+#                    Front doors of node i: Redis (RESP) on BASE+200+i
+#                    (7201-7206), memcached on BASE+210+i (7211-7216)
 #   QKV_BIN_DIR      where the binaries are (default: build/bin, built if
 #                    missing)
 #   QKV_MASTER_LEASE with --ha: the masters' --master_lease (default 5s)
@@ -215,7 +217,9 @@ start_node() {  # start_node NAME
   local i=${1#node}
   start "$1" kv_storage_node --listen="127.0.0.1:$((base + 100 + i))" \
     --master="$master" --rack="$(rack_of "$1")" \
-    --http_listen="127.0.0.1:$((base + 180 + i))" $(tls_flag "$1")
+    --http_listen="127.0.0.1:$((base + 180 + i))" \
+    --redis_listen="127.0.0.1:$((base + 200 + i))" \
+    --memcached_listen="127.0.0.1:$((base + 210 + i))" $(tls_flag "$1")
 }
 
 # Whether the node listening on PORT is UP as the master sees it.
@@ -358,6 +362,12 @@ $tls_lines
   $bin/kvcli --mode=recursive get greeting
   $bin/kvcli where greeting
   $bin/kvcli nodes
+
+Redis and memcached clients work on every node (node i: Redis on port
+$((base + 200))+i, memcached on $((base + 210))+i):
+  redis-cli -p $((base + 201)) set greeting hello      (redis-cli -c: cluster-aware)
+  redis-cli -p $((base + 204)) get greeting
+  printf 'get greeting\r\n' | nc -q1 127.0.0.1 $((base + 211))
 
 Stop it with: $(self) down
 EOT

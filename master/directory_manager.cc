@@ -11,7 +11,7 @@ namespace quorumkv {
 
 absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
     DirectoryStore* store, const Leadership* leadership, uint32_t partitions,
-    uint32_t replication, uint32_t initial_nodes,
+    uint32_t replication, KeyHash key_hash, uint32_t initial_nodes,
     std::vector<std::string> linearizable_prefixes, bool load) {
   std::optional<Directory> stored;
   if (load) {
@@ -20,6 +20,12 @@ absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
   Directory initial;
   if (stored) {
     initial = *std::move(stored);
+    if (initial.key_hash() != key_hash) {
+      QKV_LOG(INFO) << "the stored cluster maps keys by "
+                    << KeyHashName(initial.key_hash())
+                    << ", fixed when it was created; --key_hash="
+                    << KeyHashName(key_hash) << " applies to new clusters";
+    }
     if (initial.partitions() != partitions ||
         initial.replication() != replication) {
       QKV_LOG(WARNING) << "the stored cluster has " << initial.partitions()
@@ -44,6 +50,7 @@ absl::StatusOr<std::unique_ptr<DirectoryManager>> DirectoryManager::Create(
   } else {
     initial.set_partitions(partitions);
     initial.set_replication(replication);
+    initial.set_key_hash(key_hash);
   }
   auto manager = std::unique_ptr<DirectoryManager>(
       new DirectoryManager(store, leadership, initial_nodes,
@@ -91,7 +98,9 @@ absl::Status DirectoryManager::OnRegistered(
     *next.add_nodes() = node;
     changed = true;
   } else if (known->address() != node.address() ||
-             known->rack() != node.rack() || known->name() != node.name()) {
+             known->rack() != node.rack() || known->name() != node.name() ||
+             known->redis_address() != node.redis_address() ||
+             known->memcached_address() != node.memcached_address()) {
     for (NodeDescriptor& n : *next.mutable_nodes()) {
       if (n.id() == node.id()) n = node;
     }

@@ -23,13 +23,14 @@ class DirectoryManager {
  public:
   // `store` and `leadership` must outlive the manager. With `load`, loads
   // the stored directory if there is one (its P and N win over
-  // `partitions` and `replication`); without it (replicated masters, whose
+  // `partitions`, `replication` and `key_hash`); without it (replicated masters, whose
   // store may not be reachable yet), starts unformed and takes the
   // directory from Follow() or Reload().
   static absl::StatusOr<std::unique_ptr<DirectoryManager>> Create(
       DirectoryStore* store, const Leadership* leadership,
-      uint32_t partitions, uint32_t replication, uint32_t initial_nodes,
-      std::vector<std::string> linearizable_prefixes, bool load = true);
+      uint32_t partitions, uint32_t replication, KeyHash key_hash,
+      uint32_t initial_nodes, std::vector<std::string> linearizable_prefixes,
+      bool load = true);
 
   // A standby follows the leader: installs and publishes `directory` when
   // its epoch is newer than the current one.

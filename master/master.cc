@@ -10,6 +10,7 @@
 #include "common/daemon_security.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
+#include "common/hash.h"
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/request_metrics.h"
@@ -69,6 +70,12 @@ absl::Status MasterOptions::Validate() const {
   if (partitions < 1 || partitions > 65536) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--partitions=", partitions, " is outside 1..65536"));
+  }
+  if (key_hash == KEY_HASH_REDIS_SLOTS && partitions > kRedisSlots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--partitions=", partitions, " is over ", kRedisSlots,
+        ", the most --key_hash=redis_slots (the default) can cut Redis's "
+        "slots into; give --key_hash=xxh3 for more partitions"));
   }
   if (EffectiveInitialNodes() < replication) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -278,7 +285,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(
   ASSIGN_OR_RETURN(impl->directory,
                    DirectoryManager::Create(
                        impl->store, impl->leadership, options.partitions,
-                       options.replication, options.EffectiveInitialNodes(),
+                       options.replication, options.key_hash,
+                       options.EffectiveInitialNodes(),
                        options.linearizable_prefixes, /*load=*/!replicated));
   impl->membership = std::make_unique<Membership>(options.node_down_after);
   for (const NodeDescriptor& node : impl->directory->Get()->proto().nodes()) {

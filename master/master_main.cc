@@ -2,6 +2,7 @@
 #include "absl/flags/flag.h"
 #include "common/byte_size.h"
 #include "common/logging.h"
+#include "common/directory.h"
 #include "common/process.h"
 #include "master/master.h"
 
@@ -44,6 +45,10 @@ ABSL_FLAG(std::string, etcd_prefix, "/quorumkv",
 ABSL_FLAG(absl::Duration, master_lease, absl::Seconds(5),
           "the leader's etcd lease: a standby leads within about this long "
           "after the leader dies");
+ABSL_FLAG(quorumkv::KeyHashFlag, key_hash,
+          quorumkv::KeyHashFlag{quorumkv::KEY_HASH_REDIS_SLOTS},
+          "how keys map to partitions, fixed when the cluster is created: "
+          "redis_slots (Redis Cluster's hash slots) or xxh3");
 ABSL_FLAG(std::vector<std::string>, linearizable_prefixes, {},
           "comma-separated key prefixes whose keys are linearizable: "
           "compare-and-set and counters serve them, and all their writes go "
@@ -59,7 +64,7 @@ int main(int argc, char** argv) {
   quorumkv::ParseDaemonFlags(
       argc, argv, "kv_master",
       "kv_master --listen=HOST:PORT --data_dir=DIR [--replication=3] "
-      "[--partitions=64] [--initial_nodes=N] [--node_down_after=5s] "
+      "[--partitions=64] [--key_hash=redis_slots|xxh3] [--initial_nodes=N] [--node_down_after=5s] "
       "[--replace_after=60s] [--max_moves_per_node=2] [--stream_rate=64MB/s] "
       "[--anti_entropy_interval=10m] [--linearizable_prefixes=P,...] "
       "[--http_listen=HOST:PORT] [--tls_dir=DIR] "
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
   options.master_lease = absl::GetFlag(FLAGS_master_lease);
   options.advertise = absl::GetFlag(FLAGS_advertise);
   options.linearizable_prefixes = absl::GetFlag(FLAGS_linearizable_prefixes);
+  options.key_hash = absl::GetFlag(FLAGS_key_hash).value;
   quorumkv::SetLogTag("master");
 
   quorumkv::ExitProcess(quorumkv::RunDaemon<quorumkv::Master>(

@@ -45,6 +45,10 @@ struct MasterOptions {
   uint32_t replication = 3;
   // P. Fixed when the cluster is created, like N.
   uint32_t partitions = 64;
+  // --key_hash: how keys map to partitions, fixed when the cluster is
+  // created (a stored cluster keeps its own). Redis's slots by default, so
+  // that cluster-aware Redis clients route keys themselves.
+  KeyHash key_hash = KEY_HASH_REDIS_SLOTS;
   // Registrations needed before the directory is formed; 0 means N.
   uint32_t initial_nodes = 0;
   // A node without a heartbeat for this long is DOWN.

@@ -100,7 +100,8 @@ void RelayKvService::Start(
   }
   if constexpr (std::is_same_v<Request, CasRequest>) {
     if (admitted.ok()) admitted = ValidateCas(request);
-    if (admitted.ok() && !directory_->Get()->IsLinearizable(request.key())) {
+    if (admitted.ok() && !request.any_key() &&
+        !directory_->Get()->IsLinearizable(request.key())) {
       admitted = NotLinearizable(*directory_->Get(), request.key());
     }
   }

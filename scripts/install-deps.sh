@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libxxhash-dev libgtest-dev libgmock-dev
   libbenchmark-dev prometheus-cpp-dev libmicrohttpd-dev libssl-dev
+  libevent-dev  # the Redis and memcached front doors' sockets
   openssl  # certificates for TLS (deploy/make-certs.sh)
   curl  # the README's look at /metrics, /healthz and /api/status
 )
@@ -19,8 +20,12 @@ case "${1:-}" in
     # clang: the build that checks the lock annotations; libclang-rt-dev:
     # its libFuzzer and sanitizers, for the fuzz tests; chromium: the
     # status page test (headless); python3-yaml: the compose file check;
-    # etcd-server: the replicated masters' tests.
-    PACKAGES+=(clang libclang-rt-dev chromium python3-yaml etcd-server) ;;
+    # etcd-server: the replicated masters' tests; the Redis and memcached
+    # servers, tools and Python clients: the front doors' tests, which
+    # compare the doors' replies with the real servers'.
+    PACKAGES+=(clang libclang-rt-dev chromium python3-yaml etcd-server
+      redis-server redis-tools memcached libmemcached-tools python3-redis
+      python3-pymemcache) ;;
   --ha)
     PACKAGES+=(etcd-server) ;;
   "") ;;

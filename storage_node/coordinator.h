@@ -24,6 +24,7 @@
 #include "storage_node/engine.h"
 #include "storage_node/hint_writer.h"
 #include "storage_node/peer.h"
+#include "storage_node/paxos/key_queue.h"
 #include "storage_node/paxos/proposer.h"
 #include "storage_node/quorum_reader.h"
 #include "storage_node/quorum_scanner.h"
@@ -67,11 +68,20 @@ class Coordinator {
     scanner_.Scan(std::move(directory), request, r, deadline, std::move(done));
   }
 
-  // PaxosProposer::Run.
+  // PaxosProposer::Run, one round of a key at a time (paxos/key_queue.h).
   void Cas(DirectoryPtr directory, uint32_t partition, CasRequest request,
            absl::Time deadline, PaxosProposer::Done done) {
-    proposer_.Run(std::move(directory), partition, std::move(request),
-                  deadline, std::move(done));
+    std::string key = request.key();
+    cas_queue_.Run(key, [this, directory = std::move(directory), partition,
+                         request = std::move(request), deadline,
+                         done = std::move(done)](KeyQueue::Finished finished) mutable {
+      proposer_.Run(std::move(directory), partition, std::move(request), deadline,
+                    [done = std::move(done), finished = std::move(finished)](
+                        absl::StatusOr<CasResponse> result) {
+                      finished();
+                      done(std::move(result));
+                    });
+    });
   }
 
   // The version of `key` this node stores (tombstones included), without
@@ -104,6 +114,7 @@ class Coordinator {
   QuorumReader reader_;
   QuorumScanner scanner_;
   PaxosProposer proposer_;
+  KeyQueue cas_queue_;
 };
 
 }  // namespace quorumkv

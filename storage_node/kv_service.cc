@@ -247,7 +247,7 @@ void NodeKvService::Handle(const CasRequest& request, absl::Time deadline,
     done(std::move(s));
     return;
   }
-  if (!directory->IsLinearizable(request.key())) {
+  if (!request.any_key() && !directory->IsLinearizable(request.key())) {
     done(NotLinearizable(*directory, request.key()));
     return;
   }
@@ -280,6 +280,36 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
         }
         done(ToGetResponse(*std::move(value)));
       });
+}
+
+void NodeKvService::Serve(const PutRequest& request, absl::Time deadline,
+                          Done<PutResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
+}
+
+void NodeKvService::Serve(const GetRequest& request, absl::Time deadline,
+                          Done<GetResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
+}
+
+void NodeKvService::Serve(const DeleteRequest& request, absl::Time deadline,
+                          Done<DeleteResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
+}
+
+void NodeKvService::Serve(const ExpireRequest& request, absl::Time deadline,
+                          Done<ExpireResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
+}
+
+void NodeKvService::Serve(const ScanRequest& request, absl::Time deadline,
+                          Done<ScanResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
+}
+
+void NodeKvService::Serve(const CasRequest& request, absl::Time deadline,
+                          Done<CasResponse> done) {
+  Dispatcher()(request, deadline, std::move(done), nullptr);
 }
 
 }  // namespace quorumkv

@@ -13,6 +13,7 @@
 #include "common/batch_stream_server.h"
 #include "common/call_auth.h"
 #include "common/kv_service_front.h"
+#include "common/local_kv_node.h"
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
@@ -20,7 +21,8 @@
 
 namespace quorumkv {
 
-class NodeKvService final : public KvServiceFront<NodeKvService> {
+class NodeKvService final : public KvServiceFront<NodeKvService>,
+                            public LocalKvNode {
  public:
   // Pointers must outlive the service. Every client request is counted in
   // `metrics`, relayed ones under mode="recursive".
@@ -29,9 +31,23 @@ class NodeKvService final : public KvServiceFront<NodeKvService> {
                 RequestMetrics* metrics, std::function<void()> request_refresh,
                 const TokenSet* tokens);
 
+  // LocalKvNode: the node's front doors' requests, exactly as a client's
+  // unary call would be served.
+  std::string node_id() const override { return coordinator_->self_id(); }
+  void Serve(const PutRequest& request, absl::Time deadline,
+             Done<PutResponse> done) override;
+  void Serve(const GetRequest& request, absl::Time deadline,
+             Done<GetResponse> done) override;
+  void Serve(const DeleteRequest& request, absl::Time deadline,
+             Done<DeleteResponse> done) override;
+  void Serve(const ExpireRequest& request, absl::Time deadline,
+             Done<ExpireResponse> done) override;
+  void Serve(const ScanRequest& request, absl::Time deadline,
+             Done<ScanResponse> done) override;
+  void Serve(const CasRequest& request, absl::Time deadline,
+             Done<CasResponse> done) override;
+
  private:
-  template <typename Response>
-  using Done = std::function<void(absl::StatusOr<Response>)>;
 
   // What each method does, whichever way the request came. `done` runs
   // once, on any thread.

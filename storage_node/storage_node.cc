@@ -25,6 +25,8 @@
 #include "storage_node/hint_replayer.h"
 #include "storage_node/hint_writer.h"
 #include "storage_node/kv_service.h"
+#include "storage_node/node_routing_source.h"
+#include "doors/front_doors.h"
 #include "storage_node/load_tracker.h"
 #include "storage_node/node_metrics.h"
 #include "storage_node/expiry_sweeper.h"
@@ -40,6 +42,18 @@ absl::Status StorageNodeOptions::Validate() const {
   if (!http_listen.empty()) {
     RETURN_IF_ERROR(
         ValidateAddress("--http_listen", http_listen, /*allow_port_zero=*/true));
+  }
+  if (!redis_listen.empty()) {
+    RETURN_IF_ERROR(ValidateAddress("--redis_listen", redis_listen,
+                                    /*allow_port_zero=*/true));
+  }
+  if (!memcached_listen.empty()) {
+    RETURN_IF_ERROR(ValidateAddress("--memcached_listen", memcached_listen,
+                                    /*allow_port_zero=*/true));
+  }
+  if (memcached_flush_all && memcached_listen.empty()) {
+    return absl::InvalidArgumentError(
+        "--memcached_flush_all needs --memcached_listen");
   }
   if (!advertise.empty()) {
     RETURN_IF_ERROR(ValidateAddress("--advertise", advertise));
@@ -107,6 +121,8 @@ struct StorageNode::Impl {
   std::unique_ptr<HintReplayer> hint_replayer;
   std::unique_ptr<NodeKvService> kv_service;
   std::unique_ptr<ReplicaServiceImpl> replica_service;
+  std::unique_ptr<NodeRoutingSource> routing;
+  std::unique_ptr<FrontDoors> doors;
   ServerBase base{"storage node"};
 
   void RequestRefresh() {
@@ -150,6 +166,8 @@ struct StorageNode::Impl {
 
   // Idempotent; every caller returns once the node has stopped.
   void Stop() {
+    // The doors' requests go through the node: they end first.
+    if (doors != nullptr) doors->Stop();
     base.Stop(
         [this] {
           // Background work below may wait on a peer that is gone.
@@ -246,6 +264,29 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                ? absl::OkStatus()
                : absl::UnavailableError("not registered with the master yet");
   });
+  if (!options.redis_listen.empty() || !options.memcached_listen.empty()) {
+    impl->routing = std::make_unique<NodeRoutingSource>(
+        &impl->directory, &impl->down_nodes, request_refresh);
+    FrontDoorOptions doors;
+    doors.redis_listen = options.redis_listen;
+    doors.memcached_listen = options.memcached_listen;
+    doors.memcached_flush_all = options.memcached_flush_all;
+    doors.tls = impl->security.tls;
+    doors.tokens = impl->security.tokens.get();
+    doors.outgoing = outgoing;
+    doors.local_keys = [raw] {
+      uint64_t keys = 0;
+      for (const auto& [partition, stats] : raw->engine->Stats()) {
+        keys += stats.keys;
+      }
+      return keys;
+    };
+    absl::StatusOr<std::unique_ptr<FrontDoors>> started = FrontDoors::Start(
+        std::move(doors), impl->routing.get(), impl->kv_service.get(),
+        &impl->base.metrics());
+    if (!started.ok()) return started.status();
+    impl->doors = *std::move(started);
+  }
   impl->base.SetSecurity(&impl->security);
   RETURN_IF_ERROR(impl->base.Serve(
       options.listen, {impl->kv_service.get(), impl->replica_service.get()},
@@ -261,6 +302,14 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
                 .filename()
                 .string());
   impl->self.set_address(options.advertise.empty() ? bound : options.advertise);
+  if (impl->doors != nullptr) {
+    // Announced in the directory: cluster-aware Redis clients dial them.
+    impl->self.set_redis_address(DoorAddress(
+        options.redis_listen, impl->doors->redis_port(), impl->self.address()));
+    impl->self.set_memcached_address(
+        DoorAddress(options.memcached_listen, impl->doors->memcached_port(),
+                    impl->self.address()));
+  }
   impl->heartbeater = std::make_unique<Heartbeater>(
       impl->self, GetDiskSpace(options.data_dir).capacity_bytes,
       impl->masters.get(), options.heartbeat_interval, &impl->directory,
@@ -323,6 +372,14 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
 StorageNode::StorageNode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 StorageNode::~StorageNode() { Shutdown(); }
+
+int StorageNode::redis_port() const {
+  return impl_->doors != nullptr ? impl_->doors->redis_port() : 0;
+}
+
+int StorageNode::memcached_port() const {
+  return impl_->doors != nullptr ? impl_->doors->memcached_port() : 0;
+}
 
 absl::Status StorageNode::Wait() { return impl_->base.Wait(); }
 

@@ -39,6 +39,10 @@ class StorageNode {
   int port() const;
   // The bound --http_listen port; 0 without it.
   int http_port() const;
+  // The bound front door ports (--redis_listen, --memcached_listen); 0
+  // for a door not served.
+  int redis_port() const;
+  int memcached_port() const;
   bool registered() const;
   // The directory this node routes by.
   DirectoryPtr directory() const;

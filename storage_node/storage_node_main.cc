@@ -9,6 +9,15 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101", "host:port to serve on");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of /metrics and /healthz; off when empty");
+ABSL_FLAG(std::string, redis_listen, "",
+          "host:port of the Redis (RESP2/RESP3) front door: any Redis client "
+          "reads and writes the cluster's keys there; off when empty");
+ABSL_FLAG(std::string, memcached_listen, "",
+          "host:port of the memcached (text protocol) front door; off when "
+          "empty");
+ABSL_FLAG(bool, memcached_flush_all, false,
+          "let the memcached door's flush_all delete every key of the "
+          "cluster (refused otherwise)");
 ABSL_FLAG(std::string, tls_dir, "",
           "directory holding ca.pem, cert.pem and key.pem: every gRPC "
           "connection is mutual TLS (peers need a certificate signed by "
@@ -49,11 +58,15 @@ int main(int argc, char** argv) {
       "kv_storage_node --listen=HOST:PORT --master=HOST:PORT[,...] --rack=RACK "
       "--data_dir=DIR [--name=NAME] [--advertise=HOST:PORT] "
       "[--heartbeat_interval=1s] [--stay_after_removal] "
-      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--tls_dir=DIR] [--auth_token_file=FILE]",
+      "[--sync_writes] [--hint_window=3h] [--max_hint_bytes=1GB] [--http_listen=HOST:PORT] [--redis_listen=HOST:PORT] "
+      "[--memcached_listen=HOST:PORT [--memcached_flush_all]] [--tls_dir=DIR] [--auth_token_file=FILE]",
       __FILE__);
   quorumkv::StorageNodeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.redis_listen = absl::GetFlag(FLAGS_redis_listen);
+  options.memcached_listen = absl::GetFlag(FLAGS_memcached_listen);
+  options.memcached_flush_all = absl::GetFlag(FLAGS_memcached_flush_all);
   options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
   options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   options.master = absl::GetFlag(FLAGS_master);

@@ -19,6 +19,13 @@ struct StorageNodeOptions {
   // host:port of the HTTP endpoint (/metrics, /healthz); empty: none. Port
   // 0 picks one.
   std::string http_listen;
+  // --redis_listen, --memcached_listen: host:port of the Redis (RESP) and
+  // memcached front doors (doors/); empty: none. Port 0 picks one.
+  std::string redis_listen;
+  std::string memcached_listen;
+  // --memcached_flush_all: the memcached door's flush_all deletes every
+  // key of the cluster (off: refused).
+  bool memcached_flush_all = false;
   // --auth_token_file: "ROLE TOKEN" lines (common/auth_tokens.h); empty:
   // no tokens needed.
   std::string auth_token_file;

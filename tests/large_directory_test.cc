@@ -18,7 +18,8 @@ TEST(LargeDirectoryTest, SixtyFiveThousandPartitionsFormAndServe) {
   options.bin_dir = QKV_BIN_DIR;
   options.nodes = 6;
   options.racks = 3;
-  options.master_flags = {"--partitions=65536"};
+  // Past Redis's 16384 slots: keys map by XXH3.
+  options.master_flags = {"--partitions=65536", "--key_hash=xxh3"};
   ProcessCluster cluster(options);
   ASSERT_OK(cluster.Start(absl::Seconds(60)));
 

@@ -63,6 +63,11 @@ absl::Status MiniCluster::StartNode(int i) {
   options.peer_proxy_factory = peer_factories_[i];
   if (options_.http) options.http_listen = "127.0.0.1:0";
   options.auth_token_file = options_.auth_token_file;
+  if (options_.doors) {
+    options.redis_listen = "127.0.0.1:0";
+    options.memcached_listen = "127.0.0.1:0";
+    options.memcached_flush_all = true;
+  }
   ASSIGN_OR_RETURN(nodes_[i], StorageNode::Start(options));
   ports_[i] = nodes_[i]->port();
   return absl::OkStatus();

@@ -48,6 +48,9 @@ struct MiniClusterOptions {
   bool http = false;
   // --auth_token_file of the master and every node; empty: none.
   std::string auth_token_file;
+  // Every node serves the Redis and memcached front doors on free ports
+  // (StorageNode::redis_port(), memcached_port()), flush_all enabled.
+  bool doors = false;
   // Node i reaches its peers through peer_factories[i] when it is set
   // (tests/fault_injection.h); real gRPC otherwise.
   std::vector<PeerProxyFactory> peer_factories;

@@ -41,6 +41,10 @@ ProcessCluster::ProcessCluster(ProcessClusterOptions options)
     node.name = absl::StrCat("node", i);
     node.rack = absl::StrCat("r", i % options_.racks + 1);
     node.port = PickFreePort();
+    if (options_.doors) {
+      node.redis_port = PickFreePort();
+      node.memcached_port = PickFreePort();
+    }
     nodes_.push_back(node);
   }
 }
@@ -81,6 +85,11 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
       "--data_dir=" + dir_.Sub(nodes_[i].name)};
   if (!options_.tls_root.empty()) {
     args.push_back(absl::StrCat("--tls_dir=", options_.tls_root, "/node", i));
+  }
+  if (options_.doors) {
+    args.push_back(absl::StrCat("--redis_listen=127.0.0.1:", nodes_[i].redis_port));
+    args.push_back(
+        absl::StrCat("--memcached_listen=127.0.0.1:", nodes_[i].memcached_port));
   }
   args.insert(args.end(), options_.node_flags.begin(),
               options_.node_flags.end());

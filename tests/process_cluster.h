@@ -36,6 +36,9 @@ struct ProcessClusterOptions {
   // EtcdCluster gives them); nodes and clients get the list of masters.
   int masters = 1;
   std::string etcd;
+  // Each node serves the Redis and memcached front doors on free ports
+  // (redis_port(i), memcached_port(i)).
+  bool doors = false;
 };
 
 // The small cluster most real-process tests need: three nodes on three
@@ -64,6 +67,9 @@ class ProcessCluster {
   absl::StatusOr<std::unique_ptr<Client>> NewClient(
       QueryMode mode, absl::Duration timeout = absl::Seconds(2)) const;
   std::string node_address(int i) const;
+  // The doors of node i (options.doors); 0 without.
+  int redis_port(int i) const { return nodes_[i].redis_port; }
+  int memcached_port(int i) const { return nodes_[i].memcached_port; }
   std::string node_data_dir(int i) const { return dir_.Sub(nodes_[i].name); }
   // What master `i` has logged so far.
   std::string MasterLog(int i = 0) const;
@@ -95,6 +101,8 @@ class ProcessCluster {
     std::string name;
     std::string rack;
     int port = 0;
+    int redis_port = 0;      // with doors
+    int memcached_port = 0;  // with doors
     pid_t pid = -1;
     bool paused = false;
     std::vector<std::string> extra_flags;

@@ -197,14 +197,15 @@ void KillProcess(pid_t* pid) {
 
 int PickLocalClusterBasePort() {
   auto all_free = [](int base) {
-    if (base + 187 > 65535) return false;
+    if (base + 217 > 65535) return false;
     // The masters (three with --ha) and their HTTP, etcd's client and
     // peer ports (--ha).
     for (int offset : {0, 1, 2, 80, 81, 82, 31, 32, 33, 41, 42, 43}) {
       if (!PortIsFree(base + offset)) return false;
     }
     for (int node = 1; node <= 7; ++node) {
-      if (!PortIsFree(base + 100 + node) || !PortIsFree(base + 180 + node)) {
+      if (!PortIsFree(base + 100 + node) || !PortIsFree(base + 180 + node) ||
+          !PortIsFree(base + 200 + node) || !PortIsFree(base + 210 + node)) {
         return false;
       }
     }

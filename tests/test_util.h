@@ -108,7 +108,8 @@ bool PortIsFree(int port);
 // A QKV_BASE_PORT for deploy/local-cluster.sh whose ports are all free now:
 // gRPC on BASE..BASE+2 (masters) and BASE+101..107 (one for a node added
 // later), HTTP on BASE+80..82 and BASE+181..187, etcd on BASE+31..33 and
-// BASE+41..43 (`up --ha`). 0 when none was found in 100 tries.
+// BASE+41..43 (`up --ha`), the doors on BASE+201..207 and BASE+211..217.
+// 0 when none was found in 100 tries.
 int PickLocalClusterBasePort();
 
 }  // namespace quorumkv

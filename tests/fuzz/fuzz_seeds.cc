@@ -1,5 +1,5 @@
-// fuzz_seeds KIND DIR: writes valid inputs of one fuzzer (record, hint or
-// request) into DIR, the corpus its CTest entry starts from.
+// fuzz_seeds KIND DIR: writes valid inputs of one fuzzer (record, hint,
+// request, memcached or resp) into DIR, the corpus its CTest entry starts from.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -68,19 +68,54 @@ std::vector<std::string> Requests() {
   return {batch.SerializeAsString(), bad.SerializeAsString()};
 }
 
+// What memcached clients send: sets with noreply, several sets in one
+// send, multigets, gets then cas, counters, the meta commands.
+std::vector<std::string> Memcached() {
+  return {"set greeting 0 0 5 noreply\r\nhello\r\n",
+          "set user:1 16 3600 11 noreply\r\nhello world\r\n"
+          "set user:2 16 3600 3 noreply\r\nbye\r\n",
+          "get user:1 user:2 user:3\r\n",
+          "gets greeting\r\ncas greeting 0 0 2 1379268097431815\r\nhi\r\n",
+          "add lock 0 30 1 noreply\r\n1\r\nreplace lock 0 30 1\r\n2\r\n"
+          "append lock 0 0 1\r\n3\r\nprepend lock 0 0 1\r\n0\r\n",
+          "incr counter 1\r\ndecr counter 5 noreply\r\n",
+          "delete greeting noreply\r\ntouch user:1 60\r\ngat 60 user:1\r\n",
+          "mg user:1 v f c t s k Oreq1 q\r\nmn\r\n",
+          "ms user:1 3 T60 F16 c MS\r\nbar\r\n",
+          "md user:1 q C1379268097431815\r\nma hits N0 J10 D2 v t\r\n",
+          "version\r\nstats\r\nverbosity 1\r\nflush_all\r\nquit\r\n"};
+}
+
+// What Redis clients send: redis-py's and redis-cli's arrays of bulk
+// strings, pipelined; redis-benchmark's inline PING; HELLO 3 and AUTH;
+// a binary value.
+std::vector<std::string> Resp() {
+  return {"*3\r\n$3\r\nSET\r\n$5\r\nmykey\r\n$5\r\nhello\r\n",
+          "*2\r\n$3\r\nGET\r\n$5\r\nmykey\r\n*1\r\n$4\r\nPING\r\n"
+          "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n",
+          "PING\r\n",
+          "set k \"a b\\x41\" 'c'\r\n",
+          "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*3\r\n$4\r\nAUTH\r\n$7\r\n"
+          "default\r\n$5\r\ntoken\r\n",
+          std::string("*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$4\r\n\0\xff\r\n\r\n", 30),
+          "*4\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nMATCH\r\n$6\r\nuser:*\r\n"};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: fuzz_seeds record|hint|request DIR\n");
+    std::fprintf(stderr,
+                 "usage: fuzz_seeds record|hint|request|memcached|resp DIR\n");
     return 2;
   }
   const std::string kind = argv[1];
   const std::vector<std::string> seeds = kind == "record" ? Records()
                                          : kind == "hint" ? Hints()
-                                         : kind == "request"
-                                             ? Requests()
-                                             : std::vector<std::string>();
+                                         : kind == "request" ? Requests()
+                                         : kind == "memcached" ? Memcached()
+                                         : kind == "resp" ? Resp()
+                                                          : std::vector<std::string>();
   if (seeds.empty()) {
     std::fprintf(stderr, "fuzz_seeds: unknown kind %s\n", argv[1]);
     return 2;
