@@ -6,12 +6,12 @@ namespace quorumkv {
 
 DoorMetrics::DoorMetrics(prometheus::Registry& registry)
     : commands_(prometheus::BuildCounter()
-                    .Name("qkv_door_commands_total")
+                    .Name("quorumkv_door_commands_total")
                     .Help("Commands answered by the Redis and memcached front "
                           "doors, by door, command and outcome")
                     .Register(registry)),
       connections_(prometheus::BuildGauge()
-                       .Name("qkv_door_connections")
+                       .Name("quorumkv_door_connections")
                        .Help("Open connections of each front door")
                        .Register(registry)) {}
 

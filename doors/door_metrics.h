@@ -1,5 +1,5 @@
 // What the front doors count (docs/operations.md, "Metrics"):
-// qkv_door_commands_total{door, command, outcome}, outcome "ok" or
+// quorumkv_door_commands_total{door, command, outcome}, outcome "ok" or
 // "error" (the client got an error reply), and the open connections per
 // door. Thread-safe.
 #ifndef QUORUMKV_DOORS_DOOR_METRICS_H_

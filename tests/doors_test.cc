@@ -4,6 +4,8 @@
 // increments from many connections never lost, the slot map agreeing with
 // the directory, RESP3, protocol errors, and a client that stops reading.
 #include <atomic>
+#include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,6 +28,7 @@ class DoorsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     MiniClusterOptions options;
     options.doors = true;
+    options.http = true;
     options.partitions = 16;
     cluster_ = new MiniCluster(options);
     ASSERT_TRUE(cluster_->Start().ok());
@@ -275,6 +278,83 @@ TEST_F(DoorsTest, AClientThatStopsReadingIsNotBuffered) {
   EXPECT_LT(taken, requests.size());
   // The door still serves others meanwhile.
   EXPECT_EQ(Call(writer, {"PING"}).ToString(), "PONG");
+}
+
+TEST_F(DoorsTest, CommandsAreCountedByDoorCommandAndOutcome) {
+  RespClient c = Connect(0);
+  EXPECT_EQ(Call(c, {"SET", "metrics:a", "1"}).ToString(), "OK");
+  EXPECT_EQ(Call(c, {"INCR", "metrics:b"}).integer, 1);
+  EXPECT_EQ(Call(c, {"GET"}).type, '-');
+  EXPECT_EQ(Call(c, {"NOSUCH"}).type, '-');
+  absl::StatusOr<HttpResult> page = HttpGet(cluster_->node(0)->http_port(), "/metrics");
+  ASSERT_TRUE(page.ok()) << page.status();
+  auto samples = ParsePrometheusText(page->body);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  const std::string name = "quorumkv_door_commands_total";
+  EXPECT_GE(SumSamples(*samples, name, {"door=\"redis\"", "command=\"set\"",
+                                        "outcome=\"ok\""}), 1);
+  EXPECT_GE(SumSamples(*samples, name, {"command=\"incr\"", "outcome=\"ok\""}), 1);
+  EXPECT_GE(SumSamples(*samples, name, {"command=\"get\"", "outcome=\"error\""}), 1);
+  EXPECT_GE(SumSamples(*samples, name, {"command=\"unknown\""}), 1);
+  EXPECT_GE(SumSamples(*samples, "quorumkv_door_connections", {"door=\"redis\""}), 1);
+}
+
+constexpr char kDataToken[] = "door-data-token-0123456789";
+
+// Doors of a cluster with tokens: Redis clients AUTH, memcached clients use
+// memcached's ASCII authentication; nothing is served before.
+class DoorsAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string file = dir_.Sub("tokens");
+    // The nodes call each other with the admin token.
+    std::ofstream(file) << "data " << kDataToken << "\n"
+                        << "admin door-admin-token-0123456789\n";
+    MiniClusterOptions options;
+    options.doors = true;
+    options.nodes = 3;
+    options.auth_token_file = file;
+    cluster_ = std::make_unique<MiniCluster>(options);
+    ASSERT_TRUE(cluster_->Start().ok());
+  }
+  TempDir dir_;
+  std::unique_ptr<MiniCluster> cluster_;
+};
+
+TEST_F(DoorsAuthTest, RedisClientsAuthenticateFirst) {
+  auto c = RespClient::Connect(cluster_->node(0)->redis_port());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->Call({"GET", "k"})->ToString(),
+            "(error) NOAUTH Authentication required.");
+  EXPECT_EQ(c->Call({"AUTH", "wrong"})->ToString(),
+            "(error) WRONGPASS invalid username-password pair or user is disabled.");
+  EXPECT_EQ(c->Call({"PING"})->ToString(),
+            "(error) NOAUTH Authentication required.");
+  EXPECT_EQ(c->Call({"AUTH", "default", kDataToken})->ToString(), "OK");
+  EXPECT_EQ(c->Call({"SET", "k", "v"})->ToString(), "OK");
+  // HELLO's own AUTH, on a new connection.
+  auto h = RespClient::Connect(cluster_->node(1)->redis_port());
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->Call({"HELLO", "3", "AUTH", "u", kDataToken})->type, '%');
+  EXPECT_EQ(h->Call({"GET", "k"})->text, "v");
+}
+
+TEST_F(DoorsAuthTest, MemcachedClientsAuthenticateWithASet) {
+  auto c = RespClient::Connect(cluster_->node(2)->memcached_port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->Send("get k\r\n").ok());
+  EXPECT_EQ(*c->ReadLine(), "CLIENT_ERROR unauthenticated");
+  ASSERT_TRUE(c->Send("set auth 0 0 9\r\nuser nope\r\n").ok());
+  EXPECT_EQ(*c->ReadLine(), "CLIENT_ERROR authentication failure");
+  const std::string auth = absl::StrCat("user ", kDataToken);
+  ASSERT_TRUE(c->Send(absl::StrCat("set auth 0 0 ", auth.size(), "\r\n", auth,
+                                   "\r\n")).ok());
+  EXPECT_EQ(*c->ReadLine(), "STORED");
+  ASSERT_TRUE(c->Send("set k 0 0 2\r\nmc\r\nget k\r\n").ok());
+  EXPECT_EQ(*c->ReadLine(), "STORED");
+  EXPECT_EQ(*c->ReadLine(), "VALUE k 0 2");
+  EXPECT_EQ(*c->ReadLine(), "mc");
+  EXPECT_EQ(*c->ReadLine(), "END");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace quorumkv {
@@ -43,6 +44,10 @@ class RespClient {
   // Reads one reply; DEADLINE_EXCEEDED when none comes within `timeout`,
   // UNAVAILABLE when the server closed the connection.
   absl::StatusOr<RespValue> Read(absl::Duration timeout = absl::Seconds(10));
+  // One line of a line-based protocol (memcached's), without its "\r\n".
+  absl::StatusOr<std::string> ReadLine(absl::Duration timeout = absl::Seconds(10)) {
+    return Line(absl::Now() + timeout);
+  }
   // Sends without blocking for longer than `timeout`; returns the bytes the
   // kernel took (fewer than given when the server stopped reading).
   size_t SendSome(const std::string& bytes, absl::Duration timeout);

@@ -3,6 +3,8 @@
 // HTTP), a node with another cluster's data dir is refused and exits, and
 // tokens guard gRPC and HTTP alike. Each refusal is asserted on its exact
 // code and on what the refused side says.
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -67,6 +69,7 @@ class TlsProcessTest : public ::testing::Test {
     options.bin_dir = QKV_BIN_DIR;
     options.nodes = 3;
     options.tls_root = certs_;
+    options.doors = true;
     options.master_flags = {absl::StrCat("--http_listen=127.0.0.1:", http_port_)};
     cluster_ = std::make_unique<ProcessCluster>(options);
     ASSERT_OK(cluster_->Start());
@@ -219,6 +222,33 @@ TEST_F(TlsProcessTest, NodeWithAnotherCasCertificateCannotJoin) {
   Result nodes = Shell(dir_, kvcli_ + "--tls_dir=" + certs_ + "/client --json nodes");
   ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
   EXPECT_EQ(CountOf(nodes.out, "\"id\""), 3) << nodes.out;
+}
+
+TEST_F(TlsProcessTest, DoorsAreMutualTls) {
+  if (access("/usr/bin/redis-cli", X_OK) != 0) {
+    GTEST_SKIP() << "redis-cli is not installed (scripts/install-deps.sh --tests)";
+  }
+  const std::string client = certs_ + "/client";
+  const std::string cli = absl::StrCat("/usr/bin/redis-cli -p ", cluster_->redis_port(0));
+  const std::string tls = absl::StrCat(" --tls --cacert ", client, "/ca.pem --cert ",
+                                       client, "/cert.pem --key ", client, "/key.pem");
+  Result ok = Shell(dir_, cli + tls + " set tls:k v");
+  EXPECT_EQ(ok.out, "OK\n") << ok.err;
+  // Without a certificate the handshake fails; in plaintext nothing answers.
+  Result no_cert = Shell(dir_, absl::StrCat(cli, " --tls --cacert ", client,
+                                            "/ca.pem get tls:k"));
+  EXPECT_NE(no_cert.out, "v\n");
+  Result plain = Shell(dir_, "timeout 5 " + cli + " get tls:k");
+  EXPECT_NE(plain.out, "v\n");
+  // memcached's door, through OpenSSL's client with the same certificate.
+  Result mc = Shell(
+      dir_,
+      absl::StrCat("timeout 10 openssl s_client -quiet -connect 127.0.0.1:",
+                   cluster_->memcached_port(1), " -CAfile ", client,
+                   "/ca.pem -cert ", client, "/cert.pem -key ", client,
+                   "/key.pem 2>/dev/null"),
+      "get tls:k\r\nquit\r\n");
+  EXPECT_TRUE(absl::StrContains(mc.out, "VALUE tls:k 0 1\r\nv\r\nEND")) << mc.out;
 }
 
 TEST_F(TlsProcessTest, HttpEndpointsServeHttpsOnly) {

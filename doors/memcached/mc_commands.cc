@@ -2,64 +2,22 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <deque>
+#include <atomic>
 #include <memory>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/hash.h"
 #include "doors/client_flags.h"
+#include "doors/memcached/mc_internal.h"
 #include "doors/read_modify_write.h"
 
 namespace quorumkv {
-namespace {
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
-// The t flag of mg and ma: whole seconds left (rounded up, so that a key
-// set for 100 s shows 100 at once, as memcached's second clock does), -1
-// for never.
-std::string TtlLeft(int64_t expires_at_ms, int64_t now_ms) {
-  if (expires_at_ms == 0) return "-1";
-  const int64_t left_ms = expires_at_ms - now_ms;
-  return absl::StrCat(left_ms <= 0 ? 0 : (left_ms + 999) / 1000);
-}
-
-// The flags a meta reply hands back as they were given: the opaque and
-// the key.
-void AppendEcho(const McMetaFlag& flag, absl::string_view key,
-                std::string* out) {
-  if (flag.flag == 'O') absl::StrAppend(out, " O", flag.token);
-  if (flag.flag == 'k') absl::StrAppend(out, " k", key);
-}
-
-// A meta reply of `code` with the echoed flags only (misses, refusals).
-std::string MetaStatus(absl::string_view code, const McRequest& request) {
-  std::string out(code);
-  for (const McMetaFlag& flag : request.meta.flags) {
-    AppendEcho(flag, request.keys[0], &out);
-  }
-  out += "\r\n";
-  return out;
-}
-
-constexpr absl::string_view kNonNumeric =
-    "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
+namespace mc_internal {
 
 // ---------------------------------------------------------------- reads
-
-// A key's row as a read sees it.
-struct Item {
-  bool found = false;
-  std::string stored;  // the client flags envelope kept
-  Version version;
-  int64_t expires_at_ms = 0;
-};
-using ItemDone = std::function<void(absl::StatusOr<Item>)>;
 
 void ReadKey(KvGateway* gateway, const std::string& key, ItemDone done) {
   GetRequest get;
@@ -115,66 +73,9 @@ void TouchAndGet(KvGateway* gateway, const std::string& key, McExpiry expiry,
   });
 }
 
-struct Retrieval {
-  McEnv env;
-  McRequest request;
-  McDone done;
-  std::vector<absl::StatusOr<Item>> items;  // each written by one read
-  std::atomic<size_t> left{0};              // reads not answered yet
-
-  void Finish() {
-    for (const absl::StatusOr<Item>& item : items) {
-      if (!item.ok()) return done(McServerError(item.status()));
-    }
-    const McCommand command = request.command;
-    const bool with_cas =
-        command == McCommand::kGets || command == McCommand::kGats;
-    const bool touch = command == McCommand::kGat || command == McCommand::kGats;
-    uint64_t hits = 0;
-    std::string reply;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& item = *items[i];
-      if (!item.found) continue;
-      ++hits;
-      const FlaggedValue value = SplitClientFlags(item.stored);
-      absl::StrAppend(&reply, "VALUE ", request.keys[i], " ", value.flags,
-                      " ", value.value.size());
-      if (with_cas) absl::StrAppend(&reply, " ", CasUnique(item.version));
-      absl::StrAppend(&reply, "\r\n", value.value, "\r\n");
-    }
-    reply += "END\r\n";
-    if (touch) {
-      env.counters->cmd_touch.fetch_add(items.size(), std::memory_order_relaxed);
-    } else {
-      env.counters->cmd_get.fetch_add(items.size(), std::memory_order_relaxed);
-      env.counters->get_hits.fetch_add(hits, std::memory_order_relaxed);
-      env.counters->get_misses.fetch_add(items.size() - hits,
-                                         std::memory_order_relaxed);
-    }
-    done(std::move(reply));
-  }
-};
-
 // --------------------------------------------------------------- stores
 
-enum class StoreMode { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };
-enum class Stored { kStored, kNotStored, kExists, kNotFound };
-
-struct StoreOp {
-  StoreMode mode = StoreMode::kSet;
-  std::string key;
-  uint32_t flags = 0;
-  std::string data;
-  McExpiry expiry;
-  bool has_cas = false;  // cas: always; append, prepend: ms's C flag
-  uint64_t cas = 0;
-};
-
-struct StoreOutcome {
-  Stored result = Stored::kStored;
-  bool has_version = false;  // a row was written
-  Version version;
-};
+namespace {
 
 // What memcached answers `op` on `row`.
 Stored JudgeStore(const StoreOp& op, const CurrentRow& row) {
@@ -231,6 +132,8 @@ RowChange StoreChange(const StoreOp& op, const CurrentRow& row) {
   return change;
 }
 
+}  // namespace
+
 void RunStore(KvGateway* gateway, std::shared_ptr<const StoreOp> op,
               std::function<void(absl::StatusOr<StoreOutcome>)> done) {
   if (op->mode == StoreMode::kSet && op->expiry.expired) {
@@ -274,24 +177,7 @@ void RunStore(KvGateway* gateway, std::shared_ptr<const StoreOp> op,
 
 // ------------------------------------------------------------- counters
 
-struct CounterOp {
-  bool incr = true;
-  uint64_t delta = 1;
-  bool has_cas = false;  // ma C (0: none)
-  uint64_t cas = 0;
-  bool vivify = false;   // ma N: create on a miss with `initial`
-  McExpiry vivify_expiry;
-  uint64_t initial = 0;
-  bool has_ttl = false;  // ma T: the new expiry on success
-  McExpiry ttl;
-};
-
-struct Counted {
-  enum Kind { kNotFound, kNonNumeric, kExists, kUpdated, kCreated };
-  Kind kind = kNotFound;
-  uint64_t value = 0;          // kUpdated, kCreated: the new number
-  int64_t expires_at_ms = 0;   // kUpdated, kCreated: the row's expiry after
-};
+namespace {
 
 // memcached's arithmetic: incr wraps at 2^64, decr stops at 0.
 Counted JudgeCounter(const CounterOp& op, const CurrentRow& row) {
@@ -346,6 +232,8 @@ RowChange CounterChange(const CounterOp& op, const CurrentRow& row) {
   return change;
 }
 
+}  // namespace
+
 void RunCounter(KvGateway* gateway, const std::string& key,
                 std::shared_ptr<const CounterOp> op,
                 std::function<void(absl::StatusOr<RmwResult>, Counted)> done) {
@@ -359,142 +247,63 @@ void RunCounter(KvGateway* gateway, const std::string& key,
       });
 }
 
-// ------------------------------------------------------------ flush_all
+}  // namespace mc_internal
 
-class FlushAll : public std::enable_shared_from_this<FlushAll> {
- public:
-  FlushAll(KvGateway* gateway, McDone done)
-      : gateway_(gateway), done_(std::move(done)) {}
+namespace {
 
-  void Start() {
-    auto self = shared_from_this();
-    Post([self] {
-      self->partitions_ = self->gateway_->directory()->partitions();
-      self->workers_ = std::min(kWorkers, self->partitions_);
-      if (self->workers_ == 0) return self->Finish();
-      const uint32_t workers = self->workers_;
-      for (uint32_t i = 0; i < workers; ++i) self->NextPartition();
-    });
-  }
+using mc_internal::Counted;
+using mc_internal::CounterOp;
+using mc_internal::Item;
+using mc_internal::ItemDone;
+using mc_internal::kNonNumeric;
+using mc_internal::NowMs;
+using mc_internal::ReadKey;
+using mc_internal::RunCounter;
+using mc_internal::RunStore;
+using mc_internal::Stored;
+using mc_internal::StoreMode;
+using mc_internal::StoreOp;
+using mc_internal::StoreOutcome;
+using mc_internal::TouchAndGet;
 
- private:
-  // Partitions walked side by side, and keys per page.
-  static constexpr uint32_t kWorkers = 4;
-  static constexpr uint32_t kPageKeys = 1000;
+struct Retrieval {
+  McEnv env;
+  McRequest request;
+  McDone done;
+  std::vector<absl::StatusOr<Item>> items;  // each written by one read
+  std::atomic<size_t> left{0};              // reads not answered yet
 
-  // One page of a partition whose keys are being deleted.
-  struct Page {
-    uint32_t partition = 0;
-    size_t pending = 0;  // deletes not answered yet
-    bool done = false;   // the partition's last page
-    std::string resume_after;
-  };
-
-  // Runs `step` after the steps posted before it, one at a time, on
-  // whichever thread posts while none runs. Answers that come before Call
-  // returns thus never nest one step in another (no stack growth over
-  // thousands of partitions), and the walk's own state below needs no
-  // lock: only steps touch it.
-  void Post(std::function<void()> step) {
-    {
-      absl::MutexLock lock(&mu_);
-      steps_.push_back(std::move(step));
-      if (running_) return;
-      running_ = true;
+  void Finish() {
+    for (const absl::StatusOr<Item>& item : items) {
+      if (!item.ok()) return done(McServerError(item.status()));
     }
-    for (;;) {
-      std::function<void()> next;
-      {
-        absl::MutexLock lock(&mu_);
-        if (steps_.empty()) {
-          running_ = false;
-          return;
-        }
-        next = std::move(steps_.front());
-        steps_.pop_front();
-      }
-      next();
+    const McCommand command = request.command;
+    const bool with_cas =
+        command == McCommand::kGets || command == McCommand::kGats;
+    const bool touch = command == McCommand::kGat || command == McCommand::kGats;
+    uint64_t hits = 0;
+    std::string reply;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item& item = *items[i];
+      if (!item.found) continue;
+      ++hits;
+      const FlaggedValue value = SplitClientFlags(item.stored);
+      absl::StrAppend(&reply, "VALUE ", request.keys[i], " ", value.flags,
+                      " ", value.value.size());
+      if (with_cas) absl::StrAppend(&reply, " ", CasUnique(item.version));
+      absl::StrAppend(&reply, "\r\n", value.value, "\r\n");
     }
-  }
-
-  // A worker takes the next partition, or stops when none is left or a
-  // call failed.
-  void NextPartition() {
-    if (!status_.ok() || next_ == partitions_) {
-      if (--workers_ == 0) Finish();
-      return;
+    reply += "END\r\n";
+    if (touch) {
+      env.counters->cmd_touch.fetch_add(items.size(), std::memory_order_relaxed);
+    } else {
+      env.counters->cmd_get.fetch_add(items.size(), std::memory_order_relaxed);
+      env.counters->get_hits.fetch_add(hits, std::memory_order_relaxed);
+      env.counters->get_misses.fetch_add(items.size() - hits,
+                                         std::memory_order_relaxed);
     }
-    Scan(next_++, "");
+    done(std::move(reply));
   }
-
-  void Scan(uint32_t partition, std::string start_after) {
-    ScanRequest scan;
-    scan.set_partition(partition);
-    scan.set_start_after(std::move(start_after));
-    scan.set_limit(kPageKeys);
-    scan.set_keys_only(true);
-    auto self = shared_from_this();
-    gateway_->Call(std::move(scan), [self, partition](
-                                        absl::StatusOr<ScanResponse> page) {
-      self->Post([self, partition, page = std::move(page)]() mutable {
-        self->OnPage(partition, std::move(page));
-      });
-    });
-  }
-
-  void OnPage(uint32_t partition, absl::StatusOr<ScanResponse> answer) {
-    if (!answer.ok()) {
-      status_ = answer.status();
-      return NextPartition();
-    }
-    auto page = std::make_shared<Page>();
-    page->partition = partition;
-    page->done = answer->done();
-    page->resume_after = answer->resume_after();
-    if (!page->done && page->resume_after.empty()) {
-      // Not expected of a page that is not the last; never walk in place.
-      if (answer->items().empty()) {
-        page->done = true;
-      } else {
-        page->resume_after = answer->items().rbegin()->key();
-      }
-    }
-    page->pending = answer->items_size();
-    if (page->pending == 0) return Continue(*page);
-    auto self = shared_from_this();
-    for (const ScannedKey& item : answer->items()) {
-      DeleteRequest del;
-      del.set_key(item.key());
-      gateway_->Call(std::move(del), [self, page](
-                                         absl::StatusOr<DeleteResponse> deleted) {
-        absl::Status status = deleted.status();
-        self->Post([self, page, status] { self->OnDeleted(*page, status); });
-      });
-    }
-  }
-
-  void OnDeleted(Page& page, const absl::Status& status) {
-    if (!status.ok() && status_.ok()) status_ = status;
-    if (--page.pending == 0) Continue(page);
-  }
-
-  void Continue(const Page& page) {
-    if (!status_.ok() || page.done) return NextPartition();
-    Scan(page.partition, page.resume_after);
-  }
-
-  void Finish() { done_(status_.ok() ? "OK\r\n" : McServerError(status_)); }
-
-  KvGateway* const gateway_;
-  const McDone done_;
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> steps_ ABSL_GUARDED_BY(mu_);
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
-  // Steps only.
-  uint32_t partitions_ = 0;
-  uint32_t next_ = 0;     // the next partition to walk
-  uint32_t workers_ = 0;  // workers still walking
-  absl::Status status_;   // the first failure
 };
 
 }  // namespace
@@ -654,188 +463,6 @@ void McTouch(McEnv env, McRequest request, McDone done) {
     if (!r.ok()) return done(McServerError(r.status()));
     answer(r->existed());
   });
-}
-
-void McMetaGet(McEnv env, McRequest request, McDone done) {
-  auto req = std::make_shared<const McRequest>(std::move(request));
-  ItemDone reply = [env, req, done](absl::StatusOr<Item> item) {
-    if (!item.ok()) return done(McServerError(item.status()));
-    const McMeta& meta = req->meta;
-    if (meta.has_ttl) {
-      env.counters->cmd_touch.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      env.counters->cmd_get.fetch_add(1, std::memory_order_relaxed);
-      (item->found ? env.counters->get_hits : env.counters->get_misses)
-          .fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!item->found) return done(meta.quiet ? "" : MetaStatus("EN", *req));
-    const FlaggedValue value = SplitClientFlags(item->stored);
-    std::string out =
-        meta.value ? absl::StrCat("VA ", value.value.size()) : "HD";
-    const int64_t now_ms = NowMs();
-    for (const McMetaFlag& flag : meta.flags) {
-      switch (flag.flag) {
-        case 's': absl::StrAppend(&out, " s", value.value.size()); break;
-        case 't':
-          absl::StrAppend(&out, " t", TtlLeft(item->expires_at_ms, now_ms));
-          break;
-        case 'c': absl::StrAppend(&out, " c", CasUnique(item->version)); break;
-        case 'f': absl::StrAppend(&out, " f", value.flags); break;
-        default: AppendEcho(flag, req->keys[0], &out); break;
-      }
-    }
-    out += "\r\n";
-    if (meta.value) absl::StrAppend(&out, value.value, "\r\n");
-    done(std::move(out));
-  };
-  const std::string& key = req->keys[0];
-  if (req->meta.has_ttl) {
-    TouchAndGet(env.gateway, key, ResolveExptime(req->meta.ttl, NowMs()),
-                std::move(reply));
-  } else {
-    ReadKey(env.gateway, key, std::move(reply));
-  }
-}
-
-void McMetaSet(McEnv env, McRequest request, McDone done) {
-  env.counters->cmd_set.fetch_add(1, std::memory_order_relaxed);
-  const McMeta& meta = request.meta;
-  auto op = std::make_shared<StoreOp>();
-  switch (meta.mode) {
-    case 'E': op->mode = StoreMode::kAdd; break;
-    case 'A': op->mode = StoreMode::kAppend; break;
-    case 'P': op->mode = StoreMode::kPrepend; break;
-    case 'R': op->mode = StoreMode::kReplace; break;
-    default: op->mode = StoreMode::kSet; break;
-  }
-  // A cas makes set and replace a cas, as in memcached; add ignores it,
-  // append and prepend check it.
-  if (meta.has_cas &&
-      (op->mode == StoreMode::kSet || op->mode == StoreMode::kReplace)) {
-    op->mode = StoreMode::kCas;
-  }
-  op->has_cas = meta.has_cas;
-  op->cas = meta.cas;
-  op->key = request.keys[0];
-  op->flags = meta.client_flags;
-  op->data = std::move(request.data);
-  op->expiry = meta.has_ttl ? ResolveExptime(meta.ttl, NowMs()) : McExpiry();
-  auto req = std::make_shared<const McRequest>(std::move(request));
-  RunStore(env.gateway, std::move(op),
-           [req, done](absl::StatusOr<StoreOutcome> outcome) {
-             if (!outcome.ok()) return done(McServerError(outcome.status()));
-             const bool stored = outcome->result == Stored::kStored;
-             if (stored && req->meta.quiet) return done("");
-             std::string out = stored ? "HD"
-                               : outcome->result == Stored::kNotStored ? "NS"
-                               : outcome->result == Stored::kExists    ? "EX"
-                                                                       : "NF";
-             for (const McMetaFlag& flag : req->meta.flags) {
-               if (flag.flag == 'c') {
-                 // memcached answers 0 when nothing was stored.
-                 absl::StrAppend(&out, " c",
-                                 stored && outcome->has_version
-                                     ? CasUnique(outcome->version)
-                                     : 0);
-               } else {
-                 AppendEcho(flag, req->keys[0], &out);
-               }
-             }
-             out += "\r\n";
-             done(std::move(out));
-           });
-}
-
-void McMetaDelete(McEnv env, McRequest request, McDone done) {
-  auto req = std::make_shared<const McRequest>(std::move(request));
-  auto answer = [req, done](absl::string_view code) {
-    if (code == "HD" && req->meta.quiet) return done("");
-    done(MetaStatus(code, *req));
-  };
-  if (!req->meta.has_cas) {
-    DeleteRequest del;
-    del.set_key(req->keys[0]);
-    env.gateway->Call(std::move(del), [done, answer](
-                                          absl::StatusOr<DeleteResponse> r) {
-      if (!r.ok()) return done(McServerError(r.status()));
-      answer(r->existed() ? "HD" : "NF");
-    });
-    return;
-  }
-  // Only the row whose cas unique the client holds is deleted.
-  const uint64_t cas = req->meta.cas;
-  ReadModifyWrite(
-      env.gateway, req->keys[0],
-      [cas](const CurrentRow& row) {
-        RowChange change;
-        if (row.found && CasUnique(row.version) == cas) {
-          change.kind = RowChange::kDelete;
-        }
-        return change;
-      },
-      [cas, done, answer](absl::StatusOr<RmwResult> result) {
-        if (!result.ok()) return done(McServerError(result.status()));
-        const CurrentRow& row = result->before;
-        answer(!row.found                          ? "NF"
-               : CasUnique(row.version) == cas     ? "HD"
-                                                   : "EX");
-      });
-}
-
-void McMetaArithmetic(McEnv env, McRequest request, McDone done) {
-  const McMeta& meta = request.meta;
-  const int64_t now_ms = NowMs();
-  auto op = std::make_shared<CounterOp>();
-  op->incr = meta.mode != 'D' && meta.mode != '-';
-  op->delta = meta.delta;
-  op->has_cas = meta.has_cas;
-  op->cas = meta.cas;
-  op->vivify = meta.has_vivify;
-  op->vivify_expiry = ResolveExptime(meta.vivify_ttl, now_ms);
-  op->initial = meta.initial;
-  op->has_ttl = meta.has_ttl;
-  op->ttl = ResolveExptime(meta.ttl, now_ms);
-  auto req = std::make_shared<const McRequest>(std::move(request));
-  RunCounter(
-      env.gateway, req->keys[0], std::move(op),
-      [req, done](absl::StatusOr<RmwResult> result, Counted counted) {
-        if (!result.ok()) return done(McServerError(result.status()));
-        const McMeta& meta = req->meta;
-        switch (counted.kind) {
-          case Counted::kNotFound: return done(MetaStatus("NF", *req));
-          case Counted::kExists: return done(MetaStatus("EX", *req));
-          case Counted::kNonNumeric: return done(std::string(kNonNumeric));
-          case Counted::kUpdated:
-          case Counted::kCreated:
-            break;
-        }
-        // memcached's q silences a successful change, not a creation.
-        if (counted.kind == Counted::kUpdated && meta.quiet) return done("");
-        const std::string number = absl::StrCat(counted.value);
-        std::string out =
-            meta.value ? absl::StrCat("VA ", number.size()) : "HD";
-        const int64_t now_ms = NowMs();
-        for (const McMetaFlag& flag : meta.flags) {
-          switch (flag.flag) {
-            case 'c':
-              absl::StrAppend(&out, " c",
-                              result->applied ? CasUnique(result->version) : 0);
-              break;
-            case 't':
-              absl::StrAppend(&out, " t",
-                              TtlLeft(counted.expires_at_ms, now_ms));
-              break;
-            default: AppendEcho(flag, req->keys[0], &out); break;
-          }
-        }
-        out += "\r\n";
-        if (meta.value) absl::StrAppend(&out, number, "\r\n");
-        done(std::move(out));
-      });
-}
-
-void McFlushAll(KvGateway* gateway, McDone done) {
-  std::make_shared<FlushAll>(gateway, std::move(done))->Start();
 }
 
 std::string McStats(McCounters* counters, absl::string_view version,

@@ -1,7 +1,9 @@
 // What the memcached commands do over the cluster (doors/kv_gateway.h): one
 // function per command family turns a parsed request
 // (doors/memcached/mc_parser.h) into KvService requests and builds the
-// reply memcached 1.6.18 would give.
+// reply memcached 1.6.18 would give. The classic commands and `stats` are
+// in mc_commands.cc, the meta commands in mc_meta_commands.cc, flush_all in
+// mc_flush_all.cc.
 //
 //  - Values keep memcached's client flags in the envelope of
 //    doors/client_flags.h; a row's cas unique is CasUnique(its version).
