@@ -71,7 +71,7 @@ rate_redis() {
 rate_memcached() {
   memcslap --servers=127.0.0.1:"$1" --test="$2" --concurrency=64 \
     --execute-number=$((requests / 64)) 2>&1 |
-    awk -v n=$(((requests / 64) * 64)) '/^Time to (set|get|read)/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) t = $i; print n / t; exit }'
+    awk -v n=$(((requests / 64) * 64)) -v test="$2" '$0 ~ "^Time to " test " .* by " { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) t = $i; print n / t; exit }'
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
