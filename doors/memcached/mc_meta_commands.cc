@@ -17,20 +17,8 @@
 namespace quorumkv {
 namespace {
 
-using mc_internal::Counted;
-using mc_internal::CounterOp;
-using mc_internal::Item;
-using mc_internal::ItemDone;
-using mc_internal::kNonNumeric;
-using mc_internal::NowMs;
-using mc_internal::ReadKey;
-using mc_internal::RunCounter;
-using mc_internal::RunStore;
-using mc_internal::Stored;
-using mc_internal::StoreMode;
-using mc_internal::StoreOp;
-using mc_internal::StoreOutcome;
-using mc_internal::TouchAndGet;
+// The commands' shared internals (mc_internal.h).
+using namespace mc_internal;  // NOLINT: this file is their user
 
 // The t flag of mg and ma: whole seconds left (rounded up, so that a key
 // set for 100 s shows 100 at once, as memcached's second clock does), -1

@@ -5,12 +5,14 @@
 #define QUORUMKV_DOORS_RESP_REDIS_HANDLERS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "doors/resp/redis_command_table.h"
+#include "proto/kv.pb.h"
 
 namespace quorumkv {
 
@@ -31,6 +33,10 @@ std::string StatusReply(const absl::Status& status);
 absl::string_view Visible(absl::string_view stored);
 // Milliseconds from now to `unix_ms` (EXAT/PXAT/EXPIREAT).
 int64_t MillisUntil(int64_t unix_ms);
+// Reads args[1] and replies `missing` when it has no value, what `found`
+// makes of its row otherwise, or the error (GET, TYPE, STRLEN, TTL...).
+void ReadKey(RedisCall call, std::string missing,
+             std::function<std::string(const GetResponse&)> found);
 
 }  // namespace redis
 

@@ -137,19 +137,13 @@ void Expire(RedisCall call, bool seconds, bool unix, absl::string_view name) {
 
 // TTL/PTTL: -2 no key, -1 no expiry, else what is left in `unit` ms.
 void TimeToLive(RedisCall call, int64_t unit) {
-  GetRequest get;
-  get.set_key(call.args[1]);
-  call.context->gateway->Call(
-      std::move(get),
-      [unit, reply = std::move(call.reply)](absl::StatusOr<GetResponse> done) {
-        if (absl::IsNotFound(done.status())) return reply(RespReply::Integer(-2));
-        if (!done.ok()) return reply(StatusReply(done.status()));
-        if (done->expires_at_ms() == 0) return reply(RespReply::Integer(-1));
-        const int64_t left = std::max<int64_t>(
-            0, done->expires_at_ms() - absl::ToUnixMillis(absl::Now()));
-        // Redis rounds seconds to the nearest.
-        reply(RespReply::Integer(unit == 1 ? left : (left + 500) / 1000));
-      });
+  redis::ReadKey(std::move(call), RespReply::Integer(-2), [unit](const GetResponse& row) {
+    if (row.expires_at_ms() == 0) return RespReply::Integer(-1);
+    const int64_t left =
+        std::max<int64_t>(0, row.expires_at_ms() - absl::ToUnixMillis(absl::Now()));
+    // Redis rounds seconds to the nearest.
+    return RespReply::Integer(unit == 1 ? left : (left + 500) / 1000);
+  });
 }
 
 }  // namespace
@@ -169,15 +163,8 @@ void RedisExists(RedisCall call) {
 }
 
 void RedisType(RedisCall call) {
-  GetRequest get;
-  get.set_key(call.args[1]);
-  call.context->gateway->Call(
-      std::move(get),
-      [reply = std::move(call.reply)](absl::StatusOr<GetResponse> done) {
-        if (absl::IsNotFound(done.status())) return reply(RespReply::Simple("none"));
-        if (!done.ok()) return reply(StatusReply(done.status()));
-        reply(RespReply::Simple("string"));
-      });
+  redis::ReadKey(std::move(call), RespReply::Simple("none"),
+                 [](const GetResponse&) { return RespReply::Simple("string"); });
 }
 
 void RedisExpire(RedisCall call) { Expire(std::move(call), true, false, "expire"); }

@@ -18,6 +18,7 @@
 #include "doors/client_flags.h"
 #include "doors/resp/glob.h"
 #include "doors/resp/redis_handlers.h"
+#include "doors/kv_gateway.h"
 #include "doors/resp/redis_session.h"
 
 namespace quorumkv {
@@ -54,6 +55,20 @@ absl::string_view Visible(absl::string_view stored) {
 
 int64_t MillisUntil(int64_t unix_ms) {
   return unix_ms - absl::ToUnixMillis(absl::Now());
+}
+
+void ReadKey(RedisCall call, std::string missing,
+             std::function<std::string(const GetResponse&)> found) {
+  GetRequest get;
+  get.set_key(call.args[1]);
+  call.context->gateway->Call(
+      std::move(get),
+      [missing = std::move(missing), found = std::move(found),
+       reply = std::move(call.reply)](absl::StatusOr<GetResponse> done) {
+        if (absl::IsNotFound(done.status())) return reply(missing);
+        if (!done.ok()) return reply(StatusReply(done.status()));
+        reply(found(*done));
+      });
 }
 
 }  // namespace redis

@@ -145,15 +145,10 @@ void Rmw(RedisCall call, std::function<RowChange(const CurrentRow&)> decide,
 }  // namespace
 
 void RedisGet(RedisCall call) {
-  GetRequest get;
-  get.set_key(call.args[1]);
-  call.context->gateway->Call(
-      std::move(get), [out = call.out, reply = std::move(call.reply)](
-                          absl::StatusOr<GetResponse> done) {
-        if (absl::IsNotFound(done.status())) return reply(out.Null());
-        if (!done.ok()) return reply(StatusReply(done.status()));
-        reply(RespReply::Bulk(Visible(done->value())));
-      });
+  std::string missing = call.out.Null();
+  redis::ReadKey(std::move(call), std::move(missing), [](const GetResponse& row) {
+    return RespReply::Bulk(Visible(row.value()));
+  });
 }
 
 void RedisSet(RedisCall call) {
@@ -419,16 +414,9 @@ void RedisMset(RedisCall call) {
 }
 
 void RedisStrlen(RedisCall call) {
-  GetRequest get;
-  get.set_key(call.args[1]);
-  call.context->gateway->Call(
-      std::move(get),
-      [reply = std::move(call.reply)](absl::StatusOr<GetResponse> done) {
-        if (absl::IsNotFound(done.status())) return reply(RespReply::Integer(0));
-        if (!done.ok()) return reply(StatusReply(done.status()));
-        reply(RespReply::Integer(
-            static_cast<int64_t>(Visible(done->value()).size())));
-      });
+  redis::ReadKey(std::move(call), RespReply::Integer(0), [](const GetResponse& row) {
+    return RespReply::Integer(static_cast<int64_t>(Visible(row.value()).size()));
+  });
 }
 
 void RedisAppend(RedisCall call) {

@@ -22,6 +22,7 @@ import uuid
 
 from pymemcache import serde
 from pymemcache.client.base import Client
+from wire import Wire
 
 RUN = uuid.uuid4().hex[:8]
 TIMEOUT = 10
@@ -36,40 +37,18 @@ def long_key(size):
     return name + "k" * (size - len(name))
 
 
-class Session:
+class Session(Wire):
     """One connection; `send` writes a request and reads its replies."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self.buf = b""
+        super().__init__(port, timeout=TIMEOUT)
         self.log = []    # (request, normalized replies) in order
         self.cas = None  # the last cas unique seen in a reply
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _data(self, size):
-        while len(self.buf) < size + 2:
-            self._fill()
-        data, self.buf = self.buf[:size], self.buf[size + 2:]
-        return data
 
     def _reply(self):
         """One reply: a line, a line and its data block (VA), or a list of
         VALUE items or STAT lines through END."""
-        line = self._line()
+        line = self.line()
         reply = [line]
         if line.startswith(b"VALUE ") or line.startswith(b"STAT "):
             while line != b"END":
@@ -77,11 +56,11 @@ class Session:
                     fields = line.split(b" ")
                     if len(fields) == 5:
                         self.cas = int(fields[4])
-                    reply.append(self._data(int(fields[3])))
-                line = self._line()
+                    reply.append(self.block(int(fields[3])))
+                line = self.line()
                 reply.append(line)
         elif line.startswith(b"VA "):
-            reply.append(self._data(int(line.split(b" ")[1])))
+            reply.append(self.block(int(line.split(b" ")[1])))
         if line[:2] in (b"VA", b"HD"):
             match = re.search(rb" c(\d+)", line)
             if match and int(match.group(1)) != 0:

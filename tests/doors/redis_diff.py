@@ -10,10 +10,11 @@ TTL answers (as "counting down" when both count down), one command at a
 time, pipelined (a whole sequence in one write), inline and in RESP3.
 Prints PASS/FAIL per sequence and a summary; exits 1 on any mismatch.
 """
-import socket
 import sys
 import time
 import uuid
+
+from wire import Wire
 
 RUN = uuid.uuid4().hex[:8]
 
@@ -22,28 +23,9 @@ def key(name):
     return f"diff:{RUN}:{name}"
 
 
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
+class Conn(Wire):
     def read(self):
-        line = self._line()
+        line = self.line()
         kind, rest = line[:1], line[1:]
         if kind in (b"+", b"-"):
             return (kind.decode(), rest.decode(errors="replace"))
@@ -55,10 +37,7 @@ class Conn:
             n = int(rest)
             if n < 0:
                 return ("nil",)
-            while len(self.buf) < n + 2:
-                self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return ("$", data)
+            return ("$", self.block(n))
         if kind in (b"*", b"%", b"~"):
             n = int(rest)
             if n < 0:
