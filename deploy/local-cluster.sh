@@ -344,7 +344,12 @@ needs the client's: export KV_TLS_DIR=$tls_root/client
   curl --cacert $tls_root/ca.pem ${status_page}healthz
 "
   fi
-  local masters_line="master $master" node_count rack_list
+  local masters_line="master $master" node_count rack_list redis_tls="" mc_hint
+  mc_hint="  /usr/bin/python3 -c 'from pymemcache.client.base import Client; print(Client((\"127.0.0.1\", $((base + 211)))).get(\"greeting\"))'"
+  if tls_on; then
+    redis_tls=" --tls --cacert $tls_root/client/ca.pem --cert $tls_root/client/cert.pem --key $tls_root/client/key.pem"
+    mc_hint="  (the doors are mutual TLS too: memcached clients need the same certificate)"
+  fi
   node_count=$(node_names | wc -l)
   rack_list=$(for name in $(node_names); do rack_of "$name"; done | sort -u | tr '\n' ' ')
   if ha_on; then
@@ -364,10 +369,11 @@ $tls_lines
   $bin/kvcli nodes
 
 Redis and memcached clients work on every node (node i: Redis on port
-$((base + 200))+i, memcached on $((base + 210))+i):
-  redis-cli -p $((base + 201)) set greeting hello      (redis-cli -c: cluster-aware)
-  redis-cli -p $((base + 204)) get greeting
-  printf 'get greeting\r\n' | nc -q1 127.0.0.1 $((base + 211))
+$((base + 200))+i, memcached on $((base + 210))+i; scripts/install-deps.sh
+--clients installs redis-cli and pymemcache):
+  redis-cli -p $((base + 201))$redis_tls set greeting hello      (redis-cli -c: cluster-aware)
+  redis-cli -p $((base + 204))$redis_tls get greeting
+$mc_hint
 
 Stop it with: $(self) down
 EOT

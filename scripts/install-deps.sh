@@ -2,7 +2,9 @@
 # Installs the Debian 12 packages QuorumKV needs to build, if any are
 # missing; with --tests also what the tests need (clang and its
 # libFuzzer, chromium, python3-yaml, etcd); with --ha what replicated
-# masters need (etcd, for `deploy/local-cluster.sh up --ha`).
+# masters need (etcd, for `deploy/local-cluster.sh up --ha`); with
+# --clients the Redis and memcached clients that talk to the front doors
+# (redis-cli, redis-benchmark, python3-redis, pymemcache, memcslap).
 # Non-interactive; needs root (or sudo).
 set -euo pipefail
 
@@ -28,8 +30,10 @@ case "${1:-}" in
       python3-pymemcache) ;;
   --ha)
     PACKAGES+=(etcd-server) ;;
+  --clients)
+    PACKAGES+=(redis-tools python3-redis python3-pymemcache libmemcached-tools) ;;
   "") ;;
-  *) echo "usage: $0 [--tests|--ha]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--tests|--ha|--clients]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -15,6 +15,10 @@
 #include "doors/resp/resp_reply.h"
 #include "doors/resp/scan_cursors.h"
 #include "gtest/gtest.h"
+#include "master/directory_manager.h"
+#include "master/leadership.h"
+#include "master/local_directory_store.h"
+#include "tests/test_util.h"
 
 namespace quorumkv {
 namespace {
@@ -286,6 +290,53 @@ TEST(RedisCommandTableTest, KeysComeFromTheirPositions) {
     EXPECT_NE(c.handler, nullptr) << c.name;
     EXPECT_NE(c.arity, 0) << c.name;
   }
+}
+
+}  // namespace
+}  // namespace quorumkv
+
+namespace quorumkv {
+namespace {
+
+TEST(KeyHashTest, DirectoriesWithoutAKeyHashMapByXxh3) {
+  // What clusters created before Redis's slots stored: no key_hash.
+  Directory old;
+  old.set_partitions(64);
+  const DirectoryView before(old);
+  Directory slots = old;
+  slots.set_key_hash(KEY_HASH_REDIS_SLOTS);
+  const DirectoryView now(slots);
+  for (const std::string key : {"a", "user:1", "{tag}x", "greeting"}) {
+    EXPECT_EQ(before.PartitionOf(key), PartitionOf(key, 64)) << key;
+    EXPECT_EQ(now.PartitionOf(key), PartitionOfSlot(RedisSlot(key), 64)) << key;
+  }
+}
+
+TEST(KeyHashTest, AStoredClusterKeepsItsKeyHash) {
+  TempDir dir;
+  SoleMaster leadership;
+  {
+    auto store = LocalDirectoryStore::Open(dir.Sub("master"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    Directory old;  // saved by a version without key hashes
+    old.set_epoch(3);
+    old.set_partitions(16);
+    old.set_replication(3);
+    ASSERT_TRUE((*store)->Save(old).ok());
+  }
+  auto store = LocalDirectoryStore::Open(dir.Sub("master"));
+  ASSERT_TRUE(store.ok());
+  auto manager = DirectoryManager::Create(store->get(), &leadership, 16, 3,
+                                          KEY_HASH_REDIS_SLOTS, 3, {});
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_EQ((*manager)->Get()->proto().key_hash(), KEY_HASH_XXH3);
+  // A new cluster takes the one asked for.
+  auto fresh_store = LocalDirectoryStore::Open(dir.Sub("fresh"));
+  ASSERT_TRUE(fresh_store.ok());
+  auto fresh = DirectoryManager::Create(fresh_store->get(), &leadership, 16, 3,
+                                        KEY_HASH_REDIS_SLOTS, 3, {});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ((*fresh)->Get()->proto().key_hash(), KEY_HASH_REDIS_SLOTS);
 }
 
 }  // namespace
