@@ -401,6 +401,9 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
     n.reads_per_sec = node.load().reads_per_sec();
     n.writes_per_sec = node.load().writes_per_sec();
     n.pending_hints = node.load().pending_hints();
+    const CacheLoad& cache = node.load().cache();
+    n.cache = {cache.hits(), cache.misses(), cache.evictions(), cache.bytes(),
+               cache.capacity_bytes()};
     n.last_heartbeat_ms_ago = node.last_heartbeat_ms_ago();
     n.directory_epoch = node.directory_epoch();
     summary.nodes.push_back(std::move(n));

@@ -872,7 +872,12 @@ absl::Status RunNodes(Context& ctx) {
                 << ", \"pending_hints\": " << n.pending_hints
                 << ", \"last_heartbeat_ms_ago\": " << n.last_heartbeat_ms_ago
                 << ", \"directory_epoch\": " << n.directory_epoch
-                << ", \"name\": " << Json(n.node.name) << "}";
+                << ", \"name\": " << Json(n.node.name)
+                << ", \"cache\": {\"hits\": " << n.cache.hits
+                << ", \"misses\": " << n.cache.misses
+                << ", \"evictions\": " << n.cache.evictions
+                << ", \"bytes\": " << n.cache.bytes
+                << ", \"capacity_bytes\": " << n.cache.capacity_bytes << "}}";
     }
     std::cout << "], \"anti_entropy\": " << AntiEntropyJson(cluster) << "}\n";
     return absl::OkStatus();

@@ -26,9 +26,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/merge_operator.h"
+#include "rocksdb/statistics.h"
 #include "storage_node/hints.h"
 #include "storage_node/record.h"
 
@@ -48,7 +50,18 @@ struct EngineOptions {
   bool sync_writes = false;
   // Bounds of the hints the node keeps for others.
   HintLimits hint_limits;
+  // The RAM tier (--cache_size): RocksDB's block cache (three quarters)
+  // and row cache (a quarter), both least-recently-used, as memcached's
+  // memory is. 0: DefaultCacheBytes().
+  uint64_t cache_bytes = 0;
 };
+
+// The RAM tier's size when none is given: a sixteenth of the machine's
+// memory, at most 1 GiB (several nodes share a machine in tests and the
+// local cluster, and RocksDB takes the memory only as rows are read).
+uint64_t DefaultCacheBytes();
+// The machine's memory (0 when it cannot be read).
+uint64_t PhysicalMemoryBytes();
 
 // One row to store: views into the caller's data, which must outlive the
 // call.
@@ -109,6 +122,24 @@ class Engine {
     uint64_t pending_compaction_bytes = 0;  // estimate
   };
   StorageSizes Sizes() const;
+
+  // The RAM tier's counters since the engine opened. Evictions are the
+  // rows or blocks inserted less those still held.
+  struct CacheCounters {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t evictions = 0;
+    uint64_t bytes = 0;     // held now
+    uint64_t capacity = 0;  // bytes
+  };
+  struct CacheStats {
+    CacheCounters block;  // blocks of table files
+    CacheCounters row;    // single rows of point reads
+  };
+  CacheStats Caches() const;
+  // Writes the memtables out to table files, where the row cache serves
+  // reads from (tests).
+  absl::Status Flush();
 
   // A consistent view of one partition's rows, taken when it is created
   // (a RocksDB snapshot), read in key order in bounded chunks. Used by the
@@ -237,6 +268,17 @@ class Engine {
   std::unique_ptr<rocksdb::CompactionFilter> purger_;
   std::unique_ptr<rocksdb::MergeOperator> adder_;
   std::unique_ptr<rocksdb::DB> db_;
+  // The RAM tier and what counts its hits; set by Open().
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::shared_ptr<rocksdb::Cache> row_cache_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
+  static constexpr absl::Duration kCacheCountEvery = absl::Seconds(10);
+  mutable absl::Mutex cache_count_mu_;
+  mutable absl::Time cache_counted_at_ ABSL_GUARDED_BY(cache_count_mu_) =
+      absl::InfinitePast();
+  // Entries held by the block and row caches at the last count.
+  mutable std::pair<uint64_t, uint64_t> cache_entries_
+      ABSL_GUARDED_BY(cache_count_mu_);
   // [rows, hints, stats, paxos]
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   const rocksdb::WriteOptions write_options_;

@@ -74,6 +74,36 @@ void AddNodeMetrics(const NodeMetricSources& s, Metrics* metrics) {
             {{{"kind", "live_data"}},
              static_cast<double>(sizes.live_data_bytes)}};
       });
+  metrics->AddSource(
+      "quorumkv_cache_events_total",
+      "The RAM tier's hits, misses and evictions, by cache (block, row)",
+      MetricType::Counter, [s] {
+        const Engine::CacheStats c = s.engine->Caches();
+        std::vector<MetricSample> samples;
+        for (const auto& [name, counters] :
+             {std::pair<const char*, Engine::CacheCounters>{"block", c.block},
+              {"row", c.row}}) {
+          samples.push_back({{{"cache", name}, {"event", "hit"}},
+                             static_cast<double>(counters.hits)});
+          samples.push_back({{{"cache", name}, {"event", "miss"}},
+                             static_cast<double>(counters.misses)});
+          samples.push_back({{{"cache", name}, {"event", "eviction"}},
+                             static_cast<double>(counters.evictions)});
+        }
+        return samples;
+      });
+  metrics->AddSource(
+      "quorumkv_cache_bytes", "Bytes the RAM tier holds, and its capacity",
+      MetricType::Gauge, [s] {
+        const Engine::CacheStats c = s.engine->Caches();
+        return std::vector<MetricSample>{
+            {{{"cache", "block"}, {"kind", "held"}}, static_cast<double>(c.block.bytes)},
+            {{{"cache", "row"}, {"kind", "held"}}, static_cast<double>(c.row.bytes)},
+            {{{"cache", "block"}, {"kind", "capacity"}},
+             static_cast<double>(c.block.capacity)},
+            {{{"cache", "row"}, {"kind", "capacity"}},
+             static_cast<double>(c.row.capacity)}};
+      });
   metrics->AddValue("quorumkv_rocksdb_pending_compaction_bytes",
                     "Bytes RocksDB estimates compaction still has to rewrite",
                     MetricType::Gauge, [s] {

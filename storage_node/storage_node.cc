@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/master_set.h"
 #include "common/address.h"
+#include "common/byte_size.h"
 #include "common/daemon_security.h"
 #include "common/data_dir.h"
 #include "common/grpc_util.h"
@@ -69,6 +70,12 @@ absl::Status StorageNodeOptions::Validate() const {
         "--listen=", listen,
         " listens on every interface; also give --advertise=HOST:PORT, the "
         "address other nodes and clients reach this node at"));
+  }
+  if (const uint64_t memory = PhysicalMemoryBytes();
+      memory > 0 && cache_bytes > memory) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cache_size=", FormatByteSize(cache_bytes), " is more than this machine's memory (",
+        FormatByteSize(memory), ")"));
   }
   if (rack.empty()) return absl::InvalidArgumentError("--rack is required");
   if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
@@ -161,6 +168,13 @@ struct StorageNode::Impl {
     result.set_reads_per_sec(rates.reads_per_sec);
     result.set_writes_per_sec(rates.writes_per_sec);
     result.set_pending_hints(engine->hints().pending() + hint_writer->queued());
+    const Engine::CacheStats caches = engine->Caches();
+    CacheLoad* cache = result.mutable_cache();
+    cache->set_hits(caches.block.hits + caches.row.hits);
+    cache->set_misses(caches.block.misses + caches.row.misses);
+    cache->set_evictions(caches.block.evictions + caches.row.evictions);
+    cache->set_bytes(caches.block.bytes + caches.row.bytes);
+    cache->set_capacity_bytes(caches.block.capacity + caches.row.capacity);
     return result;
   }
 
@@ -204,6 +218,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   engine_options.tombstone_grace = options.tombstone_grace;
   engine_options.sync_writes = options.sync_writes;
   engine_options.hint_limits = options.hint_limits;
+  engine_options.cache_bytes = options.cache_bytes;
   ASSIGN_OR_RETURN(
       impl->engine,
       Engine::Open((std::filesystem::path(options.data_dir) / "db").string(),

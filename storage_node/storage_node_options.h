@@ -56,6 +56,9 @@ struct StorageNodeOptions {
   HintLimits hint_limits;
   // See EngineOptions::sync_writes.
   bool sync_writes = false;
+  // --cache_size: the RAM tier (EngineOptions::cache_bytes); 0: the
+  // default for the machine.
+  uint64_t cache_bytes = 0;
   // How long a partition stays unheld before its rows are deleted, so that
   // reads already routed to this node finish.
   absl::Duration partition_drop_grace = absl::Seconds(5);

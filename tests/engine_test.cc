@@ -1,5 +1,6 @@
 #include "storage_node/engine.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -410,6 +411,50 @@ TEST(EngineGraceTest, ExpiredValuesArePurgedPastTheGraceOnceRepaired) {
   EXPECT_EQ((*engine)->Stats()[1].bytes,
             std::string("just-expired" "kept a while" "living" "alive" "plain" "p")
                 .size());
+}
+
+TEST(EngineCacheTest, RepeatedReadsHitTheRamTierAndASmallOneEvicts) {
+  TempDir dir;
+  for (uint64_t cache : {uint64_t{64} << 20, uint64_t{64} << 10}) {
+    EngineOptions options;
+    options.cache_bytes = cache;
+    auto engine = Engine::Open(dir.Sub(absl::StrCat("db", cache)), options);
+    ASSERT_OK(engine);
+    const std::string value(1024, 'v');
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_OK((*engine)->Apply(1, absl::StrCat("k", i), Value(10, value)));
+    }
+    ASSERT_OK((*engine)->Flush());
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < 500; ++i) {
+        ASSERT_OK((*engine)->Read(1, absl::StrCat("k", i)));
+      }
+    }
+    const Engine::CacheStats stats = (*engine)->Caches();
+    SCOPED_TRACE(absl::StrCat("row hits ", stats.row.hits, " misses ", stats.row.misses,
+                              " evictions ", stats.row.evictions, " bytes ", stats.row.bytes,
+                              "; block hits ", stats.block.hits, " misses ",
+                              stats.block.misses));
+    EXPECT_EQ(stats.row.capacity + stats.block.capacity, cache);
+    EXPECT_GE(stats.row.misses, 500u);
+    EXPECT_GT(stats.row.bytes, 0u);
+    EXPECT_LE(stats.row.bytes, stats.row.capacity + (64 << 10));
+    if (cache > (1 << 20)) {
+      // Everything fits: the second round is all hits.
+      EXPECT_GE(stats.row.hits, 500u);
+      EXPECT_EQ(stats.row.evictions, 0u);
+    } else {
+      // 500 KiB of rows through a 16 KiB row cache: most are evicted.
+      EXPECT_GT(stats.row.evictions, 400u);
+    }
+  }
+}
+
+TEST(EngineCacheTest, TheDefaultFitsTheMachine) {
+  const uint64_t memory = PhysicalMemoryBytes();
+  ASSERT_GT(memory, 0u);
+  EXPECT_LE(DefaultCacheBytes(), memory / 16);
+  EXPECT_LE(DefaultCacheBytes(), uint64_t{1} << 30);
 }
 
 }  // namespace

@@ -115,6 +115,9 @@ TEST_F(ObservabilityTest, RequestCountersRiseByExactlyTheRequestsSent) {
   // Every write reached all three replicas: each node holds its live keys.
   EXPECT_EQ(NodesSum(cluster, "quorumkv_stored", {"unit=\"keys\""}),
             3 * (kPuts - kDeletes));
+  // The RAM tier is there, with its capacity, on every node.
+  EXPECT_GT(NodesSum(cluster, "quorumkv_cache_bytes", {"kind=\"capacity\""}), 0);
+  EXPECT_GE(NodesSum(cluster, "quorumkv_cache_events_total", {"event=\"miss\""}), 0);
 
   // The heartbeat's writes/s comes from the same counters; sampling it
   // resets nothing /metrics shows.
@@ -123,6 +126,7 @@ TEST_F(ObservabilityTest, RequestCountersRiseByExactlyTheRequestsSent) {
         absl::StatusOr<ClusterSummary> summary = (*iterative)->Nodes();
         if (!summary.ok()) return false;
         for (const NodeSummary& node : summary->nodes) {
+          if (node.cache.capacity_bytes == 0) return false;
           if (node.writes_per_sec > 0) return true;
         }
         return false;

@@ -42,6 +42,18 @@ class TimedOutWriteTest : public ::testing::Test {
     return -1;
   }
 
+  // Whether the master holds every node UP: a node it holds DOWN (a
+  // pause of the round before) is tried last by the relay, which would
+  // then write through another replica.
+  bool AllUp(Client& client) {
+    auto nodes = client.Nodes();
+    if (!nodes.ok()) return false;
+    for (const NodeSummary& n : nodes->nodes) {
+      if (n.node.state != "UP") return false;
+    }
+    return true;
+  }
+
   std::string Kvcli(const std::string& args) {
     return absl::StrCat(QKV_BIN_DIR, "/kvcli --master=",
                         cluster_->master_address(), " ", args);
@@ -56,6 +68,7 @@ TEST_F(TimedOutWriteTest, AWriteTheCoordinatorTakesTooLateSaysItMayHaveHappened)
     SCOPED_TRACE(QueryModeName(mode));
     auto client = NewClient(mode, absl::Milliseconds(500));
     ASSERT_NE(client, nullptr);
+    ASSERT_EVENTUALLY(AllUp(*client), absl::Seconds(20));
     const std::string key = absl::StrCat("paused-", QueryModeName(mode));
     ASSERT_OK(client->Put(key, "before"));
     const int coordinator = CoordinatorOf(*client, key);

@@ -192,6 +192,14 @@ struct NodeSummary {
   uint64_t pending_hints = 0;
   int64_t last_heartbeat_ms_ago = -1;  // -1: none since the master started
   uint64_t directory_epoch = 0;        // the node's, as of its last heartbeat
+  // The node's RAM tier (block and row caches), since it started.
+  struct Cache {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t evictions = 0;
+    uint64_t bytes = 0;
+    uint64_t capacity_bytes = 0;
+  } cache;
 };
 
 struct ClusterSummary {
