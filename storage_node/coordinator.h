@@ -24,7 +24,9 @@
 #include "storage_node/engine.h"
 #include "storage_node/hint_writer.h"
 #include "storage_node/peer.h"
+#include "absl/strings/str_cat.h"
 #include "storage_node/paxos/key_queue.h"
+#include "storage_node/read_coalescer.h"
 #include "storage_node/paxos/proposer.h"
 #include "storage_node/quorum_reader.h"
 #include "storage_node/quorum_scanner.h"
@@ -55,12 +57,23 @@ class Coordinator {
                   std::move(value), w, deadline, std::move(done));
   }
 
-  // QuorumReader::Read.
+  // QuorumReader::Read, concurrent reads of one key sharing rounds
+  // (read_coalescer.h).
   void Read(DirectoryPtr directory, uint32_t partition, std::string key,
             uint32_t r, absl::Time deadline, ReadDone done) {
-    reader_.Read(std::move(directory), partition, std::move(key), r, deadline,
-                 std::move(done));
+    std::string group = absl::StrCat(partition, "/", r, "/", key);
+    coalescer_.Read(
+        group, deadline, std::move(done),
+        [this, directory = std::move(directory), partition, key = std::move(key),
+         r](absl::Time round_deadline, ReadDone round_done) {
+          reader_.Read(directory, partition, key, r, round_deadline,
+                       std::move(round_done));
+        });
   }
+  // Reads answered by a round they shared with other reads of the key.
+  uint64_t coalesced_reads() const { return coalescer_.shared_reads(); }
+  // Read rounds sent to the replicas.
+  uint64_t read_rounds() const { return coalescer_.rounds(); }
 
   // QuorumScanner::Scan.
   void Scan(DirectoryPtr directory, const ScanRequest& request, uint32_t r,
@@ -115,6 +128,7 @@ class Coordinator {
   QuorumScanner scanner_;
   PaxosProposer proposer_;
   KeyQueue cas_queue_;
+  ReadCoalescer coalescer_;
 };
 
 }  // namespace quorumkv

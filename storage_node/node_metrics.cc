@@ -35,6 +35,11 @@ void AddNodeMetrics(const NodeMetricSources& s, Metrics* metrics) {
       "leader whose term was superseded",
       MetricType::Counter,
       [s] { return static_cast<double>(s.fence->ignored()); });
+  metrics->AddValue("quorumkv_coalesced_reads_total",
+                    "Quorum reads answered by a round they shared with other "
+                    "reads of the same key",
+                    MetricType::Counter,
+                    [s] { return s.coordinator->coalesced_reads(); });
   metrics->AddValue("quorumkv_read_repairs_total",
                     "Replicas a read found behind and sent the newest version",
                     MetricType::Counter,

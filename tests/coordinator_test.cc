@@ -374,6 +374,63 @@ TEST_F(CoordinatorTest, AStalledReplicaIsWorkedAroundBeforeTheDeadline) {
   b_->FailStalled();
 }
 
+// Reads of a hot key that arrive while a round to the replicas is in flight
+// share the next round: many reads cost two rounds. And a read that began
+// after a write was acknowledged sees it, although a round sent before the
+// write was still in flight when it began.
+TEST_F(CoordinatorTest, ConcurrentReadsOfOneKeyShareRoundsAndSeeEarlierWrites) {
+  ASSERT_OK(Put("hot", "v1", 3).status());
+  auto remote_reads = [&] {
+    absl::MutexLock lb(&b_->mu);
+    absl::MutexLock lc(&c_->mu);
+    return b_->reads + c_->reads;
+  };
+  const int before = remote_reads();
+  b_->Set(Behaviour::kStall);
+  c_->Set(Behaviour::kStall);
+  absl::Mutex mu;
+  std::vector<std::string> answers;
+  int answered = 0;
+  auto read = [&] {
+    coordinator_->Read(Directory3(), kPartition, "hot", 2,
+                       absl::Now() + absl::Seconds(5),
+                       [&](absl::StatusOr<VersionedValue> got) {
+                         absl::MutexLock lock(&mu);
+                         ++answered;
+                         if (got.ok()) answers.push_back(got->value());
+                       });
+  };
+  read();  // round 1: this node and a stalled replica
+  // A write acknowledged by b and c (coordinated elsewhere) after round 1
+  // was sent; then eight reads begin.
+  VersionedValue v2 = *Local("hot");
+  v2.set_value("v2");
+  v2.mutable_version()->set_wall_ms(v2.version().wall_ms() + 1000);
+  b_->Put("hot", v2);
+  c_->Put("hot", v2);
+  for (int i = 0; i < 8; ++i) read();
+  b_->Set(Behaviour::kAnswer);
+  c_->Set(Behaviour::kAnswer);
+  b_->FailStalled();
+  c_->FailStalled();
+  ASSERT_EVENTUALLY(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return answered == 9;
+      }(),
+      absl::Seconds(10));
+  absl::MutexLock lock(&mu);
+  // The eight later reads all saw v2 (round 1's reader may have too, from
+  // the replica it asked after the stalled one failed).
+  EXPECT_GE(answers.size(), 8u);
+  EXPECT_GE(std::count(answers.begin(), answers.end(), "v2"), 8);
+  // Without sharing, nine reads would have asked the replicas at least
+  // nine times.
+  EXPECT_LE(remote_reads() - before, 5);
+  EXPECT_EQ(coordinator_->coalesced_reads(), 8u);
+  EXPECT_EQ(coordinator_->read_rounds(), 2u);
+}
+
 // The writes of one client message are stored here with one engine write,
 // and each still answers on its own.
 TEST_F(CoordinatorTest, WritesUnderOneCorkEachAnswer) {

@@ -279,9 +279,14 @@ TEST(DirectoryUpdateTest, TheMasterSendsTheChangesSinceTheCallersEpoch) {
   ExpectEqual(cluster.master()->directory()->proto(), *before);
 
   // A fourth node joins: the planner moves some partitions to it.
-  ASSERT_OK(cluster.AddNode("r1").status());
-  ASSERT_EVENTUALLY(cluster.master()->directory()->epoch() > before->epoch(),
-                    absl::Seconds(20));
+  absl::StatusOr<int> added = cluster.AddNode("r1");
+  ASSERT_OK(added.status());
+  // Registering alone changes the directory too (a new node, no
+  // partitions): wait for the planner's moves to it.
+  const std::string new_id = cluster.node(*added)->id();
+  ASSERT_EVENTUALLY(
+      cluster.master()->directory()->PartitionsHeldBy(new_id) > 0,
+      absl::Seconds(20));
   const GetDirectoryResponse changes = get(before->epoch(), true);
   ASSERT_TRUE(changes.update().has_delta()) << changes.ShortDebugString();
   EXPECT_LT(changes.update().delta().changed_size(), 64);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/hot_state.h"
 #include "common/top_keys.h"
+#include "storage_node/read_coalescer.h"
 #include "gtest/gtest.h"
 
 namespace quorumkv {
@@ -118,6 +119,97 @@ TEST(HotStateTest, NeverHotBelowTheThreshold) {
   HotPolicy policy;
   std::vector<double> rates(100, policy.hot_reads_per_sec - 1);
   EXPECT_EQ(HotFlags(rates, policy), std::string(100, '.'));
+}
+
+// Rounds the test completes by hand; each reads the "replicas" (one
+// value) at the moment it is started, as a round sent then would.
+class ManualRounds {
+ public:
+  ReadCoalescer::StartRound Starter() {
+    return [this](absl::Time, ReadCoalescer::ReadDone done) {
+      VersionedValue seen;
+      seen.set_value(stored);
+      pending.push_back({seen, std::move(done)});
+    };
+  }
+  // Completes the oldest round still open.
+  void CompleteOne() {
+    auto [value, done] = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(value);
+  }
+  std::string stored = "v1";
+  std::vector<std::pair<VersionedValue, ReadCoalescer::ReadDone>> pending;
+};
+
+TEST(ReadCoalescerTest, ConcurrentReadsShareOneRound) {
+  ReadCoalescer coalescer;
+  ManualRounds rounds;
+  std::vector<std::string> answers;
+  auto read = [&] {
+    coalescer.Read("0/2/k", absl::InfiniteFuture(),
+                   [&](absl::StatusOr<VersionedValue> v) {
+                     answers.push_back(v.ok() ? v->value() : "error");
+                   },
+                   rounds.Starter());
+  };
+  read();  // starts round 1
+  for (int i = 0; i < 9; ++i) read();  // wait for round 2, together
+  EXPECT_EQ(rounds.pending.size(), 1u);
+  rounds.CompleteOne();
+  EXPECT_EQ(answers.size(), 1u);
+  ASSERT_EQ(rounds.pending.size(), 1u);  // round 2, for the nine
+  rounds.CompleteOne();
+  EXPECT_EQ(answers.size(), 10u);
+  EXPECT_EQ(coalescer.rounds(), 2u);
+  EXPECT_EQ(coalescer.shared_reads(), 9u);
+  // Idle again: the next read starts a round of its own at once.
+  read();
+  EXPECT_EQ(rounds.pending.size(), 1u);
+  rounds.CompleteOne();
+  EXPECT_EQ(coalescer.rounds(), 3u);
+}
+
+TEST(ReadCoalescerTest, AReadNeverSharesARoundSentBeforeItArrived) {
+  ReadCoalescer coalescer;
+  ManualRounds rounds;
+  std::string a, b;
+  // Read A: its round reads v1.
+  coalescer.Read("0/2/k", absl::InfiniteFuture(),
+                 [&](absl::StatusOr<VersionedValue> v) { a = v->value(); },
+                 rounds.Starter());
+  // A write of v2 is acknowledged, then read B begins.
+  rounds.stored = "v2";
+  coalescer.Read("0/2/k", absl::InfiniteFuture(),
+                 [&](absl::StatusOr<VersionedValue> v) { b = v->value(); },
+                 rounds.Starter());
+  rounds.CompleteOne();
+  EXPECT_EQ(a, "v1");
+  EXPECT_EQ(b, "");  // not answered by A's round
+  rounds.CompleteOne();
+  EXPECT_EQ(b, "v2");
+}
+
+TEST(ReadCoalescerTest, KeysAndQuorumsDoNotShareAndErrorsReachEveryReader) {
+  ReadCoalescer coalescer;
+  int rounds_started = 0;
+  std::vector<ReadCoalescer::ReadDone> open;
+  auto start = [&](absl::Time, ReadCoalescer::ReadDone done) {
+    ++rounds_started;
+    open.push_back(std::move(done));
+  };
+  int errors = 0;
+  auto count_errors = [&](absl::StatusOr<VersionedValue> v) { errors += !v.ok(); };
+  coalescer.Read("0/2/k", absl::InfiniteFuture(), count_errors, start);
+  coalescer.Read("0/2/other", absl::InfiniteFuture(), count_errors, start);
+  coalescer.Read("0/3/k", absl::InfiniteFuture(), count_errors, start);
+  EXPECT_EQ(rounds_started, 3);
+  coalescer.Read("0/2/k", absl::InfiniteFuture(), count_errors, start);
+  coalescer.Read("0/2/k", absl::InfiniteFuture(), count_errors, start);
+  open[0](absl::UnavailableError("quorum not reached"));
+  EXPECT_EQ(rounds_started, 4);  // the two waiting reads' round
+  open[3](absl::UnavailableError("quorum not reached"));
+  EXPECT_EQ(errors, 3);
 }
 
 }  // namespace
