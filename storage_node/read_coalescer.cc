@@ -8,8 +8,9 @@ namespace quorumkv {
 void ReadCoalescer::Read(const std::string& group, absl::Time deadline,
                          ReadDone done, StartRound start) {
   {
-    absl::MutexLock lock(&mu_);
-    auto [entry, fresh] = groups_.try_emplace(group);
+    Shard& shard = ShardOf(group);
+    absl::MutexLock lock(&shard.mu);
+    auto [entry, fresh] = shard.groups.try_emplace(group);
     if (!fresh) {
       // A round is in flight, sent before this read arrived: wait for the
       // next one.
@@ -43,10 +44,11 @@ void ReadCoalescer::Finish(const std::string& group,
   for (ReadDone& done : reads) done(result);
   Waiting next;
   {
-    absl::MutexLock lock(&mu_);
-    auto entry = groups_.find(group);
+    Shard& shard = ShardOf(group);
+    absl::MutexLock lock(&shard.mu);
+    auto entry = shard.groups.find(group);
     if (entry->second.reads.empty()) {
-      groups_.erase(entry);
+      shard.groups.erase(entry);
       return;
     }
     // The group stays present: the next round is in flight from now.

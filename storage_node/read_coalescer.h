@@ -11,6 +11,7 @@
 #ifndef QUORUMKV_STORAGE_NODE_READ_COALESCER_H_
 #define QUORUMKV_STORAGE_NODE_READ_COALESCER_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -57,10 +58,19 @@ class ReadCoalescer {
   void Finish(const std::string& group, std::vector<ReadDone> reads,
               absl::StatusOr<VersionedValue> result);
 
-  absl::Mutex mu_;
-  // A group is present while a round of it is in flight; its entry holds
-  // the reads waiting for the next round.
-  absl::flat_hash_map<std::string, Waiting> groups_ ABSL_GUARDED_BY(mu_);
+  // Groups spread over shards, so that reads of different keys seldom wait
+  // on one lock.
+  struct Shard {
+    absl::Mutex mu;
+    // A group is present while a round of it is in flight; its entry
+    // holds the reads waiting for the next round.
+    absl::flat_hash_map<std::string, Waiting> groups ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardOf(const std::string& group) {
+    return shards_[std::hash<std::string>()(group) % kShards];
+  }
+  std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> shared_reads_{0};
   std::atomic<uint64_t> rounds_{0};
 };
