@@ -6,59 +6,43 @@
 # noise hits each alike; prints the median of each and its ratio to the
 # real server's median.
 #
-#   scripts/bench-doors.sh [--rounds=3] [--requests=100000] [--keep]
+#   scripts/bench-doors.sh [--rounds=3] [--requests=100000]
 #
 # redis-benchmark SET and GET, 100-byte values, 64 connections, unpipelined
 # (-P 1) and pipelined (-P 16), against node 1's door and redis-server;
 # memcslap set and get, 64 connections, against node 1's memcached door
 # and memcached.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/build/bin
-rounds=3 requests=100000 keep=0
+rounds=3 requests=100000
 for arg in "$@"; do
   case $arg in
     --rounds=*) rounds=${arg#*=} ;;
     --requests=*) requests=${arg#*=} ;;
-    --keep) keep=1 ;;
     *) echo "bench-doors.sh: unknown argument $arg (see the header of $0)" >&2; exit 2 ;;
   esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench-doors.sh: --rounds must be a positive number" >&2; exit 2; }
 [[ $requests =~ ^[1-9][0-9]*$ ]] || { echo "bench-doors.sh: --requests must be a positive number" >&2; exit 2; }
+base=$((20000 + RANDOM % 20000)) bench_name=doors
+source "$(dirname "$0")/bench-lib.sh"
+# redis-server, memcached and their benchmark tools.
 "$root/scripts/install-deps.sh" --tests >/dev/null
-"$root/scripts/build.sh" >/dev/null
 
-dir=$(mktemp -d /tmp/qkv-bench-doors-XXXXXX)
-base=$((20000 + RANDOM % 20000))
-pids=()
-cleanup() {
-  kill "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  if [ "$keep" = 1 ]; then echo "logs and data: $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-
-"$bin/kv_master" --listen=127.0.0.1:$base --data_dir="$dir/m" --initial_nodes=3 \
-  2>"$dir/m.log" &
-pids+=($!)
+start_master
 for i in 1 2 3; do
-  "$bin/kv_storage_node" --listen=127.0.0.1:$((base + 100 + i)) \
-    --master=127.0.0.1:$base --rack=r$i --data_dir="$dir/n$i" \
-    --redis_listen=127.0.0.1:$((base + 200 + i)) \
-    --memcached_listen=127.0.0.1:$((base + 210 + i)) 2>"$dir/n$i.log" &
-  pids+=($!)
+  start_node $i r$i --redis_listen=127.0.0.1:$((base + 200 + i)) \
+    --memcached_listen=127.0.0.1:$((base + 210 + i))
 done
 redis_port=$((base + 300)) memcached_port=$((base + 301))
 redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no \
   >"$dir/redis.log" 2>&1 &
-pids+=($!)
+pids[redis]=$!
 memcached -l 127.0.0.1 -p $memcached_port -U 0 -u nobody -t 2 >"$dir/memcached.log" 2>&1 &
-pids+=($!)
+pids[memcached]=$!
 door=$((base + 201)) mcdoor=$((base + 211))
 deadline=$((SECONDS + 60))
 until [ "$(redis-cli -p $door cluster info 2>/dev/null | grep -c cluster_state:ok)" = 1 ]; do
-  [ $SECONDS -lt $deadline ] || { echo "bench-doors.sh: the cluster did not form; logs in $dir" >&2; keep=1; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "bench-doors.sh: the cluster did not form: $(tail -n 2 "$dir/m.log")" >&2; exit 1; }
   sleep 0.2
 done
 
@@ -73,7 +57,6 @@ rate_memcached() {
     --execute-number=$((requests / 64)) 2>&1 |
     awk -v n=$(((requests / 64) * 64)) -v test="$2" '$0 ~ "^Time to " test " .* by " { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) t = $i; print n / t; exit }'
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 configs=("redis SET -P 1" "redis GET -P 1" "redis SET -P 16" "redis GET -P 16"
          "memcached set" "memcached get")

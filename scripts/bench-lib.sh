@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts that start their own cluster on 127.0.0.1
-# (bench-moves.sh, bench-anti-entropy.sh); sourced, not run. The caller
+# (bench-moves.sh, bench-anti-entropy.sh, bench-doors.sh); sourced, not run. The caller
 # sets `base` (the master's port; node I listens on base+100+I) and
 # `bench_name` first. Builds what is missing, makes a scratch directory for
 # data and logs, and at exit kills every daemon recorded in `pids` and
