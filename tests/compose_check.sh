@@ -4,7 +4,8 @@
 # distinct ports and volumes, every command's flags are flags our binaries
 # define, every service has a health check (ours on their own /healthz over
 # HTTPS), the image is built once (by the master) and never pulled, the
-# status page is published, the masters name every etcd member and nodes
+# status page and every node's Redis and memcached doors are published,
+# the masters name every etcd member and nodes
 # every master, and TLS is on: a one-shot `certs` service makes every
 # daemon's certificate, and every daemon waits for it and runs with
 # --tls_dir of its own. Exits 77 (skipped) where python3 with PyYAML is
@@ -116,8 +117,19 @@ for name, svc in services.items():
         if not flags.get("advertise", "").startswith(name + ":"): errors.append(f"{name}: --advertise is not {name}:PORT")
         if flags.get("listen") in listens: errors.append(f"{name}: port reused")
         listens.add(flags.get("listen"))
+        # The Redis and memcached doors, published on the host's 7201-7206
+        # and 7211-7216 (docs/operations.md).
+        for door in ("redis_listen", "memcached_listen"):
+            port = flags.get(door, "").rsplit(":", 1)[-1]
+            if not port:
+                errors.append(f"{name}: no --{door}")
+            elif f"127.0.0.1:{port}:{port}" not in svc.get("ports", []):
+                errors.append(f"{name}: --{door} port {port} not published")
+            elif port in listens:
+                errors.append(f"{name}: door port {port} reused")
+            listens.add(port)
 if racks != {"r1": 2, "r2": 2, "r3": 2}: errors.append(f"racks {racks}, want two nodes on each of r1 r2 r3")
 if errors:
     print("\n".join(errors)); sys.exit(1)
-print("docker-compose.yml: 3 masters on a 3-member etcd + 6 nodes on r1/r2/r3 with TLS from the certs service, flags and volumes check out")
+print("docker-compose.yml: 3 masters on a 3-member etcd + 6 nodes on r1/r2/r3 with TLS from the certs service and their Redis and memcached doors published, flags and volumes check out")
 PY
