@@ -390,6 +390,15 @@ absl::StatusOr<ClusterSummary> internal::ClientImpl::Nodes() {
   summary.answered_by = response.answered_by();
   summary.stale_reason = response.stale_reason();
   summary.moves = response.moves();
+  for (const HotKey& k : response.hot_keys()) {
+    summary.hot_keys.push_back(
+        {k.key(), k.partition(), k.reads_per_sec(), k.writes_per_sec()});
+  }
+  for (const HotPartition& p : response.hot_partitions()) {
+    summary.hot_partitions.push_back(
+        {p.partition(), p.reads_per_sec(), p.writes_per_sec(),
+         std::vector<std::string>(p.replicas().begin(), p.replicas().end())});
+  }
   for (const NodeStatus& node : response.nodes()) {
     NodeSummary n;
     n.node = ToLocation(node.node(), node.state());

@@ -24,7 +24,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -1009,6 +1011,72 @@ void PrintMoves(const Context& ctx, const MoveList& list,
   }
 }
 
+// The cluster's hottest keys and partitions over the nodes' last
+// heartbeats, as the master sums them.
+absl::Status RunHot(Context& ctx) {
+  ASSIGN_OR_RETURN(ClusterSummary cluster, ctx.client->Nodes());
+  absl::flat_hash_map<std::string, const NodeSummary*> by_id;
+  for (const NodeSummary& n : cluster.nodes) by_id[n.node.id] = &n;
+  if (ctx.json) {
+    std::cout << "{\"keys\": [";
+    for (size_t i = 0; i < cluster.hot_keys.size(); ++i) {
+      const auto& k = cluster.hot_keys[i];
+      std::cout << (i ? ", " : "") << "{\"key\": " << Json(k.key)
+                << ", \"partition\": " << k.partition
+                << absl::StrFormat(", \"reads_per_sec\": %.1f, \"writes_per_sec\": %.1f}",
+                                   k.reads_per_sec, k.writes_per_sec);
+    }
+    std::cout << "], \"partitions\": [";
+    for (size_t i = 0; i < cluster.hot_partitions.size(); ++i) {
+      const auto& p = cluster.hot_partitions[i];
+      std::cout << (i ? ", " : "") << "{\"partition\": " << p.partition
+                << absl::StrFormat(", \"reads_per_sec\": %.1f, \"writes_per_sec\": %.1f",
+                                   p.reads_per_sec, p.writes_per_sec)
+                << ", \"replicas\": [";
+      for (size_t r = 0; r < p.replicas.size(); ++r) {
+        auto node = by_id.find(p.replicas[r]);
+        std::cout << (r ? ", " : "") << "{\"id\": " << Json(p.replicas[r]);
+        if (node != by_id.end()) {
+          std::cout << ", \"address\": " << Json(node->second->node.address)
+                    << ", \"rack\": " << Json(node->second->node.rack)
+                    << ", \"state\": " << Json(node->second->node.state);
+        }
+        std::cout << "}";
+      }
+      // Extra read replicas of hot partitions are not made yet.
+      std::cout << "], \"extra\": []}";
+    }
+    std::cout << "]}\n";
+    return absl::OkStatus();
+  }
+  if (cluster.hot_keys.empty() && cluster.hot_partitions.empty()) {
+    std::cout << "no requests in the nodes' last heartbeat interval\n";
+    return absl::OkStatus();
+  }
+  std::cout << "hottest keys (requests/s the nodes coordinated, last heartbeat):\n";
+  std::cout << absl::StrFormat("  %-32s %9s %9s %9s\n", "KEY", "PARTITION", "READS/S",
+                               "WRITES/S");
+  for (const auto& k : cluster.hot_keys) {
+    std::cout << absl::StrFormat("  %-32s %9u %9.1f %9.1f\n", k.key, k.partition,
+                                 k.reads_per_sec, k.writes_per_sec);
+  }
+  std::cout << "hottest partitions:\n";
+  std::cout << absl::StrFormat("  %9s %9s %9s  %s\n", "PARTITION", "READS/S", "WRITES/S",
+                               "REPLICAS");
+  for (const auto& p : cluster.hot_partitions) {
+    std::vector<std::string> names;
+    for (const std::string& id : p.replicas) {
+      auto node = by_id.find(id);
+      names.push_back(node != by_id.end() && !node->second->node.name.empty()
+                          ? node->second->node.name
+                          : id);
+    }
+    std::cout << absl::StrFormat("  %9u %9.1f %9.1f  %s\n", p.partition, p.reads_per_sec,
+                                 p.writes_per_sec, absl::StrJoin(names, " "));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunMoves(Context& ctx) {
   ASSIGN_OR_RETURN(MoveList moves, ctx.client->Moves());
   PrintMoves(ctx, moves);
@@ -1295,6 +1363,10 @@ const Command kCommands[] = {
      "the partition moves in flight, and those that ended in the last 10 "
      "minutes",
      0, RunMoves},
+    {"hot", "hot",
+     "the cluster's hottest keys and partitions (requests/s) with their "
+     "replicas",
+     0, RunHot},
     {"masters", "masters",
      "each master's role (leader, standby, unreachable) and term; exit 3 "
      "when none leads",
@@ -1343,6 +1415,7 @@ const std::map<absl::string_view, const char*>& Examples() {
       {"nodes", "kvcli nodes\n  kvcli --json nodes"},
       {"status", "kvcli status; echo $?     # 0 healthy, 3 not"},
       {"moves", "kvcli moves"},
+      {"hot", "kvcli hot\n  kvcli --json hot"},
       {"masters", "kvcli --master=m1:7000,m2:7000 masters"},
       {"plan", "kvcli plan"},
       {"decommission", "kvcli decommission --dry-run NODE_ID\n"

@@ -22,6 +22,55 @@ ClusterStatusReporter::ClusterStatusReporter(
       node_down_after_(node_down_after),
       replace_after_(replace_after) {}
 
+namespace {
+
+// The cluster's hottest keys and partitions: each node reports those it
+// coordinated; a key or partition coordinated by several nodes is summed.
+void AddHottest(const DirectoryView& directory, const std::vector<Member>& members,
+                ClusterStatusResponse* response) {
+  constexpr size_t kShown = 10;
+  absl::flat_hash_map<std::string, HotKey> keys;
+  absl::flat_hash_map<uint32_t, HotPartition> partitions;
+  for (const Member& member : members) {
+    if (member.state != UP) continue;
+    for (const HotKey& k : member.load.hot_keys()) {
+      HotKey& sum = keys[k.key()];
+      sum.set_key(k.key());
+      sum.set_partition(k.partition());
+      sum.set_reads_per_sec(sum.reads_per_sec() + k.reads_per_sec());
+      sum.set_writes_per_sec(sum.writes_per_sec() + k.writes_per_sec());
+    }
+    for (const PartitionLoad& p : member.load.partitions()) {
+      if (p.reads_per_sec() == 0 && p.writes_per_sec() == 0) continue;
+      HotPartition& sum = partitions[p.partition()];
+      sum.set_partition(p.partition());
+      sum.set_reads_per_sec(sum.reads_per_sec() + p.reads_per_sec());
+      sum.set_writes_per_sec(sum.writes_per_sec() + p.writes_per_sec());
+    }
+  }
+  auto hotter = [](const auto& a, const auto& b) {
+    return a.reads_per_sec() + a.writes_per_sec() > b.reads_per_sec() + b.writes_per_sec();
+  };
+  std::vector<HotKey> hot_keys;
+  for (auto& [key, hot] : keys) hot_keys.push_back(std::move(hot));
+  std::sort(hot_keys.begin(), hot_keys.end(), hotter);
+  for (size_t i = 0; i < hot_keys.size() && i < kShown; ++i) {
+    *response->add_hot_keys() = std::move(hot_keys[i]);
+  }
+  std::vector<HotPartition> hot_partitions;
+  for (auto& [partition, hot] : partitions) hot_partitions.push_back(std::move(hot));
+  std::sort(hot_partitions.begin(), hot_partitions.end(), hotter);
+  for (size_t i = 0; i < hot_partitions.size() && i < kShown; ++i) {
+    HotPartition* p = response->add_hot_partitions();
+    *p = std::move(hot_partitions[i]);
+    for (const std::string& id : directory.Replicas(p->partition())) {
+      p->add_replicas(id);
+    }
+  }
+}
+
+}  // namespace
+
 ClusterStatusResponse ClusterStatusReporter::Describe() const {
   ClusterStatusResponse response;
   DirectoryPtr directory = directory_->Get();
@@ -75,6 +124,7 @@ ClusterStatusResponse ClusterStatusReporter::Describe() const {
       anti_entropy.oldest < absl::ZeroDuration()
           ? -1
           : absl::ToInt64Milliseconds(anti_entropy.oldest));
+  AddHottest(*directory, members, &response);
   for (const Member& member : members) {
     NodeStatus* status = response.add_nodes();
     *status->mutable_node() = member.node;

@@ -31,11 +31,12 @@ NodeKvService::NodeKvService(Coordinator* coordinator,
                              const DirectoryHolder* directory,
                              RequestMetrics* metrics,
                              std::function<void()> request_refresh,
-                             const TokenSet* tokens)
+                             const TokenSet* tokens, HotKeyTracker* hot)
     : KvServiceFront(tokens),
       coordinator_(coordinator),
       directory_(directory),
       metrics_(metrics),
+      hot_(hot),
       request_refresh_(std::move(request_refresh)) {}
 
 absl::Status NodeKvService::Admit(absl::string_view key, uint64_t sender_epoch,
@@ -113,6 +114,7 @@ void NodeKvService::Write(const std::string& key, VersionedValue value,
   DirectoryPtr directory;
   uint32_t partition = 0;
   absl::Status status = Admit(key, epoch, &directory, &partition);
+  if (status.ok()) hot_->Count(partition, key, /*write=*/true);
   if constexpr (!std::is_same_v<Response, ExpireResponse>) {
     // A restored row (import) keeps its version: written as it was.
     if (status.ok() && directory->IsLinearizable(key) && !value.has_version()) {
@@ -247,6 +249,7 @@ void NodeKvService::Handle(const CasRequest& request, absl::Time deadline,
     done(std::move(s));
     return;
   }
+  hot_->Count(partition, request.key(), /*write=*/true);
   if (!request.any_key() && !directory->IsLinearizable(request.key())) {
     done(NotLinearizable(*directory, request.key()));
     return;
@@ -265,6 +268,7 @@ void NodeKvService::Handle(const GetRequest& request, absl::Time deadline,
   uint32_t partition = 0;
   absl::Status status = Admit(request.key(), request.directory_epoch(),
                               &directory, &partition);
+  if (status.ok()) hot_->Count(partition, request.key(), /*write=*/false);
   absl::StatusOr<uint32_t> quorum =
       QuorumFor(status, "R", request.r(), directory);
   if (!quorum.ok()) {

@@ -17,6 +17,7 @@
 #include "common/directory.h"
 #include "proto/kv.grpc.pb.h"
 #include "storage_node/coordinator.h"
+#include "storage_node/hot_key_tracker.h"
 #include "common/request_metrics.h"
 
 namespace quorumkv {
@@ -26,10 +27,11 @@ class NodeKvService final : public KvServiceFront<NodeKvService>,
  public:
   // Pointers must outlive the service. Every client request is counted in
   // `metrics`, relayed ones under mode="recursive".
-  // With `tokens` (null: auth off) every call needs a data token.
+  // With `tokens` (null: auth off) every call needs a data token. Every
+  // key request admitted here is counted in `hot`.
   NodeKvService(Coordinator* coordinator, const DirectoryHolder* directory,
                 RequestMetrics* metrics, std::function<void()> request_refresh,
-                const TokenSet* tokens);
+                const TokenSet* tokens, HotKeyTracker* hot);
 
   // LocalKvNode: the node's front doors' requests, exactly as a client's
   // unary call would be served.
@@ -100,6 +102,7 @@ class NodeKvService final : public KvServiceFront<NodeKvService>,
   Coordinator* const coordinator_;
   const DirectoryHolder* const directory_;
   RequestMetrics* const metrics_;
+  HotKeyTracker* const hot_;
   const std::function<void()> request_refresh_;
 };
 

@@ -126,6 +126,7 @@ struct StorageNode::Impl {
   std::atomic<Heartbeater*> started_heartbeater{nullptr};
   std::unique_ptr<DirectoryWatcher> watcher;
   std::unique_ptr<HintReplayer> hint_replayer;
+  HotKeyTracker hot_keys;
   std::unique_ptr<NodeKvService> kv_service;
   std::unique_ptr<ReplicaServiceImpl> replica_service;
   std::unique_ptr<NodeRoutingSource> routing;
@@ -155,11 +156,17 @@ struct StorageNode::Impl {
 
   NodeLoad CurrentLoad() {
     NodeLoad result;
+    HotKeyTracker::Rates hot = hot_keys.Take();
+    for (HotKey& key : hot.keys) *result.add_hot_keys() = std::move(key);
     for (const auto& [partition, stats] : engine->Stats()) {
       PartitionLoad* p = result.add_partitions();
       p->set_partition(partition);
       p->set_keys(stats.keys);
       p->set_bytes(stats.bytes);
+      if (auto rates = hot.partitions.find(partition); rates != hot.partitions.end()) {
+        p->set_reads_per_sec(rates->second.first);
+        p->set_writes_per_sec(rates->second.second);
+      }
       result.set_keys(result.keys() + stats.keys);
       result.set_bytes(result.bytes() + stats.bytes);
     }
@@ -239,7 +246,7 @@ absl::StatusOr<std::unique_ptr<StorageNode>> StorageNode::Start(
   impl->load = std::make_unique<LoadTracker>(impl->request_metrics.get());
   impl->kv_service = std::make_unique<NodeKvService>(
       impl->coordinator.get(), &impl->directory, impl->request_metrics.get(),
-      request_refresh, impl->security.tokens.get());
+      request_refresh, impl->security.tokens.get(), &impl->hot_keys);
   impl->anti_entropy = std::make_unique<AntiEntropy>(
       identity.id, impl->engine.get(), &impl->directory, impl->peers.get(),
       [raw] {

@@ -136,6 +136,37 @@ TEST_F(ObservabilityTest, RequestCountersRiseByExactlyTheRequestsSent) {
   EXPECT_EQ(NodesSum(cluster, requests, {}), kPuts + kDeletes + kGets + kMissing);
 }
 
+// A skewed read load shows in the nodes' heartbeats: the master sums the
+// keys and partitions they report, hottest first, with the replicas.
+TEST_F(ObservabilityTest, TheHottestKeysAndPartitionsReachTheMaster) {
+  MiniCluster cluster;
+  ASSERT_OK(cluster.Start());
+  auto client = cluster.NewClient(QueryMode::kIterative);
+  ASSERT_OK(client);
+  ASSERT_OK((*client)->Put("hot:key", "v"));
+  ASSERT_OK((*client)->Put("cold:key", "v"));
+  const uint32_t partition =
+      (*client)->Where("hot:key")->partition;
+  // Heartbeats report the interval just before them: keep the load on
+  // until one has carried it.
+  ASSERT_EVENTUALLY(
+      [&] {
+        for (int i = 0; i < 50; ++i) {
+          (*client)->Get("hot:key").IgnoreError();
+        }
+        (*client)->Get("cold:key").IgnoreError();
+        absl::StatusOr<ClusterSummary> summary = (*client)->Nodes();
+        return summary.ok() && !summary->hot_keys.empty() &&
+               summary->hot_keys[0].key == "hot:key" &&
+               summary->hot_keys[0].partition == partition &&
+               summary->hot_keys[0].reads_per_sec > 0 &&
+               !summary->hot_partitions.empty() &&
+               summary->hot_partitions[0].partition == partition &&
+               summary->hot_partitions[0].replicas.size() == 3;
+      }(),
+      absl::Seconds(20));
+}
+
 TEST_F(ObservabilityTest, HealthzFollowsRegistrationAndShutdown) {
   MiniCluster cluster(WithHttp());
   ASSERT_OK(cluster.Start());

@@ -239,6 +239,22 @@ struct ClusterSummary {
   std::string answered_by;
   std::string stale_reason;
   std::vector<NodeSummary> nodes;
+  // The hottest keys and partitions over the nodes' last heartbeats
+  // (requests per second they coordinated), hottest first, at most ten.
+  struct HotKeyRate {
+    std::string key;
+    uint32_t partition = 0;
+    double reads_per_sec = 0;
+    double writes_per_sec = 0;
+  };
+  struct HotPartitionRate {
+    uint32_t partition = 0;
+    double reads_per_sec = 0;
+    double writes_per_sec = 0;
+    std::vector<std::string> replicas;  // node ids, in directory order
+  };
+  std::vector<HotKeyRate> hot_keys;
+  std::vector<HotPartitionRate> hot_partitions;
 };
 
 // A partition moving from one node to another (docs/moves.md).
