@@ -38,6 +38,8 @@ constexpr const char* kPage = R"html(<!DOCTYPE html>
 <div class="summary" id="summary">loading...</div>
 <p class="bad" id="under-replicated"></p>
 <div id="racks"></div>
+<h2>Hottest keys and partitions</h2>
+<div id="hot"></div>
 <h2>Moves in flight</h2>
 <div id="moves"></div>
 <p><small>Refreshes every 2 s from <a href="/api/status">/api/status</a>;
@@ -65,6 +67,43 @@ function bytes(n) {
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return (i ? n.toFixed(1) : n) + " " + units[i];
+}
+// A key as the JSON of the status carries it (base64 bytes): its text
+// when it is UTF-8, its bytes as escapes otherwise.
+function keyText(b64) {
+  const raw = atob(b64 || "");
+  try {
+    return new TextDecoder("utf-8", {fatal: true})
+        .decode(Uint8Array.from(raw, ch => ch.charCodeAt(0)));
+  } catch (e) {
+    return Array.from(raw, ch => "\\x" + ch.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+  }
+}
+function renderHot(c) {
+  const hot = document.getElementById("hot");
+  hot.replaceChildren();
+  const keys = c.hot_keys || [], parts = c.hot_partitions || [];
+  if (!keys.length && !parts.length) {
+    hot.appendChild(el("p", "no requests in the nodes' last heartbeat interval"));
+    return;
+  }
+  const rate = x => Number(x || 0).toFixed(1);
+  const keyTable = el("table");
+  keyTable.id = "hot-keys";
+  keyTable.appendChild(row(["key", "partition", "reads/s", "writes/s"], true));
+  for (const k of keys) {
+    keyTable.appendChild(row([keyText(k.key), k.partition || 0,
+        rate(k.reads_per_sec), rate(k.writes_per_sec)]));
+  }
+  hot.appendChild(keyTable);
+  const partTable = el("table");
+  partTable.id = "hot-partitions";
+  partTable.appendChild(row(["partition", "reads/s", "writes/s", "replicas"], true));
+  for (const p of parts) {
+    partTable.appendChild(row([p.partition || 0, rate(p.reads_per_sec),
+        rate(p.writes_per_sec), (p.replicas || []).join(" ")]));
+  }
+  hot.appendChild(partTable);
 }
 function render(s) {
   const c = s.cluster || {};
@@ -139,6 +178,8 @@ function render(s) {
     section.appendChild(table);
     container.appendChild(section);
   }
+
+  renderHot(c);
 
   const moves = document.getElementById("moves");
   moves.replaceChildren();

@@ -348,6 +348,10 @@ TEST_F(SystemTest, StatusPageShowsEveryNodeAndRackInABrowser) {
   EXPECT_NE(dom.out.find("directory formed"), std::string::npos);
   EXPECT_NE(dom.out.find("0 under-replicated"), std::string::npos);
   EXPECT_NE(dom.out.find("nodes: 6 UP"), std::string::npos);
+  // The hottest keys and partitions: tables, or why there are none.
+  EXPECT_TRUE(dom.out.find("id=\"hot-keys\"") != std::string::npos ||
+              dom.out.find("no requests in the nodes") != std::string::npos)
+      << dom.out;
   // The error banner stayed empty: every fetch of /api/status succeeded.
   const size_t banner = dom.out.find("id=\"error\"");
   ASSERT_NE(banner, std::string::npos);
